@@ -1,0 +1,166 @@
+import type { HistogramData } from './histogram.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** Latency figures of one histogram, all in nanoseconds. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  stddev: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+}
+
+/** One second of one thread's run: what a latency-over-time plot needs. */
+export interface SeriesPoint {
+  /** Seconds since the measurement started. */
+  t: number;
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+}
+
+export interface Spike {
+  thread: number;
+  /** ns since the measurement started. */
+  t: number;
+  latency: number;
+}
+
+export interface ThreadLatency {
+  thread: number;
+  cpu: number | null;
+  /** Interval of this thread in ns (interval + thread * distance). */
+  intervalNs: number;
+  summary: LatencySummary;
+  histogram: HistogramData;
+  series: SeriesPoint[];
+}
+
+export interface LatencyResult extends LatencySummary {
+  histogram: HistogramData;
+  threads: ThreadLatency[];
+  spikes: Spike[];
+  /** Spikes beyond the probe's bounded spike buffer. */
+  spikesDropped: number;
+  /** Samples beyond a tool's histogram range (cyclictest's overflows); counted, not dropped. */
+  overflows?: number;
+}
+
+export interface OpStat {
+  /** Median of per-batch ns/op samples. */
+  nsPerOp: number;
+  /** 95% interval of the median. */
+  ciLow: number;
+  ciHigh: number;
+  /** Number of batches. */
+  samples: number;
+  iterationsPerBatch: number;
+  /** Raw per-batch ns/op figures. */
+  raw: number[];
+}
+
+export type Ops = Record<string, OpStat>;
+
+/** What the probe says it really ran with (not what was asked). */
+export interface AppliedConfig {
+  mode: 'cyclic' | 'syscall';
+  policy: string;
+  priority: number;
+  threads: number;
+  intervalNs?: number;
+  distanceNs?: number;
+  affinity: number[];
+  mlockall: boolean;
+  dmaLatency: boolean;
+  clockResolutionNs: number;
+  /** Cost of the probe's own timing loop (clock read pair), ns. */
+  loopOverheadNs?: number;
+  probeVersion: string;
+  kernel?: string;
+  uptimeS?: number;
+  [key: string]: unknown;
+}
+
+export interface ResultKey {
+  deployment: string;
+  benchmark: string;
+  host: string;
+  repetition: number;
+  /** Position in the executed order (interleaving). */
+  order: number;
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+}
+
+interface ResultBase extends ResultKey {
+  kind: 'cyclic' | 'syscall' | 'cyclictest';
+  startedAt: string;
+  endedAt: string;
+  warnings: Warning[];
+  /** Extra measurement context (boot time, load, guest info), by later capabilities. */
+  context?: Record<string, unknown>;
+}
+
+export interface CompletedLatencyResult extends ResultBase {
+  status: 'completed';
+  applied: AppliedConfig | null;
+  latency: LatencyResult;
+  ops?: undefined;
+}
+
+export interface CompletedOpsResult extends ResultBase {
+  status: 'completed';
+  applied: AppliedConfig | null;
+  ops: Ops;
+  /** syscall ns/op divided by function call ns/op, per syscall op. */
+  ratios: Record<string, number>;
+  latency?: undefined;
+}
+
+export interface FailedResult extends ResultBase {
+  status: 'failed' | 'aborted';
+  error: string;
+}
+
+export type Result = CompletedLatencyResult | CompletedOpsResult | FailedResult;
+
+export interface TuningChange {
+  host: string;
+  knob: string;
+  path: string;
+  before: string;
+  after: string;
+  restored: boolean;
+}
+
+export interface RunRecord {
+  schemaVersion: number;
+  id: string;
+  tool: { name: 'unilat'; version: string };
+  startedAt: string;
+  endedAt: string | null;
+  /** 'completed' only when every planned step ran; 'partial' when some failed; 'aborted' on a signal. */
+  status: 'running' | 'completed' | 'partial' | 'aborted' | 'failed';
+  /** The scenario as resolved (defaults filled in), and where it came from. */
+  scenario: unknown;
+  scenarioFile: string | null;
+  /** Facts per host, as gathered before anything changed. */
+  facts: Record<string, unknown>;
+  tuning: TuningChange[];
+  results: Result[];
+  warnings: Warning[];
+  /** Errors that ended a host's work, by host. */
+  hostErrors: Record<string, string>;
+  /** Extra sections contributed by later capabilities (gates, comparisons, boot times). */
+  extra?: Record<string, unknown>;
+}
