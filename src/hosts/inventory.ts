@@ -1,0 +1,52 @@
+import { InputError } from '../errors.js';
+import type { HostEntry, HostsFile } from '../scenario/schema.js';
+
+/** A host the plan will run on: the built-in local machine or an SSH host from the inventory. */
+export type ResolvedHost =
+  | { name: 'local'; kind: 'local'; cpus?: number[] }
+  | { name: string; kind: 'ssh'; entry: HostEntry; jump?: ResolvedHost; cpus?: number[] };
+
+export interface Inventory {
+  file: string | null;
+  hosts: Record<string, HostEntry>;
+  groups: Record<string, string[]>;
+}
+
+export const EMPTY_INVENTORY: Inventory = { file: null, hosts: {}, groups: {} };
+
+export function inventoryFrom(f: (HostsFile & { file: string }) | null): Inventory {
+  return f ? { file: f.file, hosts: f.hosts, groups: f.groups } : EMPTY_INVENTORY;
+}
+
+/**
+ * Expands host and group names into hosts, in order, without duplicates.
+ * `where(i)` locates the i-th name in its file for error messages.
+ */
+export function resolveHosts(names: readonly string[], inv: Inventory, where: (i: number) => string): ResolvedHost[] {
+  const out = new Map<string, ResolvedHost>();
+  const problems: string[] = [];
+  names.forEach((n, i) => {
+    const members = inv.groups[n] ?? [n];
+    for (const m of members) {
+      if (out.has(m)) continue;
+      const h = resolveOne(m, inv);
+      if (h) out.set(m, h);
+      else
+        problems.push(
+          `${where(i)}: hosts[${i}]: unknown host "${n}" (${inv.file ? `not in ${inv.file}` : 'no --hosts file given'}; known: ${['local', ...Object.keys(inv.hosts), ...Object.keys(inv.groups)].join(', ')})`,
+        );
+    }
+  });
+  if (problems.length) throw new InputError(problems);
+  return [...out.values()];
+}
+
+function resolveOne(name: string, inv: Inventory, seen = new Set<string>()): ResolvedHost | null {
+  if (name === 'local') return { name: 'local', kind: 'local' };
+  const entry = inv.hosts[name];
+  if (!entry) return null;
+  if (seen.has(name)) throw new InputError(`${inv.file}: hosts.${name}.jump: jump hosts form a loop (${[...seen, name].join(' -> ')})`);
+  seen.add(name);
+  const jump = entry.jump ? (resolveOne(entry.jump, inv, seen) ?? undefined) : undefined;
+  return { name, kind: 'ssh', entry, jump, cpus: entry.cpus };
+}

@@ -1,0 +1,68 @@
+import type { ResolvedHost } from '../hosts/inventory.js';
+import type { Benchmark, Deployment, Scenario } from './schema.js';
+
+/** One measurement the executor will make. Building the plan touches nothing (plan, then apply). */
+export interface PlanStep {
+  /** Position in the interleaved order on its host. */
+  order: number;
+  host: string;
+  deployment: Deployment;
+  benchmark: Benchmark;
+  /** 1-based; 0 is the uncounted warm-up repetition. */
+  repetition: number;
+  warmup: boolean;
+  /** Measurement length in ns (benchmark override, else scenario duration). */
+  durationNs: number;
+}
+
+export interface Plan {
+  scenario: Scenario;
+  hosts: ResolvedHost[];
+  /** Steps per host, in execution order. Hosts run concurrently, steps on one host sequentially. */
+  steps: PlanStep[];
+}
+
+export interface PlanOptions {
+  /** Overrides every benchmark's duration. */
+  durationNs?: number;
+  /** Keep only deployments or benchmarks with these names. */
+  only?: string[];
+}
+
+/**
+ * Interleaves repetitions (A B C A B C, not A A B B C C) so slow drift of a machine
+ * hits every deployment alike.
+ */
+export function buildPlan(scenario: Scenario, hosts: ResolvedHost[], opts: PlanOptions = {}): Plan {
+  const only = opts.only?.length ? new Set(opts.only) : null;
+  const deployments = scenario.deployments.filter((d) => !only || only.has(d.name) || !scenario.deployments.some((x) => only.has(x.name)));
+  const benchmarks = scenario.benchmarks.filter((b) => !only || only.has(b.name) || !scenario.benchmarks.some((x) => only.has(x.name)));
+  const steps: PlanStep[] = [];
+  for (const host of hosts) {
+    let order = 0;
+    const reps = [...(scenario.warmup ? [0] : []), ...Array.from({ length: scenario.repetitions }, (_, i) => i + 1)];
+    for (const repetition of reps)
+      for (const deployment of deployments)
+        for (const benchmark of benchmarks)
+          steps.push({
+            order: order++,
+            host: host.name,
+            deployment,
+            benchmark,
+            repetition,
+            warmup: repetition === 0,
+            durationNs: opts.durationNs ?? durationOf(benchmark) ?? scenario.duration,
+          });
+  }
+  return { scenario, hosts, steps };
+}
+
+function durationOf(b: Benchmark): number | undefined {
+  return b.kind === 'syscall' ? undefined : b.duration;
+}
+
+/** Names given to --only that match nothing. */
+export function unknownOnly(scenario: Scenario, only: string[]): string[] {
+  const names = new Set([...scenario.deployments, ...scenario.benchmarks].map((x) => x.name));
+  return only.filter((n) => !names.has(n));
+}

@@ -1,0 +1,256 @@
+/**
+ * The scenario and hosts file schemas: the single source of the typed scenario model,
+ * its validation messages and the JSON Schema `unilat schema` prints. zod is imported only here.
+ */
+import { z } from 'zod';
+import { parseCpuList, parseSizeMiB, parseTimeNs } from './units.js';
+import { parseGate, type Gate } from './gates.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const name = z
+  .string()
+  .regex(NAME, 'a name of letters, digits, "_", "." and "-", starting with a letter or digit')
+  .max(64);
+
+/** A time span in ns; `unit` is what a bare number means. */
+function time(what: string, unit: 'ns' | 'us' | 's', min = 0) {
+  return z
+    .union([z.string(), z.number()], { error: `${what}: a time like ${unit === 's' ? '30s or 5m' : '1000us or 1ms'}` })
+    .transform((v, ctx) => {
+      const ns = parseTimeNs(v, unit);
+      if (ns === null || !(ns > min)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${JSON.stringify(v)} is not a ${min >= 0 ? 'positive ' : ''}time (like ${unit === 's' ? '30s, 5m, 1h' : '1000us, 1ms, 250ns'}; a bare number means ${unit})`,
+        });
+        return z.NEVER;
+      }
+      return Math.round(ns);
+    })
+    .meta({ description: `${what}: a number (${unit}) or a string with a unit ns, us, ms, s, m, h` });
+}
+
+const cpuList = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const cpus = parseCpuList(v);
+    if (!cpus) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a CPU list (like "0", "1,3" or "2-5")` });
+      return z.NEVER;
+    }
+    return cpus;
+  })
+  .meta({ description: 'CPU list as in taskset: "0,2-3"' });
+
+const size = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const mib = parseSizeMiB(v);
+    if (mib === null) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a size (like 256M or 1G)` });
+      return z.NEVER;
+    }
+    return mib;
+  });
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+
+export const policySchema = z.enum(['fifo', 'rr', 'other', 'deadline']);
+
+/** Knobs shared by the probe's cyclic mode and rt-tests' cyclictest. */
+const latencyKnobs = {
+  threads: int(1, 1024).default(1).meta({ description: 'measurement threads' }),
+  interval: time('interval', 'us').default(1000_000).meta({ description: 'wake-up interval of the first thread' }),
+  distance: time('distance', 'us', -1).default(0).meta({ description: 'interval increment per thread (cyclictest -d)' }),
+  priority: int(1, 99).default(80).meta({ description: 'real-time priority (1..99)' }),
+  policy: policySchema.default('fifo'),
+  runtime: time('runtime', 'us').optional().meta({ description: 'SCHED_DEADLINE runtime' }),
+  deadline: time('deadline', 'us').optional().meta({ description: 'SCHED_DEADLINE deadline' }),
+  period: time('period', 'us').optional().meta({ description: 'SCHED_DEADLINE period (default: interval)' }),
+  affinity: cpuList.optional().meta({ description: 'CPUs for the threads, round-robin (cyclictest -a)' }),
+  mlockall: z.boolean().default(true),
+  dmaLatency: z.boolean().default(true).meta({ description: 'hold /dev/cpu_dma_latency at 0 during the run' }),
+  duration: time('duration', 's').optional().meta({ description: 'overrides the scenario duration' }),
+  loops: int(1).optional().meta({ description: 'stop after this many wake-ups per thread instead of a duration' }),
+  spikeThreshold: time('spikeThreshold', 'us').default(100_000).meta({ description: 'latencies above this are logged as spikes' }),
+};
+
+const cyclicBenchmark = z.strictObject({
+  name,
+  kind: z.literal('cyclic'),
+  ...latencyKnobs,
+});
+
+const cyclictestBenchmark = z.strictObject({
+  name,
+  kind: z.literal('cyclictest'),
+  ...latencyKnobs,
+  histogram: int(1, 1_000_000).optional().meta({ description: 'cyclictest -h: histogram range in us' }),
+  args: z.array(z.string()).default([]).meta({ description: 'extra cyclictest arguments' }),
+});
+
+export const SYSCALL_OPS = ['loop', 'func', 'indirect', 'clock_gettime', 'getppid', 'read'] as const;
+
+const syscallBenchmark = z.strictObject({
+  name,
+  kind: z.literal('syscall'),
+  batch: int(1, 100_000_000).default(10_000).meta({ description: 'iterations per batch (one ns/op sample each)' }),
+  batches: int(5, 1_000_000).default(200),
+  warmup: int(0, 1_000_000).default(20),
+  cpu: int(0, 4095).default(0),
+  ops: z.array(z.enum(SYSCALL_OPS)).min(1).default([...SYSCALL_OPS]),
+  priority: int(1, 99).default(80),
+  policy: policySchema.default('fifo'),
+  perf: z.boolean().default(false).meta({ description: 'also record `perf bench syscall basic` where perf exists' }),
+});
+
+export const benchmarkSchema = z.discriminatedUnion('kind', [cyclicBenchmark, syscallBenchmark, cyclictestBenchmark]);
+
+export const loadSchema = z.strictObject({
+  tool: z.enum(['stress-ng', 'hackbench', 'command']),
+  args: z.array(z.string()).default([]),
+  cpus: cpuList.optional(),
+});
+
+export const tuningSchema = z.strictObject({
+  governor: z.string().regex(/^[a-z]+$/, 'a cpufreq governor name like performance').optional(),
+  rtThrottling: z.boolean().optional().meta({ description: 'false sets sched_rt_runtime_us = -1 for the run' }),
+  irqAffinity: cpuList.optional().meta({ description: 'move IRQs to these CPUs, away from the measurement CPUs' }),
+  dmaLatency: int(0, 1_000_000).optional().meta({ description: 'hold /dev/cpu_dma_latency at this value (us)' }),
+});
+
+const common = {
+  name,
+  tuning: tuningSchema.optional(),
+  load: loadSchema.optional(),
+};
+
+const bareMetal = z.strictObject({ ...common, kind: z.literal('bare-metal') });
+
+const guestFields = {
+  kernel: z.string().min(1).default('debian-rt').meta({ description: 'a kernel image path, or debian-rt / debian' }),
+  accel: z.enum(['kvm', 'tcg', 'auto']).default('auto'),
+  vcpus: int(1, 256).default(1),
+  memory: size.default(256),
+  pin: z.array(int(0, 4095)).optional().meta({ description: 'host CPU for each vCPU' }),
+  vcpuPolicy: policySchema.exclude(['deadline']).optional(),
+  vcpuPriority: int(1, 99).optional(),
+  memLock: z.boolean().default(false),
+  hugepages: z.boolean().default(false),
+  machine: z.enum(['pc', 'q35', 'microvm']).default('pc'),
+  cmdline: z.string().default('').meta({ description: 'extra guest kernel arguments' }),
+  bootTimeout: time('bootTimeout', 's').default(120e9),
+};
+
+const vm = z.strictObject({ ...common, kind: z.literal('vm'), ...guestFields });
+const unikernel = z.strictObject({ ...common, kind: z.literal('unikernel'), ...guestFields });
+
+export const deploymentSchema = z.discriminatedUnion('kind', [bareMetal, vm, unikernel]);
+
+const gate = z
+  .union([
+    z.string(),
+    z.strictObject({ gate: z.string(), benchmark: name.optional(), deployment: name.optional() }),
+  ])
+  .transform((v, ctx): Gate => {
+    const text = typeof v === 'string' ? v : v.gate;
+    const g = parseGate(text);
+    if (typeof g === 'string') {
+      ctx.addIssue({ code: 'custom', message: g });
+      return z.NEVER;
+    }
+    return typeof v === 'string' ? g : { ...g, benchmark: v.benchmark, deployment: v.deployment };
+  });
+
+export const scenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name,
+    description: z.string().default(''),
+    hosts: z.array(z.string().min(1)).min(1).default(['local']).meta({ description: 'host or group names; "local" is this machine' }),
+    repetitions: int(1, 10_000).default(1),
+    warmup: z.boolean().default(false).meta({ description: 'run one uncounted warm-up repetition first' }),
+    duration: time('duration', 's').default(10e9),
+    load: loadSchema.optional(),
+    deployments: z.array(deploymentSchema).min(1),
+    benchmarks: z.array(benchmarkSchema).min(1),
+    gates: z.array(gate).default([]),
+    baseline: z.string().optional().meta({ description: 'baseline for relative gates: a run folder or last-good' }),
+    noiseThreshold: z.number().min(0).max(1).default(0.05),
+  })
+  .superRefine((s, ctx) => {
+    for (const key of ['deployments', 'benchmarks'] as const) {
+      const seen = new Map<string, number>();
+      s[key].forEach((d, i) => {
+        if (seen.has(d.name))
+          ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: `duplicate name "${d.name}" (also ${key}[${seen.get(d.name)}])` });
+        else seen.set(d.name, i);
+      });
+    }
+    s.benchmarks.forEach((b, i) => {
+      if (b.kind !== 'syscall' && b.policy === 'deadline' && b.runtime === undefined)
+        ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'runtime'], message: 'policy deadline needs a runtime (like 200us)' });
+      if (b.kind !== 'syscall' && b.duration !== undefined && b.loops !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'loops'], message: 'give either duration or loops, not both' });
+    });
+    s.deployments.forEach((d, i) => {
+      if (d.kind !== 'bare-metal' && d.pin && d.pin.length !== d.vcpus)
+        ctx.addIssue({ code: 'custom', path: ['deployments', i, 'pin'], message: `pin names ${d.pin.length} host CPUs for ${d.vcpus} vCPUs (one each)` });
+      if (d.kind !== 'bare-metal' && d.vcpuPriority !== undefined && !d.vcpuPolicy)
+        ctx.addIssue({ code: 'custom', path: ['deployments', i, 'vcpuPolicy'], message: 'vcpuPriority needs vcpuPolicy (fifo or rr)' });
+    });
+  });
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Deployment = z.output<typeof deploymentSchema>;
+export type GuestDeployment = Extract<Deployment, { kind: 'vm' | 'unikernel' }>;
+export type Benchmark = z.output<typeof benchmarkSchema>;
+export type CyclicBenchmark = z.output<typeof cyclicBenchmark>;
+export type CyclictestBenchmark = z.output<typeof cyclictestBenchmark>;
+export type SyscallBenchmark = z.output<typeof syscallBenchmark>;
+export type Load = z.output<typeof loadSchema>;
+export type Tuning = z.output<typeof tuningSchema>;
+
+const hostEntry = z.strictObject({
+  address: z.string().min(1).meta({ description: 'IP address or DNS name' }),
+  port: int(1, 65535).default(22),
+  user: z.string().min(1).default('root'),
+  identityFile: z.string().optional(),
+  passphraseEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+  passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+  agent: z.boolean().default(false).meta({ description: 'authenticate with ssh-agent (SSH_AUTH_SOCK)' }),
+  knownHosts: z.string().optional().meta({ description: 'known_hosts file (default ~/.ssh/known_hosts)' }),
+  jump: z.string().optional().meta({ description: 'name of another host to jump through (ProxyJump)' }),
+  cpus: cpuList.optional().meta({ description: 'CPUs the harness may use on this host' }),
+  sshConfig: z.boolean().default(false).meta({ description: 'fill missing fields from ~/.ssh/config' }),
+});
+
+export const hostsFileSchema = z
+  .strictObject({
+    hosts: z.record(name, hostEntry).default({}),
+    groups: z.record(name, z.array(name).min(1)).default({}),
+  })
+  .superRefine((f, ctx) => {
+    for (const [g, members] of Object.entries(f.groups)) {
+      if (g in f.hosts || g === 'local') ctx.addIssue({ code: 'custom', path: ['groups', g], message: `group "${g}" has the name of a host` });
+      members.forEach((m, i) => {
+        if (!(m in f.hosts) && m !== 'local')
+          ctx.addIssue({ code: 'custom', path: ['groups', g, i], message: `unknown host "${m}" (hosts: ${Object.keys(f.hosts).join(', ') || 'none'})` });
+      });
+    }
+    for (const [h, e] of Object.entries(f.hosts)) {
+      if (h === 'local') ctx.addIssue({ code: 'custom', path: ['hosts', h], message: '"local" is built in and cannot be redefined' });
+      if (e.jump !== undefined && !(e.jump in f.hosts))
+        ctx.addIssue({ code: 'custom', path: ['hosts', h, 'jump'], message: `unknown jump host "${e.jump}"` });
+    }
+  });
+
+export type HostsFile = z.output<typeof hostsFileSchema>;
+export type HostEntry = z.output<typeof hostEntry>;
+
+export function scenarioJsonSchema(): unknown {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+}
+
+export { z };
