@@ -1,0 +1,37 @@
+import type { Transport } from '../transport/transport.js';
+import type { Warning } from '../results/types.js';
+
+/** One run of the probe: a mode and its argv (without the binary), as built by src/bench/. */
+export interface ProbeInvocation {
+  mode: 'cyclic' | 'syscall';
+  args: string[];
+  /** How long the measurement should take, for timeouts and progress. */
+  expectedMs: number;
+}
+
+export interface DeploymentContext {
+  transport: Transport;
+  /** The probe binary on the target host (bare metal). */
+  probePath: string;
+  /** A static probe binary on the controller (for guest images). */
+  staticProbe: () => Promise<string>;
+  /** Run folder on the controller, for console logs and other artifacts. */
+  runDir: string;
+  /** A unique label for files of this step (e.g. "bare-cyclic-r1"). */
+  stepLabel: string;
+  signal: AbortSignal;
+  /** Raw protocol bytes as they arrive (stdout of the probe, or a guest's result serial port). */
+  onData: (chunk: Buffer) => void;
+}
+
+/** What a deployment adds to a measurement besides the protocol stream. */
+export interface DeploymentRunInfo {
+  /** Boot time, guest facts, vCPU mapping, console log path... (goes into result.context). */
+  context: Record<string, unknown>;
+  warnings: Warning[];
+}
+
+/** Where the probe runs: directly on the host, or inside a guest the runner boots. */
+export interface DeploymentRunner {
+  runProbe(inv: ProbeInvocation, ctx: DeploymentContext): Promise<DeploymentRunInfo>;
+}
