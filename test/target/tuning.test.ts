@@ -1,0 +1,242 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalTransport } from '../../src/transport/local.js';
+import {
+  TuningError,
+  TuningJournal,
+  activeJournals,
+  applyTuning,
+  recoverLeftoverJournals,
+  validateKnobs,
+} from '../../src/target/tuning.js';
+
+const RT = '/proc/sys/kernel/sched_rt_runtime_us';
+const root = process.getuid?.() === 0;
+const read = (p: string) => readFileSync(p, 'utf8').trim();
+const irqFiles = () =>
+  existsSync('/proc/irq')
+    ? readdirSync('/proc/irq')
+        .filter((d) => /^\d+$/.test(d))
+        .map((d) => `/proc/irq/${d}/smp_affinity_list`)
+        .filter((p) => existsSync(p))
+    : [];
+const holders = (marker: string) =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    });
+
+// Snapshot of what we may touch, so `after` can put the machine back even if the code under test is wrong.
+let snapshot: Map<string, string>;
+let dir: string;
+before(() => {
+  snapshot = new Map([RT, ...irqFiles()].map((p) => [p, read(p)]));
+  dir = mkdtempSync(join(tmpdir(), 'unilat-journal-'));
+});
+after(async () => {
+  for (const j of activeJournals()) await j.restore().catch(() => {});
+  for (const [p, v] of snapshot) {
+    try {
+      if (read(p) !== v) writeFileSync(p, v);
+    } catch {
+      /* refused IRQs */
+    }
+  }
+  for (const pid of holders('unilat-dma-hold:')) {
+    try {
+      process.kill(Number(pid), 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('validateKnobs rejects bad values before anything changes', () => {
+  assert.throws(() => validateKnobs({ irqAffinity: '0; rm -rf /' }), TuningError);
+  assert.throws(() => validateKnobs({ irqAffinity: '' }), TuningError);
+  assert.throws(() => validateKnobs({ dmaLatency: -1 }), TuningError);
+  assert.throws(() => validateKnobs({ dmaLatency: 1.5 }), TuningError);
+  assert.throws(() => validateKnobs({ governor: 'perf ormance' }), TuningError);
+  validateKnobs({ governor: 'performance', irqAffinity: '0-1,3', dmaLatency: 0, rtThrottling: false });
+});
+
+test('apply rtThrottling + irqAffinity + dmaLatency, then restore to the exact old values', { skip: !root && 'needs root' }, async () => {
+  const t = new LocalTransport();
+  const j = new TuningJournal(t, { dir });
+  const oldRt = read(RT);
+  const irqs = irqFiles();
+  const oldIrq = new Map(irqs.map((p) => [p, read(p)]));
+  const rep = await applyTuning(t, { rtThrottling: false, irqAffinity: '0', dmaLatency: 0, governor: 'performance' }, j);
+  try {
+    assert.equal(read(RT), '-1');
+    assert.ok(existsSync(j.file), 'journal persisted on the host');
+    const persisted = JSON.parse(readFileSync(j.file, 'utf8'));
+    assert.equal(persisted.entries.length, j.entries.length);
+    assert.ok(rep.changes.some((c) => c.knob === 'rtThrottling' && c.before === oldRt && c.after === '-1' && !c.restored));
+    // governor files are absent in this VM: skipped with a note, not a crash
+    if (!existsSync('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor')) assert.ok(rep.notes.some((n) => n.startsWith('governor:')));
+    if (irqs.length) {
+      assert.ok(rep.irqs && rep.irqs.moved > 0);
+      const moved = j.entries.filter((e) => e.knob === 'irqAffinity' && e.state === 'applied');
+      for (const e of moved) assert.equal(read(e.path), '0');
+      assert.equal(rep.irqs!.refused, rep.irqs!.refusedPaths.length);
+    }
+    const dma = j.entries.find((e) => e.knob === 'dmaLatency')!;
+    assert.equal(dma.state, 'applied');
+    assert.ok(dma.pid && existsSync(`/proc/${dma.pid}`));
+    // the device reports the minimum of all requests: ours is 0
+    assert.equal(readFileSync('/dev/cpu_dma_latency').readInt32LE(0), 0);
+  } finally {
+    const r = await j.restore();
+    assert.deepEqual(r.errors, []);
+  }
+  assert.equal(read(RT), oldRt);
+  for (const [p, v] of oldIrq) assert.equal(read(p), v, p);
+  assert.equal(holders(j.entries.find((e) => e.knob === 'dmaLatency')!.marker!).length, 0, 'holder killed');
+  assert.ok(!existsSync(j.file), 'journal file removed');
+  assert.ok(j.changes().every((c) => c.restored));
+  assert.ok(!activeJournals().includes(j));
+});
+
+test('a knob failing midway throws, and restore still undoes what was applied', { skip: !root && 'needs root' }, async () => {
+  const t = new LocalTransport();
+  const j = new TuningJournal(t, { dir });
+  const oldRt = read(RT);
+  // CPU 4095 does not exist: every IRQ refuses it, after rtThrottling was already applied
+  await assert.rejects(applyTuning(t, { rtThrottling: false, irqAffinity: '4095' }, j), (e: Error) => e instanceof TuningError && /irqAffinity/.test(e.message));
+  assert.equal(read(RT), '-1');
+  assert.ok(existsSync(j.file));
+  const r = await j.restore();
+  assert.deepEqual(r.errors, []);
+  assert.equal(read(RT), oldRt);
+  assert.ok(!existsSync(j.file));
+});
+
+test('restore keeps going past a failing entry, reports it, and keeps the journal file', { skip: !root && 'needs root' }, async () => {
+  const t = new LocalTransport();
+  const j = new TuningJournal(t, { dir });
+  const oldRt = read(RT);
+  await applyTuning(t, { rtThrottling: false }, j);
+  // an entry whose restore cannot succeed (procfs refuses to create files), recorded after the real one
+  await j.record([{ knob: 'test', kind: 'write', path: '/proc/sys/kernel/unilat-no-such-file', before: '1', after: '2' }]);
+  const r = await j.restore();
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0], /unilat-no-such-file/);
+  assert.equal(read(RT), oldRt, 'the other entry was restored anyway');
+  assert.ok(existsSync(j.file), 'kept for a later retry');
+  const persisted = JSON.parse(readFileSync(j.file, 'utf8'));
+  assert.deepEqual(
+    persisted.entries.map((e: { state: string }) => e.state),
+    ['restored', 'restore-failed'],
+  );
+  rmSync(j.file);
+});
+
+test('leftover journal: dropped without restore, the next connection restores it', { skip: !root && 'needs root' }, async () => {
+  const t1 = new LocalTransport();
+  let j: TuningJournal | null = new TuningJournal(t1, { dir, runId: 'leftover-1' });
+  const oldRt = read(RT);
+  await applyTuning(t1, { rtThrottling: false, dmaLatency: 0 }, j);
+  const marker = j.entries.find((e) => e.knob === 'dmaLatency')!.marker!;
+  assert.equal(read(RT), '-1');
+  // the connection that owns it does not treat it as leftover
+  assert.deepEqual(await recoverLeftoverJournals(t1, { dir }), []);
+  j = null; // lost: no restore through this object
+  const rec = await recoverLeftoverJournals(new LocalTransport(), { dir });
+  assert.equal(rec.length, 1);
+  assert.equal(rec[0].runId, 'leftover-1');
+  assert.equal(rec[0].outcome, 'restored');
+  assert.deepEqual(rec[0].errors, []);
+  assert.ok(rec[0].changes.some((c) => c.knob === 'rtThrottling' && c.before === oldRt && c.restored));
+  assert.equal(read(RT), oldRt);
+  assert.equal(holders(marker).length, 0);
+  assert.deepEqual(readdirSync(dir), []);
+  for (const a of activeJournals()) if (a.runId === 'leftover-1') await a.restore(); // in-memory object: nothing left to do
+});
+
+test('recovery skips unreadable files and discards journals from before a reboot', async () => {
+  const t = new LocalTransport();
+  writeFileSync(join(dir, 'journal-bad.json'), '{"half":');
+  writeFileSync(
+    join(dir, 'journal-old.json'),
+    JSON.stringify({ format: 'unilat-tuning-journal', version: 1, runId: 'old', host: 'local', bootId: 'not-this-boot', createdAt: '', entries: [{ seq: 0, knob: 'rtThrottling', kind: 'write', path: RT, before: '12345', after: '-1', state: 'applied' }] }),
+  );
+  const before = read(RT);
+  const rec = await recoverLeftoverJournals(t, { dir });
+  const by = Object.fromEntries(rec.map((r) => [r.file.slice(r.file.lastIndexOf('/') + 1), r]));
+  assert.equal(by['journal-bad.json'].outcome, 'unreadable');
+  assert.equal(by['journal-old.json'].outcome, 'rebooted');
+  assert.equal(read(RT), before, 'nothing written from a previous boot');
+  assert.deepEqual(readdirSync(dir), ['journal-bad.json']);
+  rmSync(join(dir, 'journal-bad.json'));
+});
+
+const childScript = join(dirname(fileURLToPath(import.meta.url)), 'tuning-child.js');
+
+function startChild(mode: 'signal' | 'hang', runId: string) {
+  const child = spawn(process.execPath, [childScript], {
+    env: { ...process.env, UNILAT_TUNING_CHILD: '1', UNILAT_CHILD_MODE: mode, UNILAT_JOURNAL_DIR: dir, UNILAT_RUN_ID: runId },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /ready (\S+)\n/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`child exited ${code} before ready: ${err}`)));
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, ready, exited, stderr: () => err };
+}
+
+test('a child that applied tuning restores on SIGINT before exiting', { skip: !root && 'needs root' }, async () => {
+  const oldRt = read(RT);
+  const oldIrq = new Map(irqFiles().map((p) => [p, read(p)]));
+  const c = startChild('signal', 'sigint-child');
+  const file = await c.ready;
+  assert.equal(read(RT), '-1');
+  assert.ok(existsSync(file));
+  assert.equal(holders('unilat-dma-hold:sigint-child:').length, 1);
+  c.child.kill('SIGINT');
+  const { code } = await c.exited;
+  assert.equal(code, 130, c.stderr());
+  assert.match(c.stderr(), /SIGINT: restoring tuning/);
+  assert.equal(read(RT), oldRt);
+  for (const [p, v] of oldIrq) assert.equal(read(p), v, p);
+  assert.equal(holders('unilat-dma-hold:sigint-child:').length, 0);
+  assert.ok(!existsSync(file));
+});
+
+test('a child killed with SIGKILL leaves a journal that the next connection restores', { skip: !root && 'needs root' }, async () => {
+  const oldRt = read(RT);
+  const c = startChild('hang', 'killed-child');
+  const file = await c.ready;
+  c.child.kill('SIGKILL');
+  await c.exited;
+  assert.equal(read(RT), '-1');
+  assert.ok(existsSync(file));
+  assert.equal(holders('unilat-dma-hold:killed-child:').length, 1, 'the holder outlives its controller');
+  const rec = await recoverLeftoverJournals(new LocalTransport(), { dir });
+  assert.equal(rec.length, 1);
+  assert.equal(rec[0].outcome, 'restored', rec[0].errors.join('\n'));
+  assert.equal(read(RT), oldRt);
+  assert.equal(holders('unilat-dma-hold:killed-child:').length, 0);
+  assert.ok(!existsSync(file));
+});
