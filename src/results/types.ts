@@ -164,3 +164,11 @@ export interface RunRecord {
   /** Extra sections contributed by later capabilities (gates, comparisons, boot times). */
   extra?: Record<string, unknown>;
 }
+
+export function isLatencyResult(r: Result): r is CompletedLatencyResult {
+  return r.status === 'completed' && r.latency !== undefined;
+}
+
+export function isOpsResult(r: Result): r is CompletedOpsResult {
+  return r.status === 'completed' && r.ops !== undefined;
+}

@@ -1,0 +1,121 @@
+import type { CommandModule } from 'yargs';
+import { InputError, RunFailedError } from '../errors.js';
+import type { ResolvedHost } from '../hosts/inventory.js';
+import { writeReports } from '../report/write.js';
+import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
+import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/types.js';
+import { execute } from '../run/executor.js';
+import { createProgress } from '../run/progress.js';
+import { buildPlan, unknownOnly } from '../scenario/plan.js';
+import { installSignalRestore } from '../target/tuning.js';
+import { LocalTransport } from '../transport/local.js';
+import type { Transport } from '../transport/transport.js';
+import { VERSION } from '../version.js';
+import { parseDurationArg } from './args.js';
+import { hostsOption, loadInventory, loadScenarios, type HostsArg, type LoadedWithHosts } from './common.js';
+
+interface Args extends HostsArg {
+  scenario: string[];
+  out: string;
+  duration?: string;
+  only?: string[];
+  parallel: number;
+  acceptNewHostKeys: boolean;
+  quiet: boolean;
+}
+
+export const runCommand: CommandModule<object, Args> = {
+  command: 'run <scenario..>',
+  describe: 'Run scenarios and write a run folder (run.json, summary.csv, report.md) per scenario',
+  builder: (y) =>
+    y
+      .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario YAML files' })
+      .options(hostsOption)
+      .option('out', { type: 'string', default: 'reports', describe: 'folder that receives the run folders' })
+      .option('duration', { type: 'string', describe: 'override every benchmark duration (30s, 5m)' })
+      .option('only', { type: 'string', array: true, describe: 'run only these deployments and/or benchmarks (by name)' })
+      .option('parallel', { type: 'number', default: 8, describe: 'hosts measured at the same time' })
+      .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown SSH host keys (like OpenSSH accept-new); changed keys are still refused' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+      .epilogue('The last line printed is the run folder. Exit 0 ok, 1 gate failed, 2 bad input, 3 run failed.') as never,
+  handler: async (a) => {
+    const durationNs = parseDurationArg(a.duration);
+    if (!Number.isInteger(a.parallel) || a.parallel < 1) throw new InputError(`--parallel: must be a whole number >= 1, got ${a.parallel}`);
+    const inv = await loadInventory(a.hosts);
+    const loaded = await loadScenarios(a.scenario, inv);
+    for (const l of loaded) {
+      const bad = unknownOnly(l.scenario, a.only ?? []);
+      if (bad.length) throw new InputError(`--only: ${l.file} has no deployment or benchmark named ${bad.map((b) => `"${b}"`).join(', ')}`);
+    }
+    const failures: string[] = [];
+    let lastDir = '';
+    for (const l of loaded) {
+      const { dir, ok, summary } = await runScenario(l, { ...a, durationNs });
+      lastDir = dir;
+      if (!ok) failures.push(`${l.file}: ${summary}`);
+      process.stdout.write(`${dir}\n`);
+    }
+    if (failures.length) throw new RunFailedError(failures.join('\n'));
+    void lastDir;
+  },
+};
+
+interface RunOpts extends Args {
+  durationNs?: number;
+}
+
+async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: string; ok: boolean; summary: string }> {
+  const plan = buildPlan(l.scenario, l.hosts, { durationNs: a.durationNs, only: a.only });
+  const id = newRunId(l.scenario.name);
+  const dir = await createRunDir(a.out, id);
+  const record: RunRecord = {
+    schemaVersion: SCHEMA_VERSION,
+    id,
+    tool: { name: 'unilat', version: VERSION },
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    status: 'running',
+    scenario: l.scenario,
+    scenarioFile: l.file,
+    facts: {},
+    tuning: [],
+    results: [],
+    warnings: [],
+    hostErrors: {},
+    extra: { plan: { steps: plan.steps.length, order: plan.steps.map((s) => `${s.host}:${s.deployment.name}/${s.benchmark.name}#${s.repetition}`) } },
+  };
+  await saveRunRecord(dir, record);
+  const progress = createProgress(process.stderr, a.quiet);
+  const ac = new AbortController();
+  // First signal: stop measuring, restore hosts, write what was measured. Second: restore and exit now.
+  let removeHard: (() => void) | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    progress.log('unilat', `${sig}: stopping; restoring hosts and saving what was measured (again to exit at once)`);
+    ac.abort();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    removeHard = installSignalRestore();
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  try {
+    await execute({ plan, runDir: dir, record, parallel: a.parallel, signal: ac.signal, progress, connect: (h, s) => connect(h, a, s) });
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    removeHard?.();
+    progress.done();
+  }
+  const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
+  record.endedAt = new Date().toISOString();
+  record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
+  await saveRunRecord(dir, record);
+  await writeReports(record, dir);
+  const hostErr = Object.entries(record.hostErrors).map(([h, e]) => `${h}: ${e.split('\n')[0]}`);
+  const stepErr = failedSteps.filter((r) => !record.hostErrors[r.host]).map((r) => r.error.split('\n')[0]);
+  for (const e of [...hostErr, ...stepErr]) process.stderr.write(`error: ${e}\n`);
+  const ok = record.status === 'completed';
+  return { dir, ok, summary: ok ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed` };
+}
+
+async function connect(h: ResolvedHost, _a: RunOpts, _signal: AbortSignal): Promise<Transport> {
+  if (h.kind === 'local') return new LocalTransport();
+  throw new Error(`SSH hosts are not available yet (${h.name})`);
+}

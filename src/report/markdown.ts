@@ -1,0 +1,156 @@
+import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
+
+const us = (ns: number) => (Number.isFinite(ns) ? (ns / 1000).toFixed(2) : '–');
+const nsf = (ns: number) => (Number.isFinite(ns) ? ns.toFixed(ns < 10 ? 2 : 1) : '–');
+
+export function mdTable(head: string[], rows: (string | number)[][]): string {
+  const esc = (c: string | number) => String(c).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** Every warning of the run, each once, with where it came from. */
+export function collectWarnings(record: RunRecord): Array<Warning & { where: string }> {
+  const seen = new Set<string>();
+  const out: Array<Warning & { where: string }> = [];
+  const add = (w: Warning, where: string) => {
+    const k = `${where}|${w.code}|${w.message}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push({ ...w, where });
+    }
+  };
+  for (const w of record.warnings) add(w, 'run');
+  for (const r of record.results) for (const w of r.warnings) add(w, `${r.host}/${r.deployment}/${r.benchmark}`);
+  return out;
+}
+
+function statusLine(record: RunRecord): string {
+  switch (record.status) {
+    case 'completed':
+      return 'Status: **completed**: every planned step ran.';
+    case 'running':
+      return 'Status: **INCOMPLETE**: the run did not finish; figures below cover only the steps that ended.';
+    case 'aborted':
+      return 'Status: **ABORTED**: the run was interrupted; figures below cover only the steps that ended.';
+    default:
+      return `Status: **${record.status.toUpperCase()}**: some steps failed (see "Failed steps"); the other figures are complete.`;
+  }
+}
+
+function label(r: Result): string {
+  return r.repetition === 0 ? 'warm-up' : String(r.repetition);
+}
+
+/** report.md: tables a researcher can paste, with the configuration and warnings. */
+export function renderMarkdown(record: RunRecord, extraSections: string[] = []): string {
+  const s = record.scenario as { name?: string; description?: string };
+  const out: string[] = [];
+  out.push(`# unilat report: ${s.name ?? 'run'}`, '');
+  if (s.description) out.push(s.description.trim(), '');
+  out.push(
+    `- Run: \`${record.id}\`, unilat ${record.tool.version}`,
+    `- Started ${record.startedAt}${record.endedAt ? `, ended ${record.endedAt}` : ''}`,
+    `- Scenario file: ${record.scenarioFile ?? '(none)'}`,
+    `- ${statusLine(record)}`,
+    '',
+  );
+
+  const warnings = collectWarnings(record);
+  if (warnings.length) {
+    out.push('## ⚠ Warnings', '');
+    for (const w of warnings) out.push(`- **${w.code}** (${w.where}): ${w.message}`);
+    out.push('');
+  }
+
+  const latency = record.results.filter(isLatencyResult);
+  if (latency.length) {
+    out.push('## Wake-up latency (µs)', '');
+    out.push(
+      mdTable(
+        ['deployment', 'benchmark', 'host', 'rep', 'policy', 'samples', 'min', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'mean', 'stddev'],
+        latency.map((r) => {
+          const l = r.latency;
+          const a = r.applied;
+          return [r.deployment, r.benchmark, r.host, label(r), a ? `${a.policy}${a.priority ? `/${a.priority}` : ''}` : '?', l.count, us(l.min), us(l.p50), us(l.p90), us(l.p99), us(l.p999), us(l.p9999), us(l.max), us(l.mean), us(l.stddev)];
+        }),
+      ),
+      '',
+    );
+    out.push('### Per thread', '');
+    out.push(
+      mdTable(
+        ['deployment', 'benchmark', 'host', 'rep', 'thread', 'cpu', 'interval (µs)', 'samples', 'min', 'p50', 'p99', 'max'],
+        latency.flatMap((r) =>
+          r.latency.threads.map((t) => [r.deployment, r.benchmark, r.host, label(r), t.thread, t.cpu ?? '–', us(t.intervalNs), t.summary.count, us(t.summary.min), us(t.summary.p50), us(t.summary.p99), us(t.summary.max)]),
+        ),
+      ),
+      '',
+    );
+    const spiky = latency.filter((r) => r.latency.spikes.length || r.latency.overflows);
+    for (const r of spiky) {
+      const l = r.latency;
+      out.push(`- ${r.deployment}/${r.benchmark} rep ${label(r)}: ${l.spikes.length + l.spikesDropped} spikes above the threshold${l.overflows ? `, ${l.overflows} samples beyond the histogram range` : ''}.`);
+    }
+    if (spiky.length) out.push('');
+  }
+
+  const ops = record.results.filter(isOpsResult);
+  if (ops.length) {
+    out.push('## System call vs function call (ns per operation, median of batches, 95% interval)', '');
+    const names = [...new Set(ops.flatMap((r) => Object.keys(r.ops)))];
+    out.push(
+      mdTable(
+        ['deployment', 'benchmark', 'host', 'rep', ...names],
+        ops.map((r) => [r.deployment, r.benchmark, r.host, label(r), ...names.map((n) => {
+          const o = r.ops[n];
+          return o ? `${nsf(o.nsPerOp)} [${nsf(o.ciLow)}, ${nsf(o.ciHigh)}]` : '–';
+        })]),
+      ),
+      '',
+    );
+    const ratioNames = [...new Set(ops.flatMap((r) => Object.keys(r.ratios)))];
+    if (ratioNames.length) {
+      out.push('Cost relative to a plain function call (the "syscall tax" a unikernelized Linux would remove):', '');
+      out.push(
+        mdTable(
+          ['deployment', 'host', 'rep', ...ratioNames.map((n) => `${n} / func`)],
+          ops.map((r) => [r.deployment, r.host, label(r), ...ratioNames.map((n) => (r.ratios[n] !== undefined ? `${r.ratios[n].toFixed(1)}×` : '–'))]),
+        ),
+        '',
+      );
+    }
+  }
+
+  out.push(...extraSections.flatMap((x) => [x, '']));
+
+  const failed = record.results.filter((r): r is FailedResult => r.status !== 'completed');
+  const hostErrors = Object.entries(record.hostErrors);
+  if (failed.length || hostErrors.length) {
+    out.push('## Failed steps', '');
+    for (const [h, e] of hostErrors) out.push(`- host **${h}**: ${e}`);
+    for (const r of failed) out.push(`- ${r.host}/${r.deployment}/${r.benchmark} rep ${label(r)} (${r.status}): ${r.error.split('\n')[0]}`);
+    out.push('');
+  }
+
+  out.push('## Configuration', '');
+  const applied = record.results.filter((r) => (isLatencyResult(r) || isOpsResult(r)) && r.applied);
+  if (applied.length) {
+    out.push('What the probe actually ran with (not only what was asked):', '');
+    out.push(
+      mdTable(
+        ['deployment', 'benchmark', 'host', 'rep', 'policy', 'priority', 'threads', 'affinity', 'mlockall', 'cpu_dma_latency', 'clock res (ns)', 'loop overhead (ns)', 'kernel'],
+        applied.map((r) => {
+          const a = r.status === 'completed' ? r.applied! : null!;
+          return [r.deployment, r.benchmark, r.host, label(r), a.policy, a.priority, a.threads, a.affinity.length ? a.affinity.join(',') : 'any', a.mlockall ? 'yes' : 'no', a.dmaLatency ? 'held at 0' : 'no', a.clockResolutionNs, a.loopOverheadNs ?? '–', a.kernel ?? '–'];
+        }),
+      ),
+      '',
+    );
+  }
+  if (record.tuning.length) {
+    out.push('Tuning applied on hosts (each restored afterwards):', '');
+    out.push(mdTable(['host', 'knob', 'path', 'before', 'during', 'restored'], record.tuning.map((t) => [t.host, t.knob, t.path, t.before, t.after, t.restored ? 'yes' : '**NO**'])), '');
+  } else out.push('No host tuning was applied.', '');
+  out.push('Scenario as resolved:', '', '```json', JSON.stringify(record.scenario, null, 2), '```', '');
+  return out.join('\n');
+}

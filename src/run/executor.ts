@@ -1,0 +1,76 @@
+/**
+ * The executor: the only place with side effects on hosts. Hosts run concurrently (bounded by
+ * `parallel`), steps on one host sequentially in plan order. Every result is saved to run.json
+ * as soon as it exists; a host that fails is reported and the others go on.
+ */
+import type { ResolvedHost } from '../hosts/inventory.js';
+import type { Plan } from '../scenario/plan.js';
+import { saveRunRecord } from '../results/store.js';
+import type { Result, RunRecord } from '../results/types.js';
+import { gatherFacts } from '../target/facts.js';
+import { checkReadiness } from '../target/readiness.js';
+import type { Transport } from '../transport/transport.js';
+import type { Progress } from './progress.js';
+import { failed, runStep, stepLabel, type HostSession } from './step.js';
+
+export interface ExecuteOptions {
+  plan: Plan;
+  runDir: string;
+  record: RunRecord;
+  parallel: number;
+  signal: AbortSignal;
+  progress: Progress;
+  connect: (host: ResolvedHost, signal: AbortSignal) => Promise<Transport>;
+}
+
+export async function execute(o: ExecuteOptions): Promise<void> {
+  // Saves are serialised so concurrent hosts never interleave writes of run.json.
+  let saving = Promise.resolve();
+  const save = () => (saving = saving.then(() => saveRunRecord(o.runDir, o.record)));
+  const addResult = async (r: Result) => {
+    o.record.results.push(r);
+    await save();
+  };
+  const queue = [...o.plan.hosts];
+  const workers = Array.from({ length: Math.max(1, Math.min(o.parallel, queue.length)) }, async () => {
+    for (let h = queue.shift(); h; h = queue.shift()) await runHost(h, o, addResult, save);
+  });
+  await Promise.all(workers);
+  await saving;
+}
+
+async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Result) => Promise<void>, save: () => Promise<void>): Promise<void> {
+  const steps = o.plan.steps.filter((s) => s.host === host.name);
+  let t: Transport | undefined;
+  /** Index of the first step that has no result yet. */
+  let next = 0;
+  try {
+    o.progress.log(host.name, 'connecting');
+    t = await o.connect(host, o.signal);
+    const facts = await gatherFacts(t);
+    o.record.facts[host.name] = facts;
+    const readiness = ((o.record.extra ??= {}).readiness ??= {}) as Record<string, unknown>;
+    readiness[host.name] = checkReadiness(facts);
+    await save();
+    const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save };
+    for (; next < steps.length && !o.signal.aborted; ) {
+      const step = steps[next];
+      o.progress.step(host.name, stepLabel(step), next, steps.length);
+      const { result, fatal } = await runStep(step, session);
+      await addResult(result);
+      next++;
+      if (fatal) throw new Error(fatal);
+    }
+    for (; next < steps.length; next++) await addResult(failed(steps[next], 'aborted', 'not run: the run was interrupted'));
+  } catch (e) {
+    const msg = (e as Error).message;
+    o.record.hostErrors[host.name] = msg;
+    o.progress.log(host.name, `failed: ${msg.split('\n')[0]}`);
+    for (; next < steps.length; next++)
+      await addResult(failed(steps[next], o.signal.aborted ? 'aborted' : 'failed', `not run: host failed (${msg.split('\n')[0]})`));
+    await save();
+  } finally {
+    await t?.close().catch(() => {});
+  }
+}
+
