@@ -429,6 +429,18 @@ static int parse_args(int argc, char **argv, config_t *c, const char **out_path)
 				return BAD("--raw is only for cyclic mode");
 			continue;
 		}
+		static const char *const common_opts[] = { "--out", "--policy", "--priority", NULL };
+		static const char *const cyc_opts[] = { "--threads", "--interval", "--distance", "--runtime", "--deadline",
+			"--period", "--affinity", "--duration-ms", "--loops", "--spike-threshold", "--max-spikes",
+			"--progress-ms", NULL };
+		static const char *const sys_opts[] = { "--batch", "--batches", "--warmup", "--cpu", "--ops", NULL };
+		int known = 0;
+		for (const char *const *o = common_opts; *o; o++)
+			known |= !strcmp(*o, name);
+		for (const char *const *o = cyc ? cyc_opts : sys_opts; *o; o++)
+			known |= !strcmp(*o, name);
+		if (!known)
+			return BAD("unknown option '%s' for %s mode", name, argv[0]);
 		if (!val) {
 			if (i + 1 >= argc)
 				return BAD("%s needs a value", name);

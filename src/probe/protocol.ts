@@ -1,0 +1,581 @@
+/**
+ * The probe protocol (docs/protocol.md): a streaming line parser and the assembler that turns
+ * one probe run's messages into run-record pieces. Everything here is pure apart from the
+ * parser's own buffer; nothing talks to a host.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { mergeHistograms, type HistogramData, type SparseBins } from '../results/histogram.js';
+import type {
+  AppliedConfig,
+  LatencyResult,
+  OpStat,
+  Ops,
+  SeriesPoint,
+  Spike,
+  ThreadLatency,
+  Warning,
+} from '../results/types.js';
+import { summarize } from '../stats/quantiles.js';
+
+export const MARKER = '@@UNILAT ';
+/** How many non-protocol lines the parser keeps for error messages. */
+export const NOISE_LINES = 50;
+
+// ---- message types ----
+
+export interface ThreadInfo {
+  thread: number;
+  tid: number;
+  cpu: number | null;
+  policy: string;
+  priority: number;
+  intervalNs: number;
+}
+
+export interface HelloMessage {
+  type: 'hello';
+  mode: 'cyclic' | 'syscall';
+  version: string;
+  protocol: number;
+  pid: number;
+  uid: number;
+  requested: { policy: string; priority: number };
+  /** Policy the threads really got ('mixed' if they differ; see threadInfo). */
+  policy: string;
+  priority: number;
+  threads: number;
+  intervalNs?: number;
+  distanceNs?: number;
+  affinity: number[];
+  mlockall: boolean;
+  dmaLatency: boolean;
+  clockResolutionNs: number;
+  loopOverheadNs: number;
+  kernel?: string;
+  kernelVersion?: string;
+  machine?: string;
+  preempt?: string | null;
+  uptimeS: number | null;
+  realtime: number | string | null;
+  isolatedCpus?: string | null;
+  cpus: number;
+  timerSlackNs?: number;
+  histogram: { layout: 'loglin7'; buckets?: number };
+  // cyclic
+  durationMs?: number;
+  loops?: number;
+  spikeThresholdNs?: number;
+  raw?: boolean;
+  threadInfo?: ThreadInfo[];
+  deadlineParams?: { runtimeNs: number; deadlineNs: number; periodNs: number };
+  // syscall
+  cpu?: number | null;
+  batches?: number;
+  warmup?: number;
+  batch?: number;
+  ops?: string[];
+}
+
+export interface WarningMessage {
+  type: 'warning';
+  code: string;
+  message: string;
+}
+
+export interface ProgressMessage {
+  type: 'progress';
+  elapsedMs: number;
+  totalMs: number;
+  samples: number;
+}
+
+export interface HistMessage {
+  type: 'hist';
+  thread: number;
+  cpu: number | null;
+  intervalNs: number;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  sumSq: number;
+  /** Periods skipped because a wake-up came after the next period had begun. */
+  overruns?: number;
+  /** Samples at or beyond 2^41 ns (in the last bucket). */
+  overflows?: number;
+  /** Wake-ups before the planned time (deadline policy only), recorded as 0. */
+  early?: number;
+  bins: SparseBins;
+}
+
+export interface SeriesMessage {
+  type: 'series';
+  thread: number;
+  /** [second, count, min, max, sum] */
+  points: Array<[number, number, number, number, number]>;
+  dropped?: number;
+}
+
+export interface SpikesMessage {
+  type: 'spikes';
+  thread: number;
+  threshold: number;
+  /** [tNs since start, latencyNs] */
+  points: Array<[number, number]>;
+  dropped: number;
+}
+
+export interface RawMessage {
+  type: 'raw';
+  thread: number;
+  values: number[];
+  dropped?: number;
+}
+
+export interface OpMessage {
+  type: 'op';
+  name: string;
+  iterations: number;
+  samples: number[];
+}
+
+export interface DoneMessage {
+  type: 'done';
+  mode: 'cyclic' | 'syscall';
+  samples: number;
+  lines: number;
+  exit: number;
+}
+
+/** Script mode: a step that failed before it could start (bad arguments, ...). */
+export interface ErrorMessage {
+  type: 'error';
+  step: number;
+  message: string;
+  exit: number;
+}
+
+/** Script mode: the script ran to its end (the guest powers off next). */
+export interface EndMessage {
+  type: 'end';
+  steps: number;
+  failed: number;
+}
+
+/** A marker line with a type this parser does not know (a newer probe); kept so line counts match. */
+export interface UnknownMessage {
+  type: 'unknown';
+  originalType: string;
+  body: Record<string, unknown>;
+}
+
+export type ProbeMessage =
+  | HelloMessage
+  | WarningMessage
+  | ProgressMessage
+  | HistMessage
+  | SeriesMessage
+  | SpikesMessage
+  | RawMessage
+  | OpMessage
+  | DoneMessage
+  | ErrorMessage
+  | EndMessage
+  | UnknownMessage;
+
+const KNOWN_TYPES = new Set(['hello', 'warning', 'progress', 'hist', 'series', 'spikes', 'raw', 'op', 'done', 'error', 'end']);
+
+// ---- errors ----
+
+/** A marker line whose JSON does not parse, or that is not a protocol object. */
+export class ProtocolError extends Error {
+  constructor(
+    message: string,
+    readonly line: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** The stream ended before `done`, or `done.lines` disagrees with what arrived. */
+export class TruncatedStreamError extends Error {
+  constructor(
+    message: string,
+    /** Last non-protocol lines seen (e.g. a kernel panic), when known. */
+    readonly context: string[] = [],
+  ) {
+    super(context.length ? `${message}\nlast console lines:\n  ${context.slice(-10).join('\n  ')}` : message);
+    this.name = 'TruncatedStreamError';
+  }
+}
+
+// ---- line parsing ----
+
+/**
+ * One line to a message: null when the line carries no marker (console noise). The marker may
+ * follow other text on the same line (a kernel message without a newline). Throws
+ * ProtocolError for a marker line that is not a JSON object with a string `type`.
+ */
+export function parseLine(line: string): ProbeMessage | null {
+  const at = line.indexOf(MARKER);
+  if (at < 0) return null;
+  const text = line.slice(at + MARKER.length).replace(/[\r\n]+$/, '');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    throw new ProtocolError(`probe line is not valid JSON (${(e as Error).message}): ${line}`, line);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof (body as { type?: unknown }).type !== 'string') {
+    throw new ProtocolError(`probe line is not an object with a type: ${line}`, line);
+  }
+  const type = (body as { type: string }).type;
+  if (!KNOWN_TYPES.has(type)) return { type: 'unknown', originalType: type, body: body as Record<string, unknown> };
+  return body as ProbeMessage;
+}
+
+/**
+ * Streaming parser: feed chunks split anywhere (Buffer or string, UTF-8 safe); lines may end
+ * in \n or \r\n. Collects messages and remembers the last NOISE_LINES non-protocol lines.
+ */
+export class ProtocolParser {
+  readonly messages: ProbeMessage[] = [];
+  private readonly decoder = new StringDecoder('utf8');
+  private buf = '';
+  private readonly noiseLines: string[] = [];
+
+  /** Adds a chunk; returns the messages completed by it. */
+  push(chunk: Buffer | string): ProbeMessage[] {
+    this.buf += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const out: ProbeMessage[] = [];
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      this.line(line, out);
+    }
+    return out;
+  }
+
+  /**
+   * Ends the stream: a last line without a newline is still parsed; if it is a protocol line
+   * that does not parse, the stream was cut inside it (TruncatedStreamError).
+   */
+  end(): ProbeMessage[] {
+    const out: ProbeMessage[] = [];
+    const rest = this.buf + this.decoder.end();
+    this.buf = '';
+    if (!rest.length) return out;
+    try {
+      this.line(rest, out);
+    } catch (e) {
+      if (e instanceof ProtocolError) {
+        throw new TruncatedStreamError(`probe stream truncated inside a protocol line: ${rest.slice(0, 200)}`, this.noise());
+      }
+      throw e;
+    }
+    return out;
+  }
+
+  /** The last non-protocol lines (oldest first), for error messages. */
+  noise(): string[] {
+    return [...this.noiseLines];
+  }
+
+  private line(raw: string, out: ProbeMessage[]): void {
+    const line = raw.replace(/\r+$/, '');
+    const msg = parseLine(line);
+    if (msg === null) {
+      if (line.trim().length) {
+        this.noiseLines.push(line);
+        if (this.noiseLines.length > NOISE_LINES) this.noiseLines.shift();
+      }
+      return;
+    }
+    this.messages.push(msg);
+    out.push(msg);
+  }
+}
+
+/** Parses a whole captured stream at once. */
+export function parseStream(text: string | Buffer): { messages: ProbeMessage[]; noise: string[] } {
+  const p = new ProtocolParser();
+  p.push(text);
+  p.end();
+  return { messages: p.messages, noise: p.noise() };
+}
+
+// ---- runs ----
+
+/** One probe invocation: hello ... done (done absent when truncated). */
+export interface ProbeRun {
+  hello: HelloMessage;
+  /** Every message from hello up to and including done. */
+  messages: ProbeMessage[];
+  done: DoneMessage | null;
+}
+
+/**
+ * Splits a stream into runs, each starting at a hello (a script writes several). Messages outside
+ * any run (script `error`/`end`, anything before the first hello) are returned as `outside`.
+ */
+export function splitRuns(messages: readonly ProbeMessage[]): { runs: ProbeRun[]; outside: ProbeMessage[] } {
+  const runs: ProbeRun[] = [];
+  const outside: ProbeMessage[] = [];
+  let cur: ProbeRun | null = null;
+  for (const m of messages) {
+    if (m.type === 'hello') {
+      cur = { hello: m, messages: [m], done: null };
+      runs.push(cur);
+    } else if (cur && !cur.done) {
+      cur.messages.push(m);
+      if (m.type === 'done') cur.done = m;
+    } else {
+      outside.push(m);
+    }
+  }
+  return { runs, outside };
+}
+
+/**
+ * Throws TruncatedStreamError unless the run ended with `done` and `done.lines` equals the
+ * number of protocol lines received before it. `context` (console noise) goes into the error.
+ */
+export function checkComplete(run: ProbeRun, context: string[] = []): asserts run is ProbeRun & { done: DoneMessage } {
+  if (!run.done) {
+    const last = run.messages[run.messages.length - 1];
+    throw new TruncatedStreamError(
+      `probe stream truncated: no 'done' after ${run.messages.length} protocol lines (last: ${last.type})`,
+      context,
+    );
+  }
+  const before = run.messages.length - 1;
+  if (run.done.lines !== before) {
+    throw new TruncatedStreamError(
+      `probe stream truncated: 'done' says ${run.done.lines} lines were written but ${before} arrived`,
+      context,
+    );
+  }
+}
+
+/** The single run of a stream, checked complete. */
+export function singleRun(messages: readonly ProbeMessage[], context: string[] = []): ProbeRun & { done: DoneMessage } {
+  const { runs } = splitRuns(messages);
+  if (runs.length === 0) throw new TruncatedStreamError('probe stream has no hello line', context);
+  if (runs.length > 1) throw new ProtocolError(`expected one probe run, got ${runs.length}`, '');
+  const run = runs[0];
+  checkComplete(run, context);
+  return run;
+}
+
+// ---- assembling ----
+
+/** What a hello says was really applied, as the run record keeps it. */
+export function appliedFromHello(h: HelloMessage): AppliedConfig {
+  const { type: _type, version, mode, policy, priority, threads, affinity, mlockall, dmaLatency, clockResolutionNs, uptimeS, ...rest } =
+    h;
+  const applied: AppliedConfig = {
+    ...rest,
+    mode,
+    policy,
+    priority,
+    threads,
+    affinity,
+    mlockall,
+    dmaLatency,
+    clockResolutionNs,
+    probeVersion: version,
+  };
+  if (typeof uptimeS === 'number') applied.uptimeS = uptimeS;
+  return applied;
+}
+
+/** A probe hist message as the run record's HistogramData. */
+export function histogramFromMessage(m: HistMessage): HistogramData {
+  return { layout: 'loglin7', bins: m.bins, min: m.min, max: m.max, count: m.count, sum: m.sum, sumSq: m.sumSq };
+}
+
+/** Series rows to SeriesPoints; mean = sum/count (0 for a second without samples). */
+export function seriesPoints(points: SeriesMessage['points']): SeriesPoint[] {
+  return points.map(([t, count, min, max, sum]) => ({ t, count, min, max, mean: count ? sum / count : 0 }));
+}
+
+export interface CyclicPieces {
+  kind: 'cyclic';
+  latency: LatencyResult;
+  applied: AppliedConfig;
+  warnings: Warning[];
+  /** Raw samples per thread, only with --raw. */
+  raw?: Map<number, number[]>;
+}
+
+export interface SyscallPieces {
+  kind: 'syscall';
+  ops: Ops;
+  ratios: Record<string, number>;
+  applied: AppliedConfig;
+  warnings: Warning[];
+}
+
+function warningsOf(run: ProbeRun): Warning[] {
+  const out: Warning[] = [];
+  for (const m of run.messages) if (m.type === 'warning') out.push({ code: m.code, message: m.message });
+  return out;
+}
+
+/** A cyclic run to a LatencyResult (threads in thread order, spikes in time order). */
+export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPieces {
+  checkComplete(run, context);
+  if (run.hello.mode !== 'cyclic') throw new ProtocolError(`expected a cyclic run, got ${run.hello.mode}`, '');
+  const hists = new Map<number, HistMessage>();
+  const series = new Map<number, SeriesPoint[]>();
+  const raw = new Map<number, number[]>();
+  const spikes: Spike[] = [];
+  const dropped = new Map<number, number>();
+  let seriesDropped = 0;
+  for (const m of run.messages) {
+    if (m.type === 'hist') hists.set(m.thread, m);
+    else if (m.type === 'series') {
+      const list = series.get(m.thread) ?? [];
+      list.push(...seriesPoints(m.points));
+      series.set(m.thread, list);
+      seriesDropped = Math.max(seriesDropped, m.dropped ?? 0);
+    } else if (m.type === 'spikes') {
+      for (const [t, latency] of m.points) spikes.push({ thread: m.thread, t, latency });
+      dropped.set(m.thread, Math.max(dropped.get(m.thread) ?? 0, m.dropped));
+    } else if (m.type === 'raw') {
+      const list = raw.get(m.thread) ?? [];
+      list.push(...m.values);
+      raw.set(m.thread, list);
+    }
+  }
+  if (hists.size !== run.hello.threads) {
+    throw new ProtocolError(`hello announced ${run.hello.threads} threads but ${hists.size} histograms arrived`, '');
+  }
+  const threads: ThreadLatency[] = [...hists.values()]
+    .sort((a, b) => a.thread - b.thread)
+    .map((m) => {
+      const histogram = histogramFromMessage(m);
+      return {
+        thread: m.thread,
+        cpu: m.cpu,
+        intervalNs: m.intervalNs,
+        summary: summarize(histogram),
+        histogram,
+        series: series.get(m.thread) ?? [],
+      };
+    });
+  const histogram = mergeHistograms(threads.map((t) => t.histogram));
+  spikes.sort((a, b) => a.t - b.t || a.thread - b.thread);
+  const sum = (f: (m: HistMessage) => number | undefined) => [...hists.values()].reduce((s, m) => s + (f(m) ?? 0), 0);
+  const warnings = warningsOf(run);
+  const overruns = sum((m) => m.overruns);
+  if (overruns > 0) {
+    warnings.push({
+      code: 'overruns',
+      message: `${overruns} periods were skipped because a wake-up came after the next period had begun`,
+    });
+  }
+  const early = sum((m) => m.early);
+  if (early > 0) {
+    warnings.push({
+      code: 'early-wakeups',
+      message: `${early} wake-ups came before the planned time (recorded as 0 ns); the deadline grid estimate was off`,
+    });
+  }
+  const spikesDropped = [...dropped.values()].reduce((a, b) => a + b, 0);
+  if (spikesDropped > 0) {
+    warnings.push({ code: 'spikes-dropped', message: `${spikesDropped} spikes beyond the probe's spike buffer were counted but not kept` });
+  }
+  if (seriesDropped > 0) {
+    warnings.push({ code: 'series-dropped', message: `${seriesDropped} samples fell outside the per-second series` });
+  }
+  const latency: LatencyResult = {
+    ...summarize(histogram),
+    histogram,
+    threads,
+    spikes,
+    spikesDropped,
+    overflows: sum((m) => m.overflows),
+  };
+  const pieces: CyclicPieces = { kind: 'cyclic', latency, applied: appliedFromHello(run.hello), warnings };
+  if (raw.size) pieces.raw = raw;
+  return pieces;
+}
+
+/** Median of ascending numbers (mean of the two middle ones for an even count). */
+export function median(sorted: readonly number[]): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = n >> 1;
+  return n % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
+}
+
+/**
+ * 1-based ranks [l, n+1-l] of order statistics forming a distribution-free confidence
+ * interval for the median: the largest l with P(Binomial(n, 1/2) <= l-1) <= (1-level)/2,
+ * so coverage is at least `level`. Returns [1, n] when n is too small to reach the level.
+ */
+export function medianCiRanks(n: number, level = 0.95): [number, number] {
+  if (n <= 0) return [0, 0];
+  const alpha = (1 - level) / 2;
+  // CDF of Binomial(n, 1/2), accumulated in log space so large n does not underflow.
+  let logPmf = n * Math.log(0.5);
+  let cdf = 0;
+  let l = 0; // the rank being sought; 0 = none reaches the level
+  for (let k = 0; k < n; k++) {
+    cdf += Math.exp(logPmf); // now P(B <= k)
+    if (cdf > alpha) break;
+    l = k + 1; // rank k+1 is allowed: P(B <= (k+1) - 1) <= alpha
+    logPmf += Math.log((n - k) / (k + 1));
+  }
+  if (l < 1) return [1, n];
+  return [l, n + 1 - l];
+}
+
+/** Median and its 95% distribution-free interval from order statistics. */
+export function medianWithCi(samples: readonly number[], level = 0.95): { median: number; low: number; high: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  if (!sorted.length) return { median: NaN, low: NaN, high: NaN };
+  const [l, u] = medianCiRanks(sorted.length, level);
+  return { median: median(sorted), low: sorted[l - 1], high: sorted[u - 1] };
+}
+
+/** Per-op statistics of one op message. */
+export function opStat(m: OpMessage): OpStat {
+  const { median: nsPerOp, low, high } = medianWithCi(m.samples);
+  return { nsPerOp, ciLow: low, ciHigh: high, samples: m.samples.length, iterationsPerBatch: m.iterations, raw: [...m.samples] };
+}
+
+/** The syscall ops whose cost is compared with a plain function call. */
+export const RATIO_OPS = ['clock_gettime', 'getppid', 'read'] as const;
+
+/** Each syscall op's ns/op divided by the `func` op's ns/op (only ops present on both sides). */
+export function opRatios(ops: Ops): Record<string, number> {
+  const out: Record<string, number> = {};
+  const base = ops.func?.nsPerOp;
+  if (!(base > 0)) return out;
+  for (const name of RATIO_OPS) if (ops[name]) out[name] = ops[name].nsPerOp / base;
+  return out;
+}
+
+/** A syscall run to Ops and ratios. */
+export function assembleSyscall(run: ProbeRun, context: string[] = []): SyscallPieces {
+  checkComplete(run, context);
+  if (run.hello.mode !== 'syscall') throw new ProtocolError(`expected a syscall run, got ${run.hello.mode}`, '');
+  const ops: Ops = {};
+  for (const m of run.messages) if (m.type === 'op') ops[m.name] = opStat(m);
+  return { kind: 'syscall', ops, ratios: opRatios(ops), applied: appliedFromHello(run.hello), warnings: warningsOf(run) };
+}
+
+/** Assembles a run by its mode. */
+export function assembleRun(run: ProbeRun, context: string[] = []): CyclicPieces | SyscallPieces {
+  return run.hello.mode === 'cyclic' ? assembleCyclic(run, context) : assembleSyscall(run, context);
+}
+
+/** Parses a complete captured stream holding exactly one run and assembles it. */
+export function assembleStream(text: string | Buffer): CyclicPieces | SyscallPieces {
+  const { messages, noise } = parseStream(text);
+  return assembleRun(singleRun(messages, noise), noise);
+}
