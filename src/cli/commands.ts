@@ -1,9 +1,22 @@
 /** Every CLI command, one module each. Add a command here and nowhere else. */
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
+import { EXIT_HELP } from './common.js';
 import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
-export const commands = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand] as CommandModule<object, never>[];
+const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand] as CommandModule<object, never>[];
+
+/** Every command's --help ends with the exit codes. */
+export const commands = all.map(
+  (c): CommandModule<object, never> => ({
+    ...c,
+    builder: (y: Argv<object>) => {
+      const b = c.builder;
+      const built = typeof b === 'function' ? (b(y) as Argv<object>) : b ? y.options(b) : y;
+      return built.epilogue(EXIT_HELP) as never;
+    },
+  }),
+);

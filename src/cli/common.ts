@@ -34,3 +34,9 @@ export async function loadScenarios(files: string[], inv: Inventory): Promise<Lo
   if (problems.length) throw new InputError(problems);
   return out;
 }
+
+export const EXIT_HELP = `Exit codes:
+  0  success
+  1  a gate or comparison failed
+  2  bad input (usage, scenario file, hosts file, a tool's output)
+  3  the run itself failed (host unreachable, probe or build error)`;

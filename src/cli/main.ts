@@ -7,12 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT, GateFailedError, InputError, RunFailedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { commands } from './commands.js';
-
-export const EXIT_HELP = `Exit codes:
-  0  success
-  1  a gate or comparison failed
-  2  bad input (usage, scenario file, hosts file, a tool's output)
-  3  the run itself failed (host unreachable, probe or build error)`;
+import { EXIT_HELP } from './common.js';
 
 class UsageError extends Error {}
 

@@ -37,7 +37,7 @@ export const runCommand: CommandModule<object, Args> = {
       .option('parallel', { type: 'number', default: 8, describe: 'hosts measured at the same time' })
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown SSH host keys (like OpenSSH accept-new); changed keys are still refused' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
-      .epilogue('The last line printed is the run folder. Exit 0 ok, 1 gate failed, 2 bad input, 3 run failed.') as never,
+      .usage('$0 run <scenario..> [options]\n\nThe last line printed is the run folder.') as never,
   handler: async (a) => {
     const durationNs = parseDurationArg(a.duration);
     if (!Number.isInteger(a.parallel) || a.parallel < 1) throw new InputError(`--parallel: must be a whole number >= 1, got ${a.parallel}`);

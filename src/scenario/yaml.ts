@@ -28,8 +28,6 @@ export async function loadYamlFile(file: string): Promise<LoadedYaml> {
 }
 
 export function parseYaml(file: string, text: string): LoadedYaml {
-  if (text.trim() === '' || /^(\s*#.*\n?|\s*---\s*\n?)*$/.test(text))
-    throw new InputError(`${file}:1:1: file is empty (expected a YAML mapping)`);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
   const at = (offset: number) => {
@@ -38,6 +36,8 @@ export function parseYaml(file: string, text: string): LoadedYaml {
   };
   const problems = doc.errors.map((e) => `${at(e.pos[0])}: ${cleanYamlMessage(e.message)}`);
   if (problems.length) throw new InputError(problems);
+  // Blank, or only comments and document markers.
+  if (doc.contents === null) throw new InputError(`${file}:1:1: file is empty (expected a YAML mapping)`);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
