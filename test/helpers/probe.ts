@@ -2,7 +2,7 @@
  * Test helper: builds the real C probe with the machine's `cc` (once per test process) and
  * runs it. Tests use the real binary, never a fake of its output.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,7 +58,7 @@ export interface ProbeRunResult {
 export function runProbe(
   binary: string,
   args: string[],
-  opts: { prefix?: string[]; timeoutMs?: number } = {},
+  opts: { prefix?: string[]; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<ProbeRunResult> {
   const argv = [...(opts.prefix ?? []), binary, ...args];
   return new Promise((resolve, reject) => {
@@ -66,6 +66,7 @@ export function runProbe(
     const out: Buffer[] = [];
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    opts.onSpawn?.(child);
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.on('error', (e) => {

@@ -4,6 +4,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -131,6 +132,54 @@ describe('probe script mode', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('probe as PID 1', () => {
+  const hasUnshare = isRoot && spawnSync('unshare', ['--version']).status === 0;
+  test('runs the script, then powers off instead of exiting', { skip: !hasUnshare && 'needs root and unshare' }, async () => {
+    const bin = await compileProbe();
+    const dir = await mkdtemp(path.join(tmpdir(), 'unilat-pid1-'));
+    try {
+      const script = path.join(dir, 'steps.txt');
+      const out = path.join(dir, 'out.txt');
+      await writeFile(script, 'syscall --ops func --batches 3 --warmup 0\ncyclic --loops 20 --progress-ms 0\n');
+      // A new PID and mount namespace: the probe is PID 1 there, its mounts stay private, and
+      // reboot(RB_POWER_OFF) in a PID namespace ends the namespace's init with SIGINT.
+      const r = await runProbe(bin, ['script', script, '--pid1', '--out', out], {
+        prefix: ['unshare', '--pid', '--fork', '--mount', '--propagation', 'private'],
+      });
+      // unshare --fork passes the child's death on by killing itself with the same signal.
+      assert.ok(r.signal === 'SIGINT' || r.code === 128 + 2, `expected death by SIGINT from reboot(), got ${r.code}/${r.signal}: ${r.stderr}`);
+      const { messages } = parseStream(await readFile(out));
+      const { runs, outside } = splitRuns(messages);
+      assert.equal(runs.length, 2);
+      for (const run of runs) assert.equal(run.hello.pid, 1);
+      assert.deepEqual(outside, [{ type: 'end', steps: 2, failed: 0 }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('probe signals', () => {
+  test('SIGTERM ends a run early with complete output', async () => {
+    const bin = await compileProbe();
+    const r = await runProbe(bin, ['cyclic', '--duration-ms', '60000', '--progress-ms', '100'], {
+      onSpawn: (child) => {
+        // Stop once the run is under way (its first progress line).
+        let seen = '';
+        child.stdout?.on('data', (b: Buffer) => {
+          seen += b.toString();
+          if (seen.includes('"type":"progress"')) child.kill('SIGTERM');
+        });
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const pieces = assembleStream(r.stdout);
+    assert.ok(pieces.kind === 'cyclic');
+    assert.ok(pieces.warnings.some((w) => w.code === 'interrupted'));
+    assert.ok(pieces.latency.count > 0 && pieces.latency.count < 60_000);
   });
 });
 
