@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import { InputError, RunFailedError } from '../errors.js';
-import type { ResolvedHost } from '../hosts/inventory.js';
 import { writeReports } from '../report/write.js';
 import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
 import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/types.js';
@@ -8,8 +7,7 @@ import { execute } from '../run/executor.js';
 import { createProgress } from '../run/progress.js';
 import { buildPlan, unknownOnly } from '../scenario/plan.js';
 import { installSignalRestore } from '../target/tuning.js';
-import { LocalTransport } from '../transport/local.js';
-import type { Transport } from '../transport/transport.js';
+import { connectHost } from '../run/connect.js';
 import { VERSION } from '../version.js';
 import { parseDurationArg } from './args.js';
 import { hostsOption, loadInventory, loadScenarios, type HostsArg, type LoadedWithHosts } from './common.js';
@@ -97,7 +95,7 @@ async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: strin
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
-    await execute({ plan, runDir: dir, record, parallel: a.parallel, signal: ac.signal, progress, connect: (h, s) => connect(h, a, s) });
+    await execute({ plan, runDir: dir, record, parallel: a.parallel, signal: ac.signal, progress, connect: (h, signal) => connectHost(h, { acceptNewHostKeys: a.acceptNewHostKeys, signal }) });
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     removeHard?.();
@@ -115,7 +113,3 @@ async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: strin
   return { dir, ok, summary: ok ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed` };
 }
 
-async function connect(h: ResolvedHost, _a: RunOpts, _signal: AbortSignal): Promise<Transport> {
-  if (h.kind === 'local') return new LocalTransport();
-  throw new Error(`SSH hosts are not available yet (${h.name})`);
-}

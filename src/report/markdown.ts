@@ -132,6 +132,7 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
     out.push('');
   }
 
+  out.push(...hostSection(record));
   out.push('## Configuration', '');
   const applied = record.results.filter((r) => (isLatencyResult(r) || isOpsResult(r)) && r.applied);
   if (applied.length) {
@@ -153,4 +154,33 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   } else out.push('No host tuning was applied.', '');
   out.push('Scenario as resolved:', '', '```json', JSON.stringify(record.scenario, null, 2), '```', '');
   return out.join('\n');
+}
+
+interface CheckLike {
+  status: 'pass' | 'warn' | 'fail';
+  title: string;
+  detail: string;
+  fix?: string;
+}
+
+/** Host facts in brief and each host's real-time readiness checklist. */
+function hostSection(record: RunRecord): string[] {
+  const hosts = Object.keys(record.facts);
+  if (!hosts.length) return [];
+  const out = ['## Hosts', ''];
+  const readiness = (record.extra?.readiness ?? {}) as Record<string, CheckLike[]>;
+  for (const h of hosts) {
+    const f = record.facts[h] as { kernel?: { release?: string; version?: string; preemptRt?: boolean }; cmdline?: { raw?: string }; cpu?: { model?: string | null; onlineCount?: number } };
+    out.push(`### ${h}`, '');
+    out.push(`- Kernel: ${f.kernel?.release ?? '?'} ${f.kernel?.preemptRt ? '(PREEMPT_RT)' : '(**not PREEMPT_RT**)'}`);
+    if (f.cpu?.model) out.push(`- CPU: ${f.cpu.model}${f.cpu.onlineCount ? `, ${f.cpu.onlineCount} online` : ''}`);
+    if (f.cmdline?.raw !== undefined) out.push(`- Command line: \`${f.cmdline.raw}\``);
+    out.push('');
+    const checks = readiness[h];
+    if (Array.isArray(checks) && checks.length) {
+      const mark = { pass: '✓ pass', warn: '! warn', fail: '✗ FAIL' } as const;
+      out.push(mdTable(['check', 'status', 'detail', 'fix'], checks.map((c) => [c.title, mark[c.status] ?? c.status, c.detail, c.status === 'pass' ? '' : (c.fix ?? '')])), '');
+    }
+  }
+  return out;
 }
