@@ -493,7 +493,7 @@ static int parse_args(int argc, char **argv, config_t *c, const char **out_path)
 		} else if (cyc && !strcmp(name, "--progress-ms")) {
 			r = parse_i64(name, val, 0, 3600000, &c->progress_ms);
 		} else if (!cyc && !strcmp(name, "--batch")) {
-			r = parse_i64(name, val, 1, 1000000000, &c->batch);
+			r = parse_i64(name, val, 0, 1000000000, &c->batch); /* 0: calibrate per op */
 		} else if (!cyc && !strcmp(name, "--batches")) {
 			r = parse_i64(name, val, 1, 10000, &c->batches);
 		} else if (!cyc && !strcmp(name, "--warmup")) {
@@ -517,9 +517,10 @@ static int parse_args(int argc, char **argv, config_t *c, const char **out_path)
 		if (c->priority < 1)
 			return BAD("--priority must be 1..99 for policy %s", policy_name(c->policy));
 	} else {
-		if (c->priority > 0)
-			return BAD("--priority is only for fifo and rr, not %s", policy_name(c->policy));
-		c->priority = 0;
+		/* Priority means nothing for other/deadline (as in cyclictest): accepted, not applied;
+		 * hello shows it under `requested` and the obtained priority 0 beside it. */
+		if (c->priority < 0)
+			c->priority = 0;
 	}
 	if (!cyc && c->policy == SCHED_DEADLINE)
 		return BAD("--policy deadline is only for cyclic mode");

@@ -56,6 +56,17 @@ describe('probe syscall mode', () => {
     assert.equal(p.ops.func.iterationsPerBatch, 1000);
     assert.deepEqual(p.applied.affinity, [0]);
   });
+
+  test('a priority with policy other is accepted but not applied', async () => {
+    const bin = await compileProbe();
+    const r = await runProbe(bin, ['syscall', '--policy', 'other', '--priority', '80', '--batch', '0', '--batches', '5', '--ops', 'func']);
+    assert.equal(r.code, 0, r.stderr);
+    const run = singleRun(parseStream(r.stdout).messages);
+    assert.deepEqual(run.hello.requested, { policy: 'other', priority: 80 });
+    assert.equal(run.hello.policy, 'other');
+    assert.equal(run.hello.priority, 0);
+    assert.equal(run.hello.batch, 0);
+  });
 });
 
 describe('probe policy honesty', () => {
@@ -200,7 +211,6 @@ describe('probe build and arguments', () => {
     ['cyclic', '--interval', '5'],
     ['cyclic', '--policy', 'batchy'],
     ['cyclic', '--policy', 'fifo', '--priority', '0'],
-    ['cyclic', '--policy', 'other', '--priority', '10'],
     ['cyclic', '--duration-ms', '100', '--loops', '10'],
     ['cyclic', '--affinity', '1-0'],
     ['cyclic', '--runtime', '100000'],
