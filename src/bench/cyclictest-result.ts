@@ -1,0 +1,147 @@
+/**
+ * Turns cyclictest's per-thread figures (its histogram in us, its own exact min/max/avg) into
+ * unilat's LatencyResult. Shared by the live runner (cyclictest.ts) and the importers (import.ts).
+ */
+import { Histogram, mergeHistograms, type HistogramData } from '../results/histogram.js';
+import type { LatencyResult, LatencySummary, ThreadLatency, Warning } from '../results/types.js';
+import { summarize } from '../stats/quantiles.js';
+
+/** One thread as cyclictest reports it; values in cyclictest's unit (us, or ns with -N). */
+export interface CyclictestThread {
+  thread: number;
+  cpu: number | null;
+  intervalNs: number;
+  /** In-range histogram bins: [value, count]. */
+  bins: Array<[number, number]>;
+  /** All samples, including those past the histogram range. */
+  cycles: number;
+  min: number;
+  max: number;
+  /** cyclictest's mean: exact (JSON, 2 decimals) or truncated to an integer (-h text footer). */
+  mean: { exact: number } | { floor: number };
+  /** Histogram range (values >= it are overflows); null when cyclictest kept no histogram. */
+  range: number | null;
+}
+
+export interface BuiltLatency {
+  latency: LatencyResult;
+  warnings: Warning[];
+  /** False when cyclictest kept no histogram: count/min/mean/max only, percentiles NaN. */
+  hasDistribution: boolean;
+}
+
+/**
+ * Builds the result. Overflow samples (>= range) are kept in the counts, never dropped: the largest
+ * at cyclictest's exact max, the others at the range itself (a lower bound); a warning says which
+ * percentiles are therefore lower bounds. min/max of every histogram are cyclictest's own figures.
+ */
+export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number): BuiltLatency {
+  const warnings: Warning[] = [];
+  const out: ThreadLatency[] = [];
+  let hasDistribution = true;
+  let overflows = 0;
+  let total = 0;
+  let range: number | null = null;
+  const perThreadOverflow: string[] = [];
+  for (const t of threads) {
+    const { data, overflow, distribution } = threadHistogram(t, unitNs);
+    if (!distribution) hasDistribution = false;
+    overflows += overflow;
+    total += t.cycles;
+    if (overflow > 0) {
+      perThreadOverflow.push(`thread ${t.thread}: ${overflow}`);
+      range = t.range;
+    }
+    out.push({
+      thread: t.thread,
+      cpu: t.cpu,
+      intervalNs: t.intervalNs,
+      summary: distribution ? summarize(data) : summaryWithoutDistribution(data),
+      histogram: data,
+      series: [],
+    });
+  }
+  const merged = mergeHistograms(out.map((t) => t.histogram));
+  const summary = hasDistribution ? summarize(merged) : summaryWithoutDistribution(merged);
+  if (overflows > 0) {
+    const inRange = (100 * (total - overflows)) / total;
+    warnings.push({
+      code: 'histogram-overflow',
+      message:
+        `${overflows} of ${total} samples (${((100 * overflows) / total).toPrecision(3)}%) were at or above cyclictest's histogram range ` +
+        `of ${range} ${unitNs === 1 ? 'ns' : 'us'} (${perThreadOverflow.join(', ')}); they are counted at the range (a lower bound) ` +
+        `except the maximum, which is exact: percentiles above p${floorTo(inRange)} are lower bounds`,
+    });
+  }
+  if (!hasDistribution)
+    warnings.push({
+      code: 'no-histogram',
+      message: 'cyclictest kept no histogram: count, min, mean and max are exact, percentiles are not available',
+    });
+  const latency: LatencyResult = {
+    ...summary,
+    histogram: merged,
+    threads: out,
+    spikes: [],
+    spikesDropped: 0,
+    overflows,
+  };
+  return { latency, warnings, hasDistribution };
+}
+
+function threadHistogram(t: CyclictestThread, unitNs: number): { data: HistogramData; overflow: number; distribution: boolean } {
+  const h = new Histogram();
+  let inRange = 0;
+  for (const [v, c] of t.bins) {
+    if (c > 0) h.record(v * unitNs, c);
+    inRange += c;
+  }
+  let overflow = 0;
+  const distribution = t.range !== null;
+  if (t.range !== null) {
+    overflow = t.cycles - inRange;
+    if (overflow > 0) {
+      h.record(t.max * unitNs, 1);
+      if (overflow > 1) h.record(t.range * unitNs, overflow - 1);
+    }
+  }
+  const data = h.toData();
+  if (t.cycles === 0) return { data, overflow: 0, distribution };
+  data.count = t.cycles;
+  data.min = t.min * unitNs;
+  data.max = t.max * unitNs;
+  if (!distribution) {
+    data.bins = [];
+    data.sum = ('exact' in t.mean ? t.mean.exact : t.mean.floor + 0.5) * t.cycles * unitNs;
+    data.sumSq = 0;
+    return { data, overflow: 0, distribution };
+  }
+  if ('exact' in t.mean) data.sum = t.mean.exact * t.cycles * unitNs;
+  else {
+    // The footer's avg is truncated; the bins give the exact in-range sum, so keep their mean
+    // when it agrees, else the closest value that does.
+    const m = data.sum / t.cycles / unitNs;
+    const clamped = Math.min(Math.max(m, t.mean.floor), t.mean.floor + 1 - 1e-6);
+    data.sum = clamped * t.cycles * unitNs;
+  }
+  return { data, overflow, distribution };
+}
+
+function summaryWithoutDistribution(h: HistogramData): LatencySummary {
+  return {
+    count: h.count,
+    min: h.min,
+    mean: h.count ? h.sum / h.count : NaN,
+    stddev: NaN,
+    p50: NaN,
+    p90: NaN,
+    p99: NaN,
+    p999: NaN,
+    p9999: NaN,
+    max: h.max,
+  };
+}
+
+function floorTo(pct: number): string {
+  return String(Math.floor(pct * 1000) / 1000);
+}

@@ -1,0 +1,192 @@
+/**
+ * Runs rt-tests' cyclictest on a target through its Transport and reads back its `--json`
+ * (and, with -h, its histogram text) into a LatencyResult. While cyclictest runs, the scheduling
+ * policy, priority and CPUs its measurement threads really got are read from /proc: the kernel's
+ * word, not the request's.
+ */
+import { RunFailedError } from '../errors.js';
+import type { LatencyResult, Warning } from '../results/types.js';
+import type { CyclictestBenchmark } from '../scenario/schema.js';
+import type { Transport } from '../transport/transport.js';
+import { buildCyclictestArgs, type CyclictestRequest } from './cyclictest-args.js';
+import { parseCyclictestHistogram, parseCyclictestJson } from './import.js';
+
+export interface CyclictestRunOptions {
+  signal?: AbortSignal;
+  /** Directory on the target for cyclictest's JSON file (a private subdirectory is made and removed). */
+  tmpDir?: string;
+  /** cyclictest binary name or path on the target. */
+  binary?: string;
+}
+
+export interface ObservedThread {
+  tid: number;
+  policy: string | null;
+  priority: number | null;
+  cpus: string | null;
+}
+
+export interface CyclictestApplied {
+  tool: 'cyclictest';
+  version: string | null;
+  commandLine: string[];
+  /** What was asked (after rounding to cyclictest's units). */
+  request: CyclictestRequest;
+  /** Policy/priority seen on the measurement threads; null when cyclictest ended before it could be read. */
+  policy: string | null;
+  priority: number | null;
+  /** Per measurement thread, from /proc/PID/task while it ran. */
+  observed: ObservedThread[];
+  /** CPU of each thread as cyclictest's JSON reports it. */
+  cpus: Array<number | null>;
+  /** cyclictest said it set /dev/cpu_dma_latency. */
+  dmaLatencyUs: number | null;
+}
+
+export interface CyclictestRun {
+  latency: LatencyResult;
+  applied: CyclictestApplied;
+  warnings: Warning[];
+}
+
+const POLICY: Record<number, string> = { 0: 'other', 1: 'fifo', 2: 'rr', 3: 'batch', 5: 'idle', 6: 'deadline' };
+
+/**
+ * Starts cyclictest in the background, reads /proc/PID/task once the measurement threads exist,
+ * then waits for it. $1 = output file for the /proc figures, $2 = number of threads, then argv.
+ */
+const WRAPPER = `
+out=$1; want=$2; shift 2
+"$@" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+n=0
+while [ "$n" -lt 200 ] && kill -0 "$pid" 2>/dev/null; do
+  tasks=$(ls /proc/"$pid"/task 2>/dev/null | wc -l)
+  [ "$tasks" -gt "$want" ] && break
+  sleep 0.01; n=$((n+1))
+done
+sleep 0.05
+for d in /proc/"$pid"/task/*; do
+  s=$(cat "$d/stat" 2>/dev/null) || continue
+  c=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$d/status" 2>/dev/null)
+  printf '%s %s %s %s\\n' "$pid" "\${d##*/}" "\${c:--}" "$s"
+done > "$out" 2>/dev/null
+wait "$pid"
+`;
+
+/** Runs cyclictest on the target. Missing tool, bad exit or unreadable output throw RunFailedError. */
+export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, durationNs: number, opts: CyclictestRunOptions = {}): Promise<CyclictestRun> {
+  const binary = opts.binary ?? 'cyclictest';
+  await requireTool(t, binary, 'rt-tests', opts.signal);
+  const mk = await t.run(['mktemp', '-d', `${opts.tmpDir ?? '/tmp'}/unilat-cyclictest.XXXXXX`], { signal: opts.signal });
+  if (mk.exitCode !== 0) throw new RunFailedError(`${t.name}: cannot make a temporary directory: ${mk.stderr.trim()}`);
+  const dir = mk.stdout.trim();
+  const jsonFile = `${dir}/cyclictest.json`;
+  const schedFile = `${dir}/sched.txt`;
+  try {
+    const { argv, request, warnings } = buildCyclictestArgs(bench, durationNs, { jsonFile, binary });
+    const expectedS = request.durationS ?? ((request.loops ?? 0) * (request.intervalUs + (request.threads - 1) * request.distanceUs)) / 1e6;
+    const r = await t.run(
+      { script: WRAPPER, args: [schedFile, String(request.threads), ...argv] },
+      { signal: opts.signal, timeoutMs: (expectedS + 60) * 1000 * 1.5 },
+    );
+    for (const line of r.stderr.split('\n').map((l) => l.trim()).filter(Boolean))
+      if (/^(WARN|defaulting|policy and priority)/i.test(line) && !/distance is ignored/.test(line))
+        warnings.push({ code: 'cyclictest-said', message: line });
+    if (r.exitCode !== 0)
+      throw new RunFailedError(`${t.name}: cyclictest exited with ${r.exitCode ?? r.signal}: ${tail(r.stderr) || tail(r.stdout)}\n  command: ${argv.join(' ')}`);
+    let jsonText: string;
+    try {
+      jsonText = (await t.read(jsonFile)).toString('utf8');
+    } catch (e) {
+      throw new RunFailedError(`${t.name}: cyclictest wrote no JSON file ${jsonFile}: ${(e as Error).message}`);
+    }
+    const imp = parseCyclictestJson(jsonText, `${t.name}:${jsonFile}`);
+    warnings.push(...imp.warnings);
+    // The -h text on stdout says the same as the JSON plus the overflow cycle numbers; check they agree.
+    if (request.histogramUs !== null && r.stdout.includes('# Histogram')) {
+      try {
+        const hist = parseCyclictestHistogram(r.stdout, `${t.name}:cyclictest stdout`, { nsecs: request.nsecs });
+        if (hist.latency.count !== imp.latency.count || hist.latency.overflows !== imp.latency.overflows)
+          warnings.push({ code: 'cyclictest-output-mismatch', message: `histogram text (${hist.latency.count} samples) and JSON (${imp.latency.count}) disagree` });
+        if (hist.meta.overflowCycles && imp.latency.overflows)
+          (imp.meta as { overflowCycles?: Record<number, number[]> }).overflowCycles = hist.meta.overflowCycles;
+      } catch (e) {
+        warnings.push({ code: 'cyclictest-output-unreadable', message: `histogram text not readable: ${(e as Error).message}` });
+      }
+    }
+    // Interval per thread as run (the JSON's cmdline gives the same, but the plan knows rounding).
+    for (const th of imp.latency.threads) th.intervalNs = request.threadIntervalsNs[th.thread] ?? th.intervalNs;
+    if (request.histogramAuto)
+      warnings.push({ code: 'cyclictest-auto-histogram', message: `histogram range ${request.histogramUs} us chosen by unilat (benchmark sets none)` });
+
+    const observed = await readObserved(t, schedFile);
+    const threadsSeen = observed.filter((o) => o.tid !== null);
+    const policies = [...new Set(threadsSeen.map((o) => o.policy))];
+    const prios = [...new Set(threadsSeen.map((o) => o.priority))];
+    if (threadsSeen.length === 0)
+      warnings.push({ code: 'policy-not-observed', message: 'cyclictest ended before its threads could be inspected: policy and priority not verified' });
+    else {
+      const want = request.policy;
+      if (policies.length !== 1 || policies[0] !== want || (request.priority !== null && prios[0] !== request.priority))
+        warnings.push({
+          code: 'policy-differs',
+          message: `asked ${want}${request.priority !== null ? `/${request.priority}` : ''}, the measurement threads ran ${threadsSeen.map((o) => `${o.policy}/${o.priority}`).join(', ')}`,
+        });
+    }
+    const dma = /set to (\d+)us/.exec(r.stdout);
+    const applied: CyclictestApplied = {
+      tool: 'cyclictest',
+      version: imp.meta.version,
+      commandLine: argv,
+      request,
+      policy: policies.length === 1 ? policies[0] : null,
+      priority: prios.length === 1 ? prios[0] : null,
+      observed: threadsSeen,
+      cpus: imp.latency.threads.map((th) => th.cpu),
+      dmaLatencyUs: dma ? Number(dma[1]) : null,
+    };
+    return { latency: imp.latency, applied, warnings };
+  } finally {
+    await t.run(['rm', '-rf', dir]).catch(() => {});
+  }
+}
+
+/** Reads the /proc figures the wrapper saved; the main thread (tid == pid, the first) is left out. */
+async function readObserved(t: Transport, file: string): Promise<ObservedThread[]> {
+  let text = '';
+  try {
+    text = (await t.read(file)).toString('utf8');
+  } catch {
+    return [];
+  }
+  const rows: ObservedThread[] = [];
+  let mainPid: number | null = null;
+  for (const line of text.split('\n')) {
+    const m = /^(\d+) (\d+) (\S+) \d+ \((.*)\) (.*)$/.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const tid = Number(m[2]);
+    mainPid = pid;
+    if (tid === pid) continue;
+    const f = m[5].split(' ');
+    // After "(comm)": field 3 is f[0]; rt_priority is field 40, policy field 41.
+    const prio = Number(f[37]);
+    const pol = Number(f[38]);
+    rows.push({ tid, policy: POLICY[pol] ?? (Number.isFinite(pol) ? `policy-${pol}` : null), priority: Number.isFinite(prio) ? prio : null, cpus: m[3] === '-' ? null : m[3] });
+  }
+  void mainPid;
+  return rows.sort((a, b) => a.tid - b.tid);
+}
+
+/** Throws a RunFailedError naming the Debian package when a tool is missing on the target. */
+export async function requireTool(t: Transport, tool: string, pkg: string, signal?: AbortSignal): Promise<void> {
+  const r = await t.run({ script: 'command -v "$1"', args: [tool] }, { signal });
+  if (r.exitCode !== 0)
+    throw new RunFailedError(`${t.name}: ${tool} not found on the target: install the package ${pkg} (Debian/Ubuntu: apt-get install ${pkg})`);
+}
+
+function tail(s: string): string {
+  return s.trim().split('\n').slice(-5).join('\n');
+}
