@@ -50,7 +50,10 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
     const facts = await gatherFacts(t);
     o.record.facts[host.name] = facts;
     const readiness = ((o.record.extra ??= {}).readiness ??= {}) as Record<string, unknown>;
-    readiness[host.name] = checkReadiness(facts);
+    const checks = checkReadiness(facts);
+    readiness[host.name] = checks;
+    const count = (st: string) => checks.filter((c) => c.status === st).length;
+    o.progress.log(host.name, `readiness: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${checks.filter((c) => c.status === 'fail').map((c) => `; FAIL ${c.title}: ${c.fix}`).join('')}`);
     await save();
     const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save };
     for (; next < steps.length && !o.signal.aborted; ) {

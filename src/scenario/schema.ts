@@ -94,13 +94,13 @@ export const SYSCALL_OPS = ['loop', 'func', 'indirect', 'clock_gettime', 'getppi
 const syscallBenchmark = z.strictObject({
   name,
   kind: z.literal('syscall'),
-  batch: int(1, 100_000_000).default(10_000).meta({ description: 'iterations per batch (one ns/op sample each)' }),
+  batch: int(0, 100_000_000).default(0).meta({ description: 'iterations per batch (one ns/op sample each); 0 lets the probe calibrate each op to about 1 ms per batch' }),
   batches: int(5, 1_000_000).default(200),
   warmup: int(0, 1_000_000).default(20),
   cpu: int(0, 4095).default(0),
   ops: z.array(z.enum(SYSCALL_OPS)).min(1).default([...SYSCALL_OPS]),
   priority: int(1, 99).default(80),
-  policy: policySchema.default('fifo'),
+  policy: policySchema.exclude(['deadline']).default('fifo'),
   perf: z.boolean().default(false).meta({ description: 'also record `perf bench syscall basic` where perf exists' }),
 });
 
