@@ -2,13 +2,14 @@
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_HELP } from './common.js';
 import { factsCommand } from './facts.js';
+import { importCommand } from './import.js';
 import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
-const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand, factsCommand] as CommandModule<object, never>[];
+const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand, factsCommand, importCommand] as CommandModule<object, never>[];
 
 /** Every command's --help ends with the exit codes. */
 export const commands = all.map(

@@ -70,7 +70,8 @@ export type Ops = Record<string, OpStat>;
 
 /** What the probe says it really ran with (not what was asked). */
 export interface AppliedConfig {
-  mode: 'cyclic' | 'syscall';
+  /** cyclictest: rt-tests' own tool ran instead of the probe (probeVersion names its version). */
+  mode: 'cyclic' | 'syscall' | 'cyclictest';
   policy: string;
   priority: number;
   threads: number;
