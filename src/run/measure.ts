@@ -4,6 +4,7 @@ import type { DeploymentRunner } from '../deploy/types.js';
 import { cyclicInvocation, syscallInvocation } from '../bench/probe-args.js';
 import { runCyclictest, type CyclictestApplied } from '../bench/cyclictest.js';
 import { startLoad, type LoadStopResult } from '../bench/load.js';
+import { perfSyscallBasic } from '../bench/perf-syscall.js';
 import { ProtocolParser, assembleRun, singleRun } from '../probe/protocol.js';
 import type { PlanStep } from '../scenario/plan.js';
 import type { Load } from '../scenario/schema.js';
@@ -86,9 +87,18 @@ async function measureOnly(step: PlanStep, c: MeasureContext): Promise<Measured>
   const pieces = assembleRun(singleRun(parser.messages, parser.noise()), parser.noise());
   const warnings = [...pieces.warnings, ...info.warnings];
   const context = Object.keys(info.context).length ? info.context : undefined;
-  return pieces.kind === 'cyclic'
-    ? { status: 'completed', applied: pieces.applied, latency: pieces.latency, warnings, context }
-    : { status: 'completed', applied: pieces.applied, ops: pieces.ops, ratios: pieces.ratios, warnings, context };
+  if (pieces.kind === 'cyclic') return { status: 'completed', applied: pieces.applied, latency: pieces.latency, warnings, context };
+  const ops = { ...pieces.ops };
+  if (b.kind === 'syscall' && b.perf) {
+    if (step.deployment.kind !== 'bare-metal') warnings.push({ code: 'no-perf', message: 'the perf cross-check runs on bare metal only' });
+    else {
+      const p = await perfSyscallBasic(c.transport, c.signal);
+      warnings.push(...p.warnings);
+      // Named apart from the probe's ops: it is another instrument's figure for the same call.
+      if (p.op) ops['perf:getppid'] = p.op;
+    }
+  }
+  return { status: 'completed', applied: pieces.applied, ops, ratios: pieces.ratios, warnings, context };
 }
 
 /** cyclictest's own account, in the run record's terms. */
