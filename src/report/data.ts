@@ -1,0 +1,231 @@
+/**
+ * Shaping a run record for figures and tables (pure, no plotting library): which results
+ * are counted, how they group per benchmark and deployment, merged histograms and series.
+ */
+import { bucketBounds, mergeHistograms, type HistogramData } from '../results/histogram.js';
+import { summarize } from '../stats/quantiles.js';
+import {
+  isLatencyResult,
+  isOpsResult,
+  type CompletedLatencyResult,
+  type CompletedOpsResult,
+  type LatencySummary,
+  type OpStat,
+  type Result,
+  type RunRecord,
+  type SeriesPoint,
+  type Spike,
+} from '../results/types.js';
+
+/**
+ * The results that count: repetition 0 is the uncounted warm-up, so it is left out whenever
+ * a counted repetition of the same step exists (a run with only a warm-up still shows it).
+ */
+export function countedResults(record: RunRecord): Result[] {
+  const counted = new Set<string>();
+  for (const r of record.results) if (r.repetition > 0) counted.add(stepKey(r));
+  return record.results.filter((r) => r.repetition > 0 || !counted.has(stepKey(r)));
+}
+
+function stepKey(r: Result): string {
+  return JSON.stringify([r.host, r.deployment, r.benchmark]);
+}
+
+function hostCount(record: RunRecord): number {
+  return new Set(record.results.map((r) => r.host)).size;
+}
+
+/** How a deployment is named in legends: with its host only when the run spans several hosts. */
+export function seriesName(record: RunRecord, r: { deployment: string; host: string }): string {
+  return hostCount(record) > 1 ? `${r.deployment} @ ${r.host}` : r.deployment;
+}
+
+/** Benchmarks in the order they first appear in the run. */
+export function benchmarkNames(record: RunRecord): string[] {
+  return [...new Set(record.results.map((r) => r.benchmark))];
+}
+
+/** Safe part of a file name or HTML id for a benchmark name. */
+export function slug(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+  return s || 'benchmark';
+}
+
+export interface ThreadGroup {
+  thread: number;
+  cpu: number | null;
+  histogram: HistogramData;
+  series: SeriesPoint[];
+}
+
+/** One deployment (on one host) of one latency benchmark, repetitions merged. */
+export interface LatencyGroup {
+  name: string;
+  deployment: string;
+  host: string;
+  results: CompletedLatencyResult[];
+  histogram: HistogramData;
+  summary: LatencySummary;
+  threads: ThreadGroup[];
+  spikes: Array<Spike & { repetition: number }>;
+  spikesDropped: number;
+}
+
+export function latencyGroups(record: RunRecord, benchmark: string): LatencyGroup[] {
+  const byName = new Map<string, CompletedLatencyResult[]>();
+  for (const r of countedResults(record)) {
+    if (r.benchmark !== benchmark || !isLatencyResult(r)) continue;
+    const n = seriesName(record, r);
+    byName.set(n, [...(byName.get(n) ?? []), r]);
+  }
+  return [...byName].map(([name, results]) => {
+    const histogram = mergeHistograms(results.map((r) => r.latency.histogram));
+    const threadIds = [...new Set(results.flatMap((r) => r.latency.threads.map((t) => t.thread)))].sort((a, b) => a - b);
+    const threads = threadIds.map((thread) => {
+      const ts = results.flatMap((r) => r.latency.threads.filter((t) => t.thread === thread));
+      const cpus = [...new Set(ts.map((t) => t.cpu))];
+      return {
+        thread,
+        // A thread that moved between CPUs across repetitions has no single CPU.
+        cpu: cpus.length === 1 ? cpus[0] : null,
+        histogram: mergeHistograms(ts.map((t) => t.histogram)),
+        series: ts.flatMap((t) => t.series),
+      };
+    });
+    return {
+      name,
+      deployment: results[0].deployment,
+      host: results[0].host,
+      results,
+      histogram,
+      summary: summarize(histogram),
+      threads,
+      spikes: results.flatMap((r) => r.latency.spikes.map((s) => ({ ...s, repetition: r.repetition }))),
+      spikesDropped: results.reduce((a, r) => a + r.latency.spikesDropped, 0),
+    };
+  });
+}
+
+export interface OpsGroup {
+  name: string;
+  deployment: string;
+  host: string;
+  results: CompletedOpsResult[];
+}
+
+export function opsGroups(record: RunRecord, benchmark: string): OpsGroup[] {
+  const byName = new Map<string, CompletedOpsResult[]>();
+  for (const r of countedResults(record)) {
+    if (r.benchmark !== benchmark || !isOpsResult(r)) continue;
+    const n = seriesName(record, r);
+    byName.set(n, [...(byName.get(n) ?? []), r]);
+  }
+  return [...byName].map(([name, results]) => ({ name, deployment: results[0].deployment, host: results[0].host, results }));
+}
+
+/** Op names in first-seen order, `func` (the function-call baseline) first. */
+export function opNames(groups: OpsGroup[]): string[] {
+  const names = [...new Set(groups.flatMap((g) => g.results.flatMap((r) => Object.keys(r.ops))))];
+  return names.sort((a, b) => (a === 'func' ? -1 : b === 'func' ? 1 : 0));
+}
+
+/** One op of one result, with the repetition it came from (repetitions are not pooled: their intervals differ). */
+export interface OpRow extends OpStat {
+  op: string;
+  repetition: number;
+  ratio: number | null;
+}
+
+export function opRows(g: OpsGroup): OpRow[] {
+  return g.results.flatMap((r) =>
+    Object.entries(r.ops).map(([op, s]) => ({ ...s, op, repetition: r.repetition, ratio: r.ratios[op] ?? null })),
+  );
+}
+
+export interface TimelinePoint {
+  t: number;
+  max: number;
+  mean: number;
+  count: number;
+}
+
+/**
+ * Per-second series of a group, threads and repetitions merged per second: the max of the
+ * maxima and the count-weighted mean (the probe reports means, not medians).
+ */
+export function timeline(g: LatencyGroup): TimelinePoint[] {
+  const by = new Map<number, { max: number; sum: number; count: number }>();
+  for (const th of g.threads)
+    for (const p of th.series) {
+      if (!p.count) continue;
+      const cur = by.get(p.t) ?? { max: -Infinity, sum: 0, count: 0 };
+      cur.max = Math.max(cur.max, p.max);
+      cur.sum += p.mean * p.count;
+      cur.count += p.count;
+      by.set(p.t, cur);
+    }
+  return [...by]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, v]) => ({ t, max: v.max, mean: v.sum / v.count, count: v.count }));
+}
+
+/** Power-of-two bin width (ns) for a uniform histogram of values up to maxNs: never narrower than a bucket. */
+export function uniformBinWidth(maxNs: number): number {
+  // Buckets are at most value/128 wide and aligned to their power-of-two width, so a
+  // power-of-two bin at least that wide holds whole buckets only: counts stay exact integers.
+  return 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(1, maxNs) / 128)));
+}
+
+/** Re-bins a histogram into uniform bins of `width` ns; returns [binStartNs, count] for non-empty bins. */
+export function uniformBins(h: HistogramData, width: number): Array<[number, number]> {
+  const out = new Map<number, number>();
+  for (const [i, c] of h.bins) {
+    const [lo] = bucketBounds(i);
+    const start = Math.floor(lo / width) * width;
+    out.set(start, (out.get(start) ?? 0) + c);
+  }
+  return [...out].sort((a, b) => a[0] - b[0]);
+}
+
+/**
+ * Exceedance P(latency > x) at each bucket's upper bound, starting at (min, 1) and ending at
+ * the max with the last non-zero level (P = 0 cannot be shown on a log axis).
+ */
+export function exceedance(h: HistogramData): Array<[number, number]> {
+  if (!h.count) return [];
+  const out: Array<[number, number]> = [[h.min, 1]];
+  let seen = 0;
+  for (const [i, c] of h.bins) {
+    seen += c;
+    const p = (h.count - seen) / h.count;
+    if (p <= 0) break;
+    out.push([Math.min(bucketBounds(i)[1], h.max), p]);
+  }
+  // The last level holds up to the exact max (drawn as a step, it would end early otherwise).
+  const last = out[out.length - 1];
+  if (last[0] < h.max) out.push([h.max, last[1]]);
+  return out;
+}
+
+/** Boot times (ms) of guest deployments, from results' context.bootMs. */
+export function bootTimes(record: RunRecord): Array<{ name: string; repetition: number; benchmark: string; bootMs: number }> {
+  const out: Array<{ name: string; repetition: number; benchmark: string; bootMs: number }> = [];
+  for (const r of countedResults(record)) {
+    const b = r.context?.bootMs;
+    if (typeof b === 'number' && Number.isFinite(b)) out.push({ name: seriesName(record, r), repetition: r.repetition, benchmark: r.benchmark, bootMs: b });
+  }
+  return out;
+}
+
+/** ns to µs with a sensible number of digits, for tables. */
+export function us(ns: number | null | undefined): string {
+  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '–';
+  const v = ns / 1000;
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/** ns/op with a sensible number of digits. */
+export function nsop(ns: number | null | undefined): string {
+  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '–';
+  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
+}
