@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { writeAtomic } from '../results/store.js';
 import type { RunRecord } from '../results/types.js';
 import { renderSummaryCsv } from './csv.js';
+import { renderFigures } from './figures.js';
+import { renderHtml } from './html.js';
+import { renderSummaryTex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
 
 export interface ReportFile {
@@ -18,6 +21,9 @@ export type Reporter = (record: RunRecord) => ReportFile[];
 export const reporters: Reporter[] = [
   (r) => [{ file: 'summary.csv', content: renderSummaryCsv(r) }],
   (r) => [{ file: 'report.md', content: renderMarkdown(r) }],
+  (r) => [{ file: 'summary.tex', content: renderSummaryTex(r) }],
+  (r) => renderFigures(r),
+  (r) => [{ file: 'report.html', content: renderHtml(r) }],
 ];
 
 /** Writes every report; a reporter that fails does not stop the others, and is named in the error. */
