@@ -220,7 +220,10 @@ export class TruncatedStreamError extends Error {
 export function parseLine(line: string): ProbeMessage | null {
   const at = line.indexOf(MARKER);
   if (at < 0) return null;
-  const text = line.slice(at + MARKER.length).replace(/[\r\n]+$/, '');
+  // Trailing \r/\n trimmed by char code: an end-anchored regex scans the whole (long) line.
+  let end = line.length;
+  while (end > at && (line.charCodeAt(end - 1) === 13 || line.charCodeAt(end - 1) === 10)) end--;
+  const text = line.slice(at + MARKER.length, end);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -284,7 +287,9 @@ export class ProtocolParser {
   }
 
   private line(raw: string, out: ProbeMessage[]): void {
-    const line = raw.replace(/\r+$/, '');
+    let end = raw.length;
+    while (end > 0 && raw.charCodeAt(end - 1) === 13) end--;
+    const line = end === raw.length ? raw : raw.slice(0, end);
     const msg = parseLine(line);
     if (msg === null) {
       if (line.trim().length) {
@@ -430,7 +435,9 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   if (run.hello.mode !== 'cyclic') throw new ProtocolError(`expected a cyclic run, got ${run.hello.mode}`, '');
   const hists = new Map<number, HistMessage>();
   const series = new Map<number, SeriesPoint[]>();
-  const raw = new Map<number, number[]>();
+  // Raw chunks are joined once at the end: pushing each chunk's values one by one was the
+  // assembler's main cost on --raw streams (measured by test/bench/run.ts).
+  const rawChunks = new Map<number, number[][]>();
   const spikes: Spike[] = [];
   const dropped = new Map<number, number>();
   let seriesDropped = 0;
@@ -445,9 +452,9 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
       for (const [t, latency] of m.points) spikes.push({ thread: m.thread, t, latency });
       dropped.set(m.thread, Math.max(dropped.get(m.thread) ?? 0, m.dropped));
     } else if (m.type === 'raw') {
-      const list = raw.get(m.thread) ?? [];
-      list.push(...m.values);
-      raw.set(m.thread, list);
+      const list = rawChunks.get(m.thread);
+      if (list) list.push(m.values);
+      else rawChunks.set(m.thread, [m.values]);
     }
   }
   if (hists.size !== run.hello.threads) {
@@ -500,7 +507,18 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
     overflows: sum((m) => m.overflows),
   };
   const pieces: CyclicPieces = { kind: 'cyclic', latency, applied: appliedFromHello(run.hello), warnings };
-  if (raw.size) pieces.raw = raw;
+  if (rawChunks.size) {
+    const raw = new Map<number, number[]>();
+    for (const [t, chunks] of rawChunks) {
+      let n = 0;
+      for (const c of chunks) n += c.length;
+      const all = new Array<number>(n);
+      let k = 0;
+      for (const c of chunks) for (let i = 0; i < c.length; i++) all[k++] = c[i];
+      raw.set(t, all);
+    }
+    pieces.raw = raw;
+  }
   return pieces;
 }
 

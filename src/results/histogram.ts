@@ -33,6 +33,13 @@ export interface HistogramData {
 export function bucketOf(v: number): number {
   if (!(v >= 0)) return 0;
   if (v < EXACT) return Math.floor(v);
+  if (v < 2 ** 32) {
+    // Fast path (every latency below 4.29 s): the exponent from clz32 instead of Math.log2.
+    // floor(v) has the same exponent and sub-bucket as v, since 2^(e-7) >= 2 is a whole number.
+    const vi = Math.floor(v) >>> 0;
+    const e32 = 31 - Math.clz32(vi);
+    return indexFor(e32, (vi >>> (e32 - SUB_BITS)) - SUB);
+  }
   let e = Math.floor(Math.log2(v));
   // Math.log2 can round across an exact power of two; correct it.
   if (2 ** e > v) e--;
