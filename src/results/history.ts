@@ -1,0 +1,377 @@
+/**
+ * Run history in SQLite (the only module that imports better-sqlite3).
+ *
+ * Safe for nightly CI where several runs may write at once and a run may be killed:
+ * WAL mode and a busy timeout (writers wait rather than fail), every write of a run in one
+ * IMMEDIATE transaction (the write lock is taken up front, so two writers never deadlock on
+ * a lock upgrade), and a run row inserted as `running` when it starts and finished at the end:
+ * a killed run stays visibly incomplete instead of vanishing or looking complete.
+ * Metrics are rows (per result, and pooled over counted repetitions) for trend queries; the
+ * full run record is kept gzip-compressed for loadRun.
+ */
+import Database from 'better-sqlite3';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { mergeHistograms } from './histogram.js';
+import type { LatencySummary, Result, RunRecord } from './types.js';
+import { summarize } from '../stats/quantiles.js';
+
+export type History = Database.Database;
+
+export const HISTORY_SCHEMA_VERSION = 1;
+
+/** How long a writer waits for another's lock before giving up (ms). */
+const BUSY_TIMEOUT_MS = 30_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  scenario TEXT NOT NULL,
+  dir TEXT,
+  status TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  hosts TEXT NOT NULL DEFAULT '[]',
+  gates_passed INTEGER,
+  tool_version TEXT,
+  scenario_json TEXT,
+  facts_json TEXT,
+  record BLOB,
+  writer_pid INTEGER,
+  writer_host TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_scenario ON runs(scenario, started_at);
+CREATE TABLE IF NOT EXISTS metrics (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  deployment TEXT NOT NULL,
+  benchmark TEXT NOT NULL,
+  host TEXT NOT NULL,
+  repetition INTEGER,
+  metric TEXT NOT NULL,
+  value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_metric ON metrics(metric, host);
+CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id);
+`;
+
+/** Opens (creating or migrating) a history database. */
+export function openHistory(file: string): History {
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable against a killed process in WAL mode; only power loss can drop the last commit.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+      if (row.v === null) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(HISTORY_SCHEMA_VERSION);
+      else if (row.v > HISTORY_SCHEMA_VERSION)
+        throw new Error(`${file}: history schema version ${row.v} is newer than this unilat understands (${HISTORY_SCHEMA_VERSION})`);
+    }).immediate();
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+export function closeHistory(db: History): void {
+  db.close();
+}
+
+/** The scenario's name from a record (its resolved scenario, else the file name). */
+export function scenarioName(record: RunRecord): string {
+  const s = record.scenario as { name?: unknown } | null;
+  if (s && typeof s.name === 'string') return s.name;
+  return record.scenarioFile ? basename(record.scenarioFile).replace(/\.ya?ml$/, '') : 'unknown';
+}
+
+function hostsOf(record: RunRecord): string[] {
+  return [...new Set([...record.results.map((r) => r.host), ...Object.keys(record.facts ?? {})])].sort();
+}
+
+export interface RunMeta {
+  /** The run folder, for lastGood. */
+  dir?: string;
+}
+
+/** Inserts (or resets) a run's row as `running`, before anything is measured. */
+export function markRunStarted(db: History, record: RunRecord, meta: RunMeta = {}): void {
+  db.transaction(() => {
+    db.prepare(
+      `INSERT INTO runs (id, scenario, dir, status, started_at, hosts, tool_version, scenario_json, facts_json, writer_pid, writer_host)
+       VALUES (@id, @scenario, @dir, 'running', @startedAt, @hosts, @tool, @scenarioJson, @factsJson, @pid, @host)
+       ON CONFLICT(id) DO UPDATE SET status = 'running', ended_at = NULL, dir = coalesce(excluded.dir, runs.dir),
+         writer_pid = excluded.writer_pid, writer_host = excluded.writer_host`,
+    ).run({
+      id: record.id,
+      scenario: scenarioName(record),
+      dir: meta.dir ?? null,
+      startedAt: record.startedAt,
+      hosts: JSON.stringify(hostsOf(record)),
+      tool: record.tool?.version ?? null,
+      scenarioJson: JSON.stringify(record.scenario ?? null),
+      factsJson: JSON.stringify(record.facts ?? {}),
+      pid: process.pid,
+      host: hostname(),
+    });
+  }).immediate();
+}
+
+export interface FinishInfo extends RunMeta {
+  /** Final status; defaults to the record's status, or 'failed' without a record. */
+  status?: RunRecord['status'];
+  gatesPassed?: boolean | null;
+  /** The final record: stored with its metrics in the same transaction. */
+  record?: RunRecord;
+  endedAt?: string;
+}
+
+/** Marks a started run finished (completed, partial, failed, aborted), storing its record when given. */
+export function markRunFinished(db: History, id: string, info: FinishInfo = {}): void {
+  if (info.record) {
+    if (info.record.id !== id) throw new Error(`markRunFinished: record ${info.record.id} is not run ${id}`);
+    const rec = info.status ? { ...info.record, status: info.status } : info.record;
+    recordRun(db, rec, { gatesPassed: info.gatesPassed, dir: info.dir });
+    return;
+  }
+  db.transaction(() => {
+    const res = db
+      .prepare(`UPDATE runs SET status = ?, ended_at = ?, gates_passed = ?, dir = coalesce(?, dir) WHERE id = ?`)
+      .run(info.status ?? 'failed', info.endedAt ?? new Date().toISOString(), toInt(info.gatesPassed), info.dir ?? null, id);
+    if (res.changes === 0) throw new Error(`markRunFinished: no run ${id} in the history`);
+  }).immediate();
+}
+
+function toInt(b: boolean | null | undefined): number | null {
+  return b === undefined || b === null ? null : b ? 1 : 0;
+}
+
+interface MetricRow {
+  deployment: string;
+  benchmark: string;
+  host: string;
+  repetition: number | null;
+  metric: string;
+  value: number;
+}
+
+const SUMMARY_METRICS: Array<[string, keyof LatencySummary]> = [
+  ['count', 'count'],
+  ['min', 'min'],
+  ['mean', 'mean'],
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p99', 'p99'],
+  ['p99.9', 'p999'],
+  ['p99.99', 'p9999'],
+  ['max', 'max'],
+];
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/**
+ * Metric rows of a record: one set per completed result, and one pooled set (repetition
+ * NULL) per deployment/benchmark/host over the counted repetitions (warm-up left out).
+ */
+export function metricRows(record: RunRecord): MetricRow[] {
+  const rows: MetricRow[] = [];
+  const push = (r: { deployment: string; benchmark: string; host: string }, repetition: number | null, metric: string, value: number) => {
+    if (Number.isFinite(value)) rows.push({ deployment: r.deployment, benchmark: r.benchmark, host: r.host, repetition, metric, value });
+  };
+  const step = (r: Result) => JSON.stringify([r.deployment, r.benchmark, r.host]);
+  const counted = new Set(record.results.filter((r) => r.repetition > 0).map(step));
+  const pooled = new Map<string, Result[]>();
+  for (const r of record.results) {
+    if (r.status !== 'completed') continue;
+    if (r.latency) for (const [name, field] of SUMMARY_METRICS) push(r, r.repetition, name, r.latency[field]);
+    if (r.ops) for (const [op, st] of Object.entries(r.ops)) push(r, r.repetition, `syscall.${op}`, st.nsPerOp);
+    if (r.repetition > 0 || !counted.has(step(r))) pooled.set(step(r), [...(pooled.get(step(r)) ?? []), r]);
+  }
+  for (const list of pooled.values()) {
+    const first = list[0];
+    const hists = list.flatMap((r) => (r.status === 'completed' && r.latency ? [r.latency.histogram] : []));
+    if (hists.length) {
+      const s = summarize(mergeHistograms(hists));
+      for (const [name, field] of SUMMARY_METRICS) push(first, null, name, s[field]);
+    }
+    const ops = list.flatMap((r) => (r.status === 'completed' && r.ops ? [r.ops] : []));
+    for (const op of new Set(ops.flatMap((o) => Object.keys(o)))) {
+      const samples = ops.flatMap((o) => (o[op] ? (o[op].raw?.length ? o[op].raw : [o[op].nsPerOp]) : []));
+      push(first, null, `syscall.${op}`, median(samples));
+    }
+  }
+  return rows;
+}
+
+/** Stores a whole run (row, metrics, compressed record) in one transaction; replaces an earlier copy. */
+export function recordRun(db: History, record: RunRecord, opts: { gatesPassed?: boolean | null; dir?: string } = {}): void {
+  const blob = gzipSync(JSON.stringify(record));
+  const rows = metricRows(record);
+  db.transaction(() => {
+    db.prepare(
+      `INSERT INTO runs (id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version, scenario_json, facts_json, record, writer_pid, writer_host)
+       VALUES (@id, @scenario, @dir, @status, @startedAt, @endedAt, @hosts, @gates, @tool, @scenarioJson, @factsJson, @record, @pid, @host)
+       ON CONFLICT(id) DO UPDATE SET scenario = excluded.scenario, dir = coalesce(excluded.dir, runs.dir), status = excluded.status,
+         started_at = excluded.started_at, ended_at = excluded.ended_at, hosts = excluded.hosts, gates_passed = excluded.gates_passed,
+         tool_version = excluded.tool_version, scenario_json = excluded.scenario_json, facts_json = excluded.facts_json,
+         record = excluded.record, writer_pid = excluded.writer_pid, writer_host = excluded.writer_host`,
+    ).run({
+      id: record.id,
+      scenario: scenarioName(record),
+      dir: opts.dir ?? null,
+      status: record.status,
+      startedAt: record.startedAt,
+      endedAt: record.endedAt ?? (record.status === 'running' ? null : new Date().toISOString()),
+      hosts: JSON.stringify(hostsOf(record)),
+      gates: toInt(opts.gatesPassed),
+      tool: record.tool?.version ?? null,
+      scenarioJson: JSON.stringify(record.scenario ?? null),
+      factsJson: JSON.stringify(record.facts ?? {}),
+      record: blob,
+      pid: process.pid,
+      host: hostname(),
+    });
+    db.prepare('DELETE FROM metrics WHERE run_id = ?').run(record.id);
+    const ins = db.prepare(
+      'INSERT INTO metrics (run_id, deployment, benchmark, host, repetition, metric, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const m of rows) ins.run(record.id, m.deployment, m.benchmark, m.host, m.repetition, m.metric, m.value);
+  }).immediate();
+}
+
+export interface RunSummary {
+  id: string;
+  scenario: string;
+  dir: string | null;
+  /** running | completed | partial | aborted | failed. */
+  status: string;
+  startedAt: string;
+  endedAt: string | null;
+  hosts: string[];
+  gatesPassed: boolean | null;
+  /** Never finished: still running, or killed (the writer died before markRunFinished). */
+  incomplete: boolean;
+  toolVersion: string | null;
+}
+
+interface RunRow {
+  id: string;
+  scenario: string;
+  dir: string | null;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  hosts: string;
+  gates_passed: number | null;
+  tool_version: string | null;
+}
+
+function toSummary(r: RunRow): RunSummary {
+  return {
+    id: r.id,
+    scenario: r.scenario,
+    dir: r.dir,
+    status: r.status,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    hosts: JSON.parse(r.hosts) as string[],
+    gatesPassed: r.gates_passed === null ? null : r.gates_passed === 1,
+    incomplete: r.status === 'running',
+    toolVersion: r.tool_version,
+  };
+}
+
+const RUN_COLUMNS = 'id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version';
+
+/** Runs, newest first, optionally of one scenario and/or one host. */
+export function listRuns(db: History, opts: { scenario?: string; host?: string; limit?: number } = {}): RunSummary[] {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (opts.scenario !== undefined) {
+    where.push('scenario = ?');
+    args.push(opts.scenario);
+  }
+  if (opts.host !== undefined) {
+    where.push('EXISTS (SELECT 1 FROM json_each(runs.hosts) WHERE value = ?)');
+    args.push(opts.host);
+  }
+  const sql = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
+  return (db.prepare(sql).all(...args, opts.limit ?? -1) as RunRow[]).map(toSummary);
+}
+
+export interface TrendPoint {
+  runId: string;
+  startedAt: string;
+  status: string;
+  gatesPassed: boolean | null;
+  deployment: string;
+  benchmark: string;
+  host: string;
+  value: number;
+}
+
+/**
+ * A metric over time (oldest first): the pooled value (counted repetitions merged) of each
+ * finished run, per deployment/benchmark/host. Runs that never finished are left out.
+ */
+export function trend(
+  db: History,
+  opts: { metric: string; scenario?: string; host?: string; deployment?: string; benchmark?: string; limit?: number },
+): TrendPoint[] {
+  const where = ['m.metric = ?', 'm.repetition IS NULL', "r.status != 'running'"];
+  const args: unknown[] = [opts.metric];
+  for (const [col, v] of [
+    ['r.scenario', opts.scenario],
+    ['m.host', opts.host],
+    ['m.deployment', opts.deployment],
+    ['m.benchmark', opts.benchmark],
+  ] as const) {
+    if (v === undefined) continue;
+    where.push(`${col} = ?`);
+    args.push(v);
+  }
+  const rows = db
+    .prepare(
+      `SELECT * FROM (
+         SELECT r.id AS runId, r.started_at AS startedAt, r.status AS status, r.gates_passed AS gates,
+                m.deployment AS deployment, m.benchmark AS benchmark, m.host AS host, m.value AS value
+         FROM metrics m JOIN runs r ON r.id = m.run_id
+         WHERE ${where.join(' AND ')}
+         ORDER BY r.started_at DESC, r.id DESC LIMIT ?
+       ) ORDER BY startedAt ASC, runId ASC, benchmark, deployment, host`,
+    )
+    .all(...args, opts.limit ?? -1) as Array<Omit<TrendPoint, 'gatesPassed'> & { gates: number | null }>;
+  return rows.map(({ gates, ...p }) => ({ ...p, gatesPassed: gates === null ? null : gates === 1 }));
+}
+
+/** The newest completed run of a scenario whose gates passed (or had none); null when there is none. */
+export function lastGood(db: History, scenario: string): { id: string; dir: string | null } | null {
+  const row = db
+    .prepare(
+      `SELECT id, dir FROM runs WHERE scenario = ? AND status = 'completed' AND (gates_passed IS NULL OR gates_passed = 1)
+       ORDER BY started_at DESC, id DESC LIMIT 1`,
+    )
+    .get(scenario) as { id: string; dir: string | null } | undefined;
+  return row ?? null;
+}
+
+/** The stored run record of a run; null when the run is unknown or never stored one (killed while running). */
+export function loadRun(db: History, id: string): RunRecord | null {
+  const row = db.prepare('SELECT record FROM runs WHERE id = ?').get(id) as { record: Buffer | null } | undefined;
+  if (!row?.record) return null;
+  return JSON.parse(gunzipSync(row.record).toString('utf8')) as RunRecord;
+}
+
+/** SQLite's own consistency check ("ok" when the file is sound). */
+export function integrityCheck(db: History): string {
+  return (db.pragma('integrity_check', { simple: true }) as string) ?? 'unknown';
+}

@@ -1,0 +1,153 @@
+/**
+ * Evaluating scenario gates against a run record. Absolute gates check a metric of every
+ * counted, completed result they match; relative gates compare against a baseline run with
+ * compare.ts and fail only on a significant regression beyond the allowance. A gate that
+ * matches nothing fails with a reason: a gate that cannot be checked must not pass.
+ */
+import type { LatencySummary, Result, RunRecord } from '../results/types.js';
+import { compareRuns, countedResults, groupLabel, METRIC_QUANTILE, type CompareOptions } from './compare.js';
+
+/*
+ * The gate shapes, structurally identical to scenario/gates.ts's Gate (stats/ imports only
+ * result types; a parsed scenario Gate is accepted as is).
+ */
+export interface AbsoluteGateLike {
+  type: 'absolute';
+  text: string;
+  metric: string;
+  inclusive: boolean;
+  limitNs: number;
+  benchmark?: string;
+  deployment?: string;
+}
+
+export interface RelativeGateLike {
+  type: 'relative';
+  text: string;
+  metric: string;
+  maxRegression: number;
+  benchmark?: string;
+  deployment?: string;
+}
+
+export type GateLike = AbsoluteGateLike | RelativeGateLike;
+
+export interface GateOutcome {
+  /** The gate as written. */
+  gate: string;
+  /** What it was checked on: a result ("cyclic/bare@local#1"), a group, or the filter that matched nothing. */
+  key: string;
+  /** Measured value (ns for absolute gates, ratio candidate/baseline for relative ones); null when none. */
+  value: number | null;
+  /** Limit in ns (absolute) or as a ratio, 1 + allowance (relative). */
+  limit: number;
+  pass: boolean;
+  detail: string;
+}
+
+export interface GateOptions {
+  /** Baseline run for relative gates. */
+  baseline?: RunRecord | null;
+  /** Options for the comparisons behind relative gates (seed, resamples, alpha, ignoreHost). */
+  compare?: Omit<CompareOptions, 'metrics' | 'gates' | 'ops'>;
+}
+
+const SUMMARY_FIELD: Readonly<Record<string, keyof LatencySummary>> = {
+  min: 'min',
+  mean: 'mean',
+  p50: 'p50',
+  p90: 'p90',
+  p99: 'p99',
+  'p99.9': 'p999',
+  'p99.99': 'p9999',
+  max: 'max',
+};
+
+/** A gate metric's value in one result: a latency summary field, or syscall.<op> ns/op; undefined when it has none. */
+export function metricValue(r: Result, metric: string): number | undefined {
+  if (r.status !== 'completed') return undefined;
+  if (metric.startsWith('syscall.')) return r.ops?.[metric.slice('syscall.'.length)]?.nsPerOp;
+  const field = SUMMARY_FIELD[metric];
+  return field && r.latency ? r.latency[field] : undefined;
+}
+
+function filterText(g: GateLike): string {
+  const parts = [g.benchmark && `benchmark ${g.benchmark}`, g.deployment && `deployment ${g.deployment}`].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'any benchmark and deployment';
+}
+
+function matches(g: GateLike, r: { benchmark: string; deployment: string }): boolean {
+  return (g.benchmark === undefined || g.benchmark === r.benchmark) && (g.deployment === undefined || g.deployment === r.deployment);
+}
+
+/** Human form of a ns figure (ns below 10 us, else us). */
+export function formatNs(ns: number): string {
+  if (!Number.isFinite(ns)) return String(ns);
+  return ns < 10_000 ? `${+ns.toFixed(1)} ns` : `${+(ns / 1000).toFixed(2)} us`;
+}
+
+function evaluateAbsolute(g: AbsoluteGateLike, record: RunRecord): GateOutcome[] {
+  const out: GateOutcome[] = [];
+  for (const r of countedResults(record)) {
+    if (!matches(g, r)) continue;
+    const key = `${groupLabel(r)}#${r.repetition}`;
+    if (r.status !== 'completed') {
+      out.push({ gate: g.text, key, value: null, limit: g.limitNs, pass: false, detail: `result ${r.status}: ${r.error}` });
+      continue;
+    }
+    const v = metricValue(r, g.metric);
+    if (v === undefined) continue; // a latency gate on an ops result (or the other way) does not apply
+    const pass = g.inclusive ? v <= g.limitNs : v < g.limitNs;
+    const op = g.inclusive ? '<=' : '<';
+    out.push({
+      gate: g.text,
+      key,
+      value: v,
+      limit: g.limitNs,
+      pass,
+      detail: `${g.metric} = ${formatNs(v)} ${pass ? op : `not ${op}`} ${formatNs(g.limitNs)}`,
+    });
+  }
+  if (!out.length)
+    out.push({ gate: g.text, key: filterText(g), value: null, limit: g.limitNs, pass: false, detail: `no result for ${g.metric} (${filterText(g)})` });
+  return out;
+}
+
+function evaluateRelative(g: RelativeGateLike, record: RunRecord, opts: GateOptions): GateOutcome[] {
+  const limit = 1 + g.maxRegression;
+  const fail = (detail: string): GateOutcome[] => [{ gate: g.text, key: filterText(g), value: null, limit, pass: false, detail }];
+  if (!opts.baseline) return fail('no baseline run to compare with');
+  const isOp = g.metric.startsWith('syscall.');
+  if (!isOp && !(g.metric in METRIC_QUANTILE) && g.metric !== 'mean' && g.metric !== 'max')
+    return fail(`${g.metric} has no relative comparison (use p50..p99.99, mean, max or syscall.<op>)`);
+  const cmp = compareRuns(opts.baseline, record, {
+    ...opts.compare,
+    metrics: isOp ? [] : [g.metric],
+    ops: isOp,
+    gates: [{ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment }],
+  });
+  const rows = cmp.rows.filter((r) => r.gated);
+  if (!rows.length) return fail(`no result for ${g.metric} (${filterText(g)}) in both this run and baseline ${opts.baseline.id}`);
+  return rows.map((r) => {
+    const pass = r.verdict !== 'worse';
+    const iv = r.ratioLow !== null && r.ratioHigh !== null ? ` [${r.ratioLow.toFixed(3)}, ${r.ratioHigh.toFixed(3)}]` : '';
+    return {
+      gate: g.text,
+      key: r.key,
+      value: r.ratio,
+      limit,
+      pass,
+      detail: `${g.metric} ${formatNs(r.baseline)} -> ${formatNs(r.candidate)}, ratio ${r.ratio.toFixed(3)}${iv} vs baseline ${opts.baseline!.id}: ${r.verdict}${r.note ? ` (${r.note})` : ''}`,
+    };
+  });
+}
+
+/** Evaluates every gate; the outcomes of one gate stay together, in the gates' order. */
+export function evaluateGates(gates: readonly GateLike[], record: RunRecord, opts: GateOptions = {}): GateOutcome[] {
+  return gates.flatMap((g) => (g.type === 'absolute' ? evaluateAbsolute(g, record) : evaluateRelative(g, record, opts)));
+}
+
+/** True when every outcome passed (no gates: true). */
+export function gatesPassed(outcomes: readonly GateOutcome[]): boolean {
+  return outcomes.every((o) => o.pass);
+}

@@ -1,0 +1,94 @@
+/** Gates against run records: absolute pass/fail, missing results, relative gates with a baseline. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGate, type AbsoluteGate, type Gate } from '../../src/scenario/gates.js';
+import { evaluateGates, gatesPassed } from '../../src/stats/gates.js';
+import { failedResult, latencyResult, lognormalSamples, makeRng, opsResult, runRecord } from './synth.js';
+
+function gate(text: string, extra: Partial<Gate> = {}): Gate {
+  const g = parseGate(text);
+  if (typeof g === 'string') throw new Error(g);
+  return { ...g, ...extra } as Gate;
+}
+
+const rng = makeRng(21);
+const lat = lognormalSamples(rng, 20000, 5000, 0.35); // p99 around 11 us, max below 30 us
+const run = runRecord('cand', [
+  latencyResult(lat, { repetition: 1 }),
+  latencyResult(lognormalSamples(rng, 20000, 5000, 0.35), { repetition: 2 }),
+  opsResult({ getppid: lognormalSamples(rng, 50, 80, 0.05) }),
+]);
+
+describe('absolute gates', () => {
+  test('pass and fail per counted result, with p99.9 read from p999', () => {
+    const out = evaluateGates([gate('p99 < 50us'), gate('p99.9 < 5us'), gate('max <= 1ms')], run);
+    assert.equal(out.length, 6);
+    assert.deepEqual(
+      out.map((o) => [o.gate, o.key, o.pass]),
+      [
+        ['p99 < 50us', 'cyclic/bare@local#1', true],
+        ['p99 < 50us', 'cyclic/bare@local#2', true],
+        ['p99.9 < 5us', 'cyclic/bare@local#1', false],
+        ['p99.9 < 5us', 'cyclic/bare@local#2', false],
+        ['max <= 1ms', 'cyclic/bare@local#1', true],
+        ['max <= 1ms', 'cyclic/bare@local#2', true],
+      ],
+    );
+    assert.equal(out[2].value, run.results[0].status === 'completed' ? run.results[0].latency!.p999 : -1);
+    assert.equal(out[2].limit, 5000);
+    assert.match(out[2].detail, /p99\.9 = .* not < 5 us|p99\.9 = .* not < 5000 ns/);
+    assert.equal(gatesPassed(out), false);
+  });
+
+  test('syscall.<op> reads ns/op; < vs <= at the limit', () => {
+    const ns = run.results[2].status === 'completed' ? run.results[2].ops!.getppid.nsPerOp : NaN;
+    assert.equal(evaluateGates([gate('syscall.getppid < 200ns')], run)[0].pass, true);
+    const exact = { ...(gate('syscall.getppid < 1ns') as AbsoluteGate), limitNs: ns };
+    assert.equal(evaluateGates([exact], run)[0].pass, false);
+    assert.equal(evaluateGates([{ ...exact, inclusive: true }], run)[0].pass, true);
+  });
+
+  test('a gate that matches nothing fails with a reason', () => {
+    const out = evaluateGates([gate('syscall.getpid < 200ns'), gate('p99 < 50us', { benchmark: 'nope' })], run);
+    assert.equal(out.length, 2);
+    assert.ok(out.every((o) => !o.pass && o.value === null));
+    assert.match(out[0].detail, /no result for syscall\.getpid/);
+    assert.match(out[1].detail, /no result for p99 \(benchmark nope\)/);
+  });
+
+  test('a failed result fails the gates that match it', () => {
+    const r = runRecord('x', [failedResult()]);
+    const out = evaluateGates([gate('p99 < 50us')], r);
+    assert.equal(out[0].pass, false);
+    assert.match(out[0].detail, /failed: probe exited 1/);
+  });
+
+  test('no gates pass trivially', () => {
+    assert.equal(gatesPassed(evaluateGates([], run)), true);
+  });
+});
+
+describe('relative gates', () => {
+  const base = (scale: number) =>
+    runRecord('base', [1, 2].map((rep) => latencyResult(lognormalSamples(makeRng(100 + rep), 20000, 5000, 0.35, scale), { repetition: rep })));
+
+  test('no regression passes; a 30% regression fails a 10% allowance', () => {
+    const g = gate('p99 may not regress more than 10%');
+    const ok = evaluateGates([g], run, { baseline: base(1), compare: { resamples: 200 } });
+    assert.equal(ok.length, 1);
+    assert.equal(ok[0].pass, true, ok[0].detail);
+    assert.equal(ok[0].limit, 1.1);
+    const bad = evaluateGates([g], run, { baseline: base(1 / 1.3), compare: { resamples: 200 } });
+    assert.equal(bad[0].pass, false, bad[0].detail);
+    assert.match(bad[0].detail, /worse/);
+    // A 30% allowance tolerates it.
+    assert.equal(evaluateGates([gate('p99 regress < 40%')], run, { baseline: base(1 / 1.3), compare: { resamples: 200 } })[0].pass, true);
+  });
+
+  test('without a baseline, or without matching results, a relative gate fails', () => {
+    assert.match(evaluateGates([gate('p99 regress < 10%')], run)[0].detail, /no baseline/);
+    const out = evaluateGates([gate('syscall.getppid regress < 10%')], run, { baseline: base(1) });
+    assert.equal(out[0].pass, false);
+    assert.match(out[0].detail, /no result for syscall\.getppid/);
+  });
+});

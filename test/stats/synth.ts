@@ -1,0 +1,111 @@
+/** Synthetic latencies and run records for the statistics tests (deterministic, seeded). */
+import { Histogram, type HistogramData } from '../../src/results/histogram.js';
+import {
+  SCHEMA_VERSION,
+  type CompletedLatencyResult,
+  type CompletedOpsResult,
+  type FailedResult,
+  type Result,
+  type RunRecord,
+} from '../../src/results/types.js';
+import { summarize } from '../../src/stats/quantiles.js';
+import { makeRng, normalDraw, type Rng } from '../../src/stats/dist.js';
+
+export { makeRng };
+
+/** Lognormal-ish latencies in ns: median `medianNs`, log-sd `sigma`, scaled by `scale`. */
+export function lognormalSamples(rng: Rng, n: number, medianNs = 5000, sigma = 0.35, scale = 1): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = Math.round(scale * medianNs * Math.exp(sigma * normalDraw(rng)));
+  return out;
+}
+
+export function histogramOf(samples: readonly number[]): HistogramData {
+  const h = new Histogram();
+  for (const v of samples) h.record(v);
+  return h.toData();
+}
+
+interface Where {
+  deployment?: string;
+  benchmark?: string;
+  host?: string;
+  repetition?: number;
+}
+
+export function latencyResult(samples: readonly number[], w: Where = {}): CompletedLatencyResult {
+  const histogram = histogramOf(samples);
+  return {
+    deployment: w.deployment ?? 'bare',
+    benchmark: w.benchmark ?? 'cyclic',
+    host: w.host ?? 'local',
+    repetition: w.repetition ?? 1,
+    order: 0,
+    kind: 'cyclic',
+    startedAt: '2024-01-01T00:00:00Z',
+    endedAt: '2024-01-01T00:00:10Z',
+    warnings: [],
+    status: 'completed',
+    applied: null,
+    latency: { ...summarize(histogram), histogram, threads: [], spikes: [], spikesDropped: 0 },
+  };
+}
+
+export function opsResult(perOp: Record<string, number[]>, w: Where = {}): CompletedOpsResult {
+  const ops: CompletedOpsResult['ops'] = {};
+  for (const [op, raw] of Object.entries(perOp)) {
+    const s = [...raw].sort((a, b) => a - b);
+    const med = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    ops[op] = { nsPerOp: med, ciLow: s[0], ciHigh: s[s.length - 1], samples: s.length, iterationsPerBatch: 1000, raw: [...raw] };
+  }
+  return {
+    deployment: w.deployment ?? 'bare',
+    benchmark: w.benchmark ?? 'syscall',
+    host: w.host ?? 'local',
+    repetition: w.repetition ?? 1,
+    order: 0,
+    kind: 'syscall',
+    startedAt: '2024-01-01T00:00:00Z',
+    endedAt: '2024-01-01T00:00:10Z',
+    warnings: [],
+    status: 'completed',
+    applied: null,
+    ops,
+    ratios: {},
+  };
+}
+
+export function failedResult(w: Where = {}): FailedResult {
+  return {
+    deployment: w.deployment ?? 'bare',
+    benchmark: w.benchmark ?? 'cyclic',
+    host: w.host ?? 'local',
+    repetition: w.repetition ?? 1,
+    order: 0,
+    kind: 'cyclic',
+    startedAt: '2024-01-01T00:00:00Z',
+    endedAt: '2024-01-01T00:00:10Z',
+    warnings: [],
+    status: 'failed',
+    error: 'probe exited 1',
+  };
+}
+
+export function runRecord(id: string, results: Result[], extra: Partial<RunRecord> = {}): RunRecord {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id,
+    tool: { name: 'unilat', version: '0.1.0' },
+    startedAt: '2024-01-01T00:00:00Z',
+    endedAt: '2024-01-01T00:01:00Z',
+    status: 'completed',
+    scenario: { name: 'synthetic' },
+    scenarioFile: null,
+    facts: { local: { kernel: 'synthetic' } },
+    tuning: [],
+    results,
+    warnings: [],
+    hostErrors: {},
+    ...extra,
+  };
+}
