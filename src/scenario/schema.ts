@@ -214,8 +214,8 @@ export type Tuning = z.output<typeof tuningSchema>;
 
 const hostEntry = z.strictObject({
   address: z.string().min(1).meta({ description: 'IP address or DNS name' }),
-  port: int(1, 65535).default(22),
-  user: z.string().min(1).default('root'),
+  port: int(1, 65535).optional().meta({ description: 'SSH port (default 22, or from ~/.ssh/config with sshConfig)' }),
+  user: z.string().min(1).optional().meta({ description: 'login user (default root, or from ~/.ssh/config with sshConfig)' }),
   identityFile: z.string().optional(),
   passphraseEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
   passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
