@@ -347,7 +347,7 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
       const pOk = q > 0.5 || rs.p < s.alpha;
       const decide = (t: number): Verdict => (supported ? intervalVerdict(low, high, t, pOk) : 'no significant change');
       const note = supported
-        ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs ±threshold`
+        ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band`
         : `not enough samples for ${metric}: needs ${sb.countNeeded} per side, have ${pb.count} / ${pc.count}`;
       rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note });
     } else if (metric === 'mean') {

@@ -2,6 +2,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareDeployments, compareRuns, exceedanceP, type Comparison } from '../../src/stats/compare.js';
+import { renderComparisonMarkdown } from '../../src/report/compare-md.js';
+import { renderComparisonJunit } from '../../src/report/junit.js';
 import { latencyResult, lognormalSamples, makeRng, opsResult, runRecord } from './synth.js';
 
 const N = 20000;
@@ -175,5 +177,20 @@ describe('compare: grouping and gating', () => {
     assert.equal(loose.regressions.length, 0);
     const tight = compareRuns(a, b, { resamples: 200, gates: [{ metric: 'p99', maxRegression: 0.1 }] });
     assert.deepEqual(tight.regressions.map((r) => r.metric), ['p99']);
+  });
+});
+
+describe('compare: writers', () => {
+  test('markdown table and JUnit XML with one failing testcase per gated regression', () => {
+    const c = compareRuns(latencyRun('a', 1, 1), latencyRun('b<&>', 2, 1.2), { resamples: 100, gates: [{ metric: 'p99', maxRegression: 0.1 }, { metric: 'p50', maxRegression: 0.5 }] });
+    const md = renderComparisonMarkdown(c);
+    assert.match(md, /\| Group \| Metric \|/);
+    assert.match(md, /\| cyclic\/bare@local \| p99 \|.*\*\*worse\*\* \(gated\)/);
+    assert.match(md, /## Regressions \(1\)/);
+    const xml = renderComparisonJunit(c);
+    assert.match(xml, /<testsuites name="unilat" tests="2" failures="1">/);
+    assert.match(xml, /compare b&lt;&amp;&gt; vs a/);
+    assert.equal((xml.match(/<testcase /g) ?? []).length, 2);
+    assert.equal((xml.match(/<failure /g) ?? []).length, 1);
   });
 });

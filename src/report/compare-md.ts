@@ -1,0 +1,63 @@
+/** Markdown of a comparison (pure): the table a reviewer reads, with what the verdicts mean. */
+import type { Comparison, ComparisonRow } from '../stats/compare.js';
+import { formatNs } from '../stats/gates.js';
+
+function fmtRatio(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? '–' : v.toFixed(3);
+}
+
+function fmtP(p: number | null): string {
+  if (p === null || Number.isNaN(p)) return '–';
+  if (p === 0) return '< 1e-300';
+  return p < 1e-4 ? p.toExponential(1) : p.toFixed(4);
+}
+
+function verdictCell(row: ComparisonRow): string {
+  if (row.verdict === 'worse') return row.gated ? '**worse** (gated)' : 'worse';
+  if (row.verdict === 'better') return 'better';
+  return 'no significant change';
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** The comparison as Markdown: header, table (one row per group and metric), regressions, unmatched groups. */
+export function renderComparisonMarkdown(c: Comparison): string {
+  const out: string[] = [];
+  out.push(`# Comparison: ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`, '');
+  out.push(
+    `Ratio = candidate / baseline with a ${Math.round(c.level * 100)}% bootstrap interval (${c.resamples} resamples, seed ${c.seed}). ` +
+      `A verdict needs the whole interval beyond the noise threshold (${+(c.threshold * 100).toFixed(2)}% unless a gate sets another) ` +
+      `and, for p50, mean and ns/op, a rank-sum p below ${c.alpha}; max is judged by an exceedance test. ` +
+      `P(c>b) is the chance a candidate sample exceeds a baseline sample (0.5 = no tendency).`,
+    '',
+  );
+  if (!c.rows.length) out.push('No results to compare (no group present in both runs).', '');
+  else {
+    out.push('| Group | Metric | Baseline | Candidate | Ratio | Interval | p | P(c>b) | Verdict | Note |');
+    out.push('|---|---|---:|---:|---:|---|---:|---:|---|---|');
+    for (const r of c.rows) {
+      const iv = r.ratioLow === null ? '–' : `[${fmtRatio(r.ratioLow)}, ${fmtRatio(r.ratioHigh)}]`;
+      out.push(
+        `| ${cell(r.key)} | ${r.metric} | ${formatNs(r.baseline)} | ${formatNs(r.candidate)} | ${fmtRatio(r.ratio)} | ${iv} | ${fmtP(r.p)} | ${
+          r.effect === null ? '–' : r.effect.toFixed(3)
+        } | ${verdictCell(r)} | ${cell(r.note ?? '')} |`,
+      );
+    }
+    out.push('');
+  }
+  if (c.regressions.length) {
+    out.push(`## Regressions (${c.regressions.length})`, '');
+    for (const r of c.regressions)
+      out.push(`- ${r.key} ${r.metric}: ${formatNs(r.baseline)} -> ${formatNs(r.candidate)} (x${fmtRatio(r.ratio)}, allowed +${+(r.threshold * 100).toFixed(2)}%)`);
+    out.push('');
+  } else out.push('No gated regression.', '');
+  if (c.unmatched.baseline.length || c.unmatched.candidate.length) {
+    out.push('## Not compared', '');
+    for (const k of c.unmatched.baseline) out.push(`- ${k}: only in the baseline`);
+    for (const k of c.unmatched.candidate) out.push(`- ${k}: only in the candidate`);
+    out.push('');
+  }
+  return out.join('\n');
+}

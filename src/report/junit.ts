@@ -1,0 +1,75 @@
+/**
+ * JUnit XML (pure) for CI dashboards: one testcase per gated comparison row or gate outcome,
+ * a <failure> for each regression or failed gate.
+ */
+import type { Comparison } from '../stats/compare.js';
+import type { GateOutcome } from '../stats/gates.js';
+
+export interface JunitCase {
+  classname: string;
+  name: string;
+  /** Failure message; absent when the case passed. */
+  failure?: string;
+  /** Text shown with the case either way. */
+  output?: string;
+}
+
+function esc(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+/** A JUnit document with one test suite per entry. */
+export function renderJunit(suites: ReadonlyArray<{ name: string; cases: readonly JunitCase[] }>): string {
+  const tests = suites.reduce((a, s) => a + s.cases.length, 0);
+  const failures = suites.reduce((a, s) => a + s.cases.filter((c) => c.failure !== undefined).length, 0);
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="unilat" tests="${tests}" failures="${failures}">`];
+  for (const s of suites) {
+    const f = s.cases.filter((c) => c.failure !== undefined).length;
+    out.push(`  <testsuite name="${esc(s.name)}" tests="${s.cases.length}" failures="${f}" errors="0" skipped="0">`);
+    for (const c of s.cases) {
+      out.push(`    <testcase classname="${esc(c.classname)}" name="${esc(c.name)}">`);
+      if (c.failure !== undefined) out.push(`      <failure message="${esc(c.failure)}">${esc(c.failure)}</failure>`);
+      if (c.output) out.push(`      <system-out>${esc(c.output)}</system-out>`);
+      out.push('    </testcase>');
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>', '');
+  return out.join('\n');
+}
+
+/** Test cases of a comparison: the gated rows; a row that got worse fails. */
+export function comparisonCases(c: Comparison): JunitCase[] {
+  return c.rows
+    .filter((r) => r.gated)
+    .map((r) => {
+      const iv = r.ratioLow === null ? '' : ` [${r.ratioLow.toFixed(3)}, ${r.ratioHigh!.toFixed(3)}]`;
+      const text = `${r.metric}: ${r.baseline} -> ${r.candidate} ns, ratio ${r.ratio.toFixed(3)}${iv}, p=${r.p ?? '-'}, ${r.verdict}${r.note ? ` (${r.note})` : ''}`;
+      return {
+        classname: r.key,
+        name: r.metric,
+        output: text,
+        failure: r.verdict === 'worse' ? `regression beyond +${+(r.threshold * 100).toFixed(2)}%: ${text}` : undefined,
+      };
+    });
+}
+
+/** Test cases of gate outcomes; a failed gate fails. */
+export function gateCases(outcomes: readonly GateOutcome[]): JunitCase[] {
+  return outcomes.map((o) => ({ classname: o.key, name: o.gate, output: o.detail, failure: o.pass ? undefined : o.detail }));
+}
+
+/** JUnit XML of one comparison. */
+export function renderComparisonJunit(c: Comparison): string {
+  return renderJunit([{ name: `compare ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`, cases: comparisonCases(c) }]);
+}
+
+/** JUnit XML of gate outcomes. */
+export function renderGatesJunit(outcomes: readonly GateOutcome[], name = 'gates'): string {
+  return renderJunit([{ name, cases: gateCases(outcomes) }]);
+}
