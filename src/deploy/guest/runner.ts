@@ -1,0 +1,102 @@
+/**
+ * The vm and unikernel deployments: each probe invocation boots a fresh guest whose initramfs
+ * carries the static probe and a one-line script; the guest's results port is the protocol
+ * stream. Images are cached on the controller by content hash.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { GuestDeployment } from '../../scenario/schema.js';
+import type { DeploymentContext, DeploymentRunInfo, DeploymentRunner, ProbeInvocation } from '../types.js';
+import { buildGuestImage, busyboxPath, type GuestProfile } from './initramfs.js';
+import { resolveKernel } from './kernel.js';
+import { resultsDevice, runGuest } from './qemu.js';
+
+/** Slack on top of the expected measurement time (TCG guests are slow to start a run and to stop). */
+const RUN_MARGIN_MS = 60_000;
+
+function imageCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'unilat', 'initramfs');
+}
+
+/** Builds (or finds in the cache) the initramfs for one script; returns its path on the controller. */
+export async function guestImage(profile: GuestProfile, probePath: string, script: string[], out: string): Promise<{ path: string; cmdline: string[]; hash: string }> {
+  const probe = await readFile(probePath);
+  const busybox = profile === 'vm' ? await readFile(busyboxPath()) : undefined;
+  // The key covers every input, so a hit is the same bytes the writer would make.
+  const key = createHash('sha256')
+    .update(JSON.stringify({ v: 1, profile, script, out }))
+    .update(probe)
+    .update(busybox ?? '')
+    .digest('hex')
+    .slice(0, 24);
+  const dir = imageCacheDir();
+  const path = join(dir, `${profile}-${key}.cpio.gz`);
+  const cmdFile = `${path}.cmdline.json`;
+  if (existsSync(path) && existsSync(cmdFile)) return { path, cmdline: JSON.parse(await readFile(cmdFile, 'utf8')) as string[], hash: key };
+  const img = await buildGuestImage({ profile, probe, script, out, busybox });
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, img.initramfs);
+  await writeFile(`${cmdFile}.${process.pid}.tmp`, JSON.stringify(img.cmdline));
+  await rename(`${cmdFile}.${process.pid}.tmp`, cmdFile);
+  await rename(tmp, path);
+  return { path, cmdline: img.cmdline, hash: key };
+}
+
+/** The probe script line for an invocation (the script splits on blanks: arguments must have none). */
+export function scriptLine(inv: ProbeInvocation): string {
+  const bad = inv.args.find((a) => /\s/.test(a) || a === '');
+  if (bad !== undefined) throw new Error(`probe argument ${JSON.stringify(bad)} cannot go into a guest script (blank inside)`);
+  return [inv.mode, ...inv.args].join(' ');
+}
+
+export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
+  return {
+    async runProbe(inv: ProbeInvocation, ctx: DeploymentContext): Promise<DeploymentRunInfo> {
+      const kernel = await resolveKernel(d.kernel);
+      const out = resultsDevice(d.machine);
+      const image = await guestImage(d.kind, await ctx.staticProbe(), [scriptLine(inv)], out);
+      const consoleLog = join(ctx.runDir, `${ctx.stepLabel}.console.log`);
+      await mkdir(ctx.runDir, { recursive: true });
+      const g = await runGuest({
+        transport: ctx.transport,
+        settings: d,
+        kernelPath: kernel.path,
+        initrdPath: image.path,
+        imageCmdline: image.cmdline,
+        bootTimeoutMs: d.bootTimeout / 1e6,
+        runTimeoutMs: inv.expectedMs * 2 + RUN_MARGIN_MS,
+        consoleLogPath: consoleLog,
+        signal: ctx.signal,
+        onResults: ctx.onData,
+      });
+      if (g.probeErrors.length) throw new Error(`the probe in the guest failed: ${g.probeErrors.join('; ')}`);
+      const h = g.hello ?? {};
+      const context: Record<string, unknown> = {
+        deploymentKind: d.kind,
+        accel: g.accel,
+        machine: d.machine,
+        bootMs: g.bootMs,
+        bootAfterResumeMs: g.bootAfterResumeMs,
+        guestUptimeAtProbeS: g.guestUptimeAtProbeS,
+        guestKernel: h.kernel ?? null,
+        guestKernelVersion: h.kernelVersion ?? null,
+        guestPreempt: h.preempt ?? null,
+        guestRealtime: h.realtime ?? null,
+        vcpus: g.vcpus,
+        memoryMiB: d.memory,
+        memLock: d.memLock,
+        hugepages: d.hugepages,
+        kernel: { spec: kernel.spec, ...(kernel.manifest ? { package: kernel.manifest.package, version: kernel.manifest.version, sha256: kernel.manifest.sha256 } : { path: kernel.path }) },
+        initramfs: image.hash,
+        cmdline: g.cmdline,
+        qemuVersion: g.qemuVersion,
+        consoleLog,
+      };
+      return { context, warnings: g.warnings };
+    },
+  };
+}
