@@ -599,7 +599,14 @@ export class SshTransport implements Transport {
     try {
       await write(tmp);
       if (mode !== undefined) await this.sftpCall<void>('chmod', tmp, (s, cb) => s.chmod(tmp, mode, cb));
-      await this.sftpCall<void>('rename', remotePath, (s, cb) => s.ext_openssh_rename(tmp, remotePath, cb));
+      await this.sftpCall<void>('rename', remotePath, (s, cb) => {
+        try {
+          s.ext_openssh_rename(tmp, remotePath, cb);
+        } catch {
+          // Server without posix-rename@openssh.com: plain SFTP rename refuses to overwrite.
+          s.unlink(remotePath, () => s.rename(tmp, remotePath, cb));
+        }
+      });
     } catch (e) {
       await this.sftpCall<void>('unlink', tmp, (s, cb) => s.unlink(tmp, cb)).catch(() => {});
       throw e;

@@ -139,8 +139,8 @@ describe('ssh: host keys', () => {
 
 describe('ssh: connection errors', () => {
   it('connection refused names the host', async () => {
-    // A port on 127.0.0.9 where nothing listens.
-    const target = await targetFor(fleet[0], { name: 'refused-host', address: '127.0.0.9', port: fleet[0].port });
+    // A port on 127.0.0.250 where nothing listens.
+    const target = await targetFor(fleet[0], { name: 'refused-host', address: '127.0.0.250', port: fleet[0].port });
     await assert.rejects(SshTransport.connect(target), isTransportError('refused-host', /connection refused/));
   });
 
@@ -148,10 +148,10 @@ describe('ssh: connection errors', () => {
     const { createServer } = await import('node:net');
     const sockets: import('node:net').Socket[] = [];
     const silent = createServer((c) => sockets.push(c));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.9', () => r()));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.250', () => r()));
     const port = (silent.address() as import('node:net').AddressInfo).port;
     try {
-      const target = await targetFor(fleet[0], { name: 'silent-host', address: '127.0.0.9', port, connectTimeoutMs: 300 });
+      const target = await targetFor(fleet[0], { name: 'silent-host', address: '127.0.0.250', port, connectTimeoutMs: 300 });
       await assert.rejects(SshTransport.connect(target), isTransportError('silent-host', /timed out after 300 ms/));
     } finally {
       sockets.forEach((c) => c.destroy());
@@ -288,8 +288,8 @@ describe('ssh: jump host', () => {
   });
 
   it('an unreachable target behind the jump is reported as such', async () => {
-    const t2 = { ...target, name: 'nothing-there', address: '127.0.0.9' };
-    await assert.rejects(SshTransport.connect(t2), isTransportError('nothing-there', /jump host jump could not connect to 127\.0\.0\.9/));
+    const t2 = { ...target, name: 'nothing-there', address: '127.0.0.250' };
+    await assert.rejects(SshTransport.connect(t2), isTransportError('nothing-there', /jump host jump could not connect to 127\.0\.0\.250/));
   });
 
   it('losing the jump host rejects the command behind it', async () => {
