@@ -4,7 +4,6 @@ import type { CyclicBenchmark, SyscallBenchmark } from '../scenario/schema.js';
 /** argv for the probe's cyclic mode; every value is its own argument (no shell). */
 export function cyclicInvocation(b: CyclicBenchmark, durationNs: number): ProbeInvocation {
   const args = [
-    'cyclic',
     '--threads', String(b.threads),
     '--interval', String(b.interval),
     '--distance', String(b.distance),
@@ -34,7 +33,6 @@ export function cyclicInvocation(b: CyclicBenchmark, durationNs: number): ProbeI
 
 export function syscallInvocation(b: SyscallBenchmark): ProbeInvocation {
   const args = [
-    'syscall',
     '--batch', String(b.batch),
     '--batches', String(b.batches),
     '--warmup', String(b.warmup),

@@ -1,7 +1,9 @@
 /** Every CLI command, one module each. Add a command here and nowhere else. */
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_HELP } from './common.js';
+import { compareCommand } from './compare.js';
 import { factsCommand } from './facts.js';
+import { historyCommand } from './history.js';
 import { importCommand } from './import.js';
 import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
@@ -9,7 +11,7 @@ import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
 
-const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand, factsCommand, importCommand] as CommandModule<object, never>[];
+const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand, factsCommand, importCommand, compareCommand, historyCommand] as CommandModule<object, never>[];
 
 /** Every command's --help ends with the exit codes. */
 export const commands = all.map(

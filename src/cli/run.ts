@@ -1,5 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { InputError, RunFailedError } from '../errors.js';
+import { join } from 'node:path';
+import { GateFailedError, InputError, RunFailedError } from '../errors.js';
+import { closeHistory, markRunFinished, markRunStarted, openHistory } from '../results/history.js';
+import { deploymentComparisons, gateOutcomes, resolveBaseline } from '../run/finish.js';
+import { gatesPassed } from '../stats/gates.js';
 import { writeReports } from '../report/write.js';
 import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
 import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/types.js';
@@ -20,6 +24,7 @@ interface Args extends HostsArg {
   parallel: number;
   acceptNewHostKeys: boolean;
   quiet: boolean;
+  db?: string;
 }
 
 export const runCommand: CommandModule<object, Args> = {
@@ -35,6 +40,7 @@ export const runCommand: CommandModule<object, Args> = {
       .option('parallel', { type: 'number', default: 8, describe: 'hosts measured at the same time' })
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown SSH host keys (like OpenSSH accept-new); changed keys are still refused' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+      .option('db', { type: 'string', describe: 'history database (default: history.db in the --out folder)' })
       .usage('$0 run <scenario..> [options]\n\nThe last line printed is the run folder.') as never,
   handler: async (a) => {
     const durationNs = parseDurationArg(a.duration);
@@ -46,15 +52,16 @@ export const runCommand: CommandModule<object, Args> = {
       if (bad.length) throw new InputError(`--only: ${l.file} has no deployment or benchmark named ${bad.map((b) => `"${b}"`).join(', ')}`);
     }
     const failures: string[] = [];
-    let lastDir = '';
+    const gateFailures: string[] = [];
     for (const l of loaded) {
-      const { dir, ok, summary } = await runScenario(l, { ...a, durationNs });
-      lastDir = dir;
+      const { dir, ok, gatesFailed, summary } = await runScenario(l, { ...a, durationNs });
       if (!ok) failures.push(`${l.file}: ${summary}`);
+      if (gatesFailed) gateFailures.push(`${l.file}: ${gatesFailed} gate(s) failed`);
       process.stdout.write(`${dir}\n`);
     }
+    // A failed run outranks a failed gate: its figures are incomplete.
     if (failures.length) throw new RunFailedError(failures.join('\n'));
-    void lastDir;
+    if (gateFailures.length) throw new GateFailedError(gateFailures.join('\n'));
   },
 };
 
@@ -62,7 +69,7 @@ interface RunOpts extends Args {
   durationNs?: number;
 }
 
-async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: string; ok: boolean; summary: string }> {
+async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: string; ok: boolean; gatesFailed: number; summary: string }> {
   const plan = buildPlan(l.scenario, l.hosts, { durationNs: a.durationNs, only: a.only });
   const id = newRunId(l.scenario.name);
   const dir = await createRunDir(a.out, id);
@@ -83,6 +90,8 @@ async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: strin
     extra: { plan: { steps: plan.steps.length, order: plan.steps.map((s) => `${s.host}:${s.deployment.name}/${s.benchmark.name}#${s.repetition}`) } },
   };
   await saveRunRecord(dir, record);
+  const db = openHistory(a.db ?? join(a.out, 'history.db'));
+  markRunStarted(db, record, { dir });
   const progress = createProgress(process.stderr, a.quiet);
   const ac = new AbortController();
   // First signal: stop measuring, restore hosts, write what was measured. Second: restore and exit now.
@@ -104,12 +113,22 @@ async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: strin
   const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
   record.endedAt = new Date().toISOString();
   record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
+  const baseline = await resolveBaseline(l.scenario, db);
+  const gates = gateOutcomes(l.scenario, record, baseline.record, baseline.note);
+  const extra = (record.extra ??= {});
+  if (gates.length) extra.gates = gates;
+  const comparisons = deploymentComparisons(l.scenario, record);
+  if (comparisons.length) extra.comparisons = comparisons;
   await saveRunRecord(dir, record);
   await writeReports(record, dir);
+  markRunFinished(db, record.id, { record, gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
+  closeHistory(db);
+  for (const g of gates) process.stderr.write(`gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}\n`);
   const hostErr = Object.entries(record.hostErrors).map(([h, e]) => `${h}: ${e.split('\n')[0]}`);
   const stepErr = failedSteps.filter((r) => !record.hostErrors[r.host]).map((r) => r.error.split('\n')[0]);
   for (const e of [...hostErr, ...stepErr]) process.stderr.write(`error: ${e}\n`);
   const ok = record.status === 'completed';
-  return { dir, ok, summary: ok ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed` };
+  const gatesFailed = gates.filter((g) => !g.pass).length;
+  return { dir, ok, gatesFailed, summary: ok ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed` };
 }
 

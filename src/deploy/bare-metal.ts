@@ -4,7 +4,7 @@ import type { DeploymentRunner } from './types.js';
 export const bareMetalRunner: DeploymentRunner = {
   async runProbe(inv, ctx) {
     const stderr: Buffer[] = [];
-    const r = await ctx.transport.run([ctx.probePath, ...inv.args], {
+    const r = await ctx.transport.run([ctx.probePath, inv.mode, ...inv.args], {
       signal: ctx.signal,
       // Generous: the probe ends itself; this only catches a hung host.
       timeoutMs: inv.expectedMs * 2 + 60_000,

@@ -1,7 +1,7 @@
 import type { Transport } from '../transport/transport.js';
 import type { Warning } from '../results/types.js';
 
-/** One run of the probe: a mode and its argv (without the binary), as built by src/bench/. */
+/** One run of the probe: its mode and the options after the mode (the argv is `probe <mode> ...args`), as built by src/bench/. */
 export interface ProbeInvocation {
   mode: 'cyclic' | 'syscall';
   args: string[];

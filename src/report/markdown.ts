@@ -1,3 +1,8 @@
+import { renderComparisonMarkdown } from './compare-md.js';
+import type { Comparison } from '../stats/compare.js';
+import type { GateOutcome } from '../stats/gates.js';
+import { mergeHistograms } from '../results/histogram.js';
+import { summarize } from '../stats/quantiles.js';
 import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
 
 const us = (ns: number) => (Number.isFinite(ns) ? (ns / 1000).toFixed(2) : '–');
@@ -62,6 +67,9 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
     out.push('');
   }
 
+  out.push(...gatesSection(record));
+  out.push(...sideBySide(record));
+
   const latency = record.results.filter(isLatencyResult);
   if (latency.length) {
     out.push('## Wake-up latency (µs)', '');
@@ -121,6 +129,17 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
     }
   }
 
+  out.push(...guestSection(record));
+  const comparisons = (record.extra?.comparisons ?? []) as Comparison[];
+  if (comparisons.length) {
+    out.push('## Deployment vs deployment', '');
+    // The comparison writer's own title is a level-1 heading; nest it here.
+    for (const c of comparisons) {
+      const r = c.rows[0];
+      const title = r ? `### ${r.candidateGroup.deployment} vs ${r.baselineGroup.deployment}` : '### Comparison';
+      out.push(renderComparisonMarkdown(c).replace(/^# .*$/m, title), '');
+    }
+  }
   out.push(...extraSections.flatMap((x) => [x, '']));
 
   const failed = record.results.filter((r): r is FailedResult => r.status !== 'completed');
@@ -183,4 +202,84 @@ function hostSection(record: RunRecord): string[] {
     }
   }
   return out;
+}
+
+function gatesSection(record: RunRecord): string[] {
+  const gates = (record.extra?.gates ?? []) as GateOutcome[];
+  if (!gates.length) return [];
+  const failed = gates.filter((g) => !g.pass).length;
+  return [
+    `## Gates: ${failed ? `**${failed} FAILED**` : 'all passed'}`,
+    '',
+    mdTable(['gate', 'checked on', 'result', 'detail'], gates.map((g) => [g.gate, g.key, g.pass ? 'pass' : '**FAIL**', g.detail])),
+    '',
+  ];
+}
+
+function counted(record: RunRecord): Result[] {
+  // The warm-up repetition (0) never counts when counted repetitions exist.
+  return record.results.filter((r) => r.repetition > 0 || !record.results.some((x) => x.repetition > 0));
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+/** One row per deployment (and host): latency pooled over repetitions, syscall costs, boot time. */
+function sideBySide(record: RunRecord): string[] {
+  const results = counted(record);
+  const keys = [...new Set(results.map((r) => `${r.deployment}\u0000${r.host}`))];
+  if (keys.length < 2) return [];
+  const multiHost = new Set(results.map((r) => r.host)).size > 1;
+  const rows = keys.map((k) => {
+    const [dep, host] = k.split('\u0000');
+    const mine = results.filter((r) => r.deployment === dep && r.host === host);
+    const lat = mine.filter(isLatencyResult);
+    const h = lat.length ? summarize(mergeHistograms(lat.map((r) => r.latency.histogram))) : null;
+    const ops = mine.filter(isOpsResult);
+    const op = (n: string) => mean(ops.map((r) => r.ops[n]?.nsPerOp).filter((v): v is number => v !== undefined));
+    const boots = mine.map((r) => r.context?.bootMs).filter((v): v is number => typeof v === 'number');
+    const kind = (record.scenario as { deployments?: Array<{ name: string; kind: string }> }).deployments?.find((d) => d.name === dep)?.kind ?? '';
+    return [
+      multiHost ? `${dep} @ ${host}` : dep,
+      kind,
+      h ? h.count : '–',
+      h ? us(h.p50) : '–',
+      h ? us(h.p99) : '–',
+      h ? us(h.p999) : '–',
+      h ? us(h.max) : '–',
+      nsf(op('func')),
+      nsf(op('getppid')),
+      Number.isFinite(op('getppid') / op('func')) ? `${(op('getppid') / op('func')).toFixed(0)}×` : '–',
+      boots.length ? (mean(boots) / 1000).toFixed(2) : '–',
+    ];
+  });
+  return [
+    '## Deployments side by side',
+    '',
+    'Latency pooled over counted repetitions (µs); syscall costs in ns per operation (mean of repetition medians); boot time from QEMU start to the probe\'s first line (s).',
+    '',
+    mdTable(['deployment', 'kind', 'samples', 'p50', 'p99', 'p99.9', 'max', 'func (ns)', 'getppid (ns)', 'getppid / func', 'boot (s)'], rows),
+    '',
+  ];
+}
+
+/** Guests: how each booted, on which kernel, and where its vCPUs ran. */
+function guestSection(record: RunRecord): string[] {
+  const guests = record.results.filter((r) => r.context && typeof r.context.bootMs === 'number');
+  if (!guests.length) return [];
+  const vcpuText = (v: unknown) =>
+    Array.isArray(v) ? v.map((x: { vcpu: number; hostCpu: number | null; threadId: number; policy?: string; priority?: number }) => `vCPU${x.vcpu}→CPU${x.hostCpu ?? 'any'} (tid ${x.threadId}${x.policy ? `, ${x.policy}${x.priority ? `/${x.priority}` : ''}` : ''})`).join(', ') : '–';
+  return [
+    '## Guests',
+    '',
+    mdTable(
+      ['deployment', 'benchmark', 'rep', 'accel', 'guest kernel', 'PREEMPT_RT', 'boot (ms)', 'guest uptime at probe start (s)', 'vCPU = pCPU mapping', 'console log'],
+      guests.map((r) => {
+        const c = r.context!;
+        return [r.deployment, r.benchmark, label(r), String(c.accel ?? '?'), String(c.guestKernel ?? '?'), c.guestRealtime === 1 || c.guestRealtime === '1' ? 'yes' : 'no', String(c.bootMs), String(c.guestUptimeAtProbeS ?? '–'), vcpuText(c.vcpus), String(c.consoleLog ?? '–').split('/').pop()!];
+      }),
+    ),
+    '',
+  ];
 }

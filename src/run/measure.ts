@@ -1,5 +1,6 @@
 /** Runs one benchmark in one deployment and turns what it printed into result pieces. */
 import { bareMetalRunner } from '../deploy/bare-metal.js';
+import { createGuestRunner } from '../deploy/guest/runner.js';
 import type { DeploymentRunner } from '../deploy/types.js';
 import { cyclicInvocation, syscallInvocation } from '../bench/probe-args.js';
 import { runCyclictest, type CyclictestApplied } from '../bench/cyclictest.js';
@@ -119,6 +120,5 @@ function cyclictestApplied(a: CyclictestApplied): AppliedConfig {
 }
 
 function runnerFor(step: PlanStep): DeploymentRunner {
-  if (step.deployment.kind === 'bare-metal') return bareMetalRunner;
-  throw new Error(`deployment kind ${step.deployment.kind} is not available yet`);
+  return step.deployment.kind === 'bare-metal' ? bareMetalRunner : createGuestRunner(step.deployment);
 }

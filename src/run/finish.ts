@@ -1,0 +1,49 @@
+/**
+ * What happens once a run's measurements are in: gates evaluated (relative ones against the
+ * baseline the scenario names), deployments compared side by side, history updated.
+ */
+import { InputError } from '../errors.js';
+import { lastGood, loadRun, type History } from '../results/history.js';
+import { loadRunRecord } from '../results/store.js';
+import type { RunRecord } from '../results/types.js';
+import type { Scenario } from '../scenario/schema.js';
+import { compareDeployments, type Comparison } from '../stats/compare.js';
+import { evaluateGates, type GateOutcome } from '../stats/gates.js';
+
+/** The baseline run for relative gates: a run folder, or "last-good" from the history. */
+export async function resolveBaseline(scenario: Scenario, db: History | null): Promise<{ record: RunRecord | null; note: string }> {
+  const b = scenario.baseline;
+  if (!b) return { record: null, note: 'no baseline named by the scenario' };
+  if (b === 'last-good') {
+    const lg = db ? lastGood(db, scenario.name) : null;
+    if (!lg) return { record: null, note: `no earlier run of "${scenario.name}" whose gates passed in the history` };
+    const rec = (db && loadRun(db, lg.id)) ?? (lg.dir ? await loadRunRecord(lg.dir).catch(() => null) : null);
+    return { record: rec, note: rec ? `baseline: last good run ${lg.id}` : `last good run ${lg.id} could not be loaded` };
+  }
+  try {
+    return { record: await loadRunRecord(b), note: `baseline: ${b}` };
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`baseline: ${e.message}`);
+    throw e;
+  }
+}
+
+export function gateOutcomes(scenario: Scenario, record: RunRecord, baseline: RunRecord | null, baselineNote: string): GateOutcome[] {
+  const absolute = scenario.gates.filter((g) => g.type === 'absolute');
+  const relative = scenario.gates.filter((g) => g.type === 'relative');
+  const out = evaluateGates(absolute, record);
+  if (relative.length) {
+    if (baseline) out.push(...evaluateGates(relative, record, { baseline, compare: { threshold: scenario.noiseThreshold } }));
+    // A relative gate without a baseline cannot fail, but it must not pass silently either.
+    else for (const g of relative) out.push({ gate: g.text, key: '(no baseline)', value: null, limit: 1 + g.maxRegression, pass: true, detail: `not evaluated: ${baselineNote}` });
+  }
+  return out;
+}
+
+/** Every deployment against the first one (e.g. vm and unikernel against bare metal). */
+export function deploymentComparisons(scenario: Scenario, record: RunRecord): Comparison[] {
+  const names = scenario.deployments.map((d) => d.name).filter((n) => record.results.some((r) => r.deployment === n && r.status === 'completed'));
+  if (names.length < 2) return [];
+  // Descriptive, not a gate: nothing here fails the run.
+  return names.slice(1).map((cand) => compareDeployments(record, names[0], cand, { threshold: scenario.noiseThreshold, gates: [] }));
+}
