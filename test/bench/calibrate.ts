@@ -1,0 +1,73 @@
+/**
+ * `npm run calibrate`: how often does `compare` cry wolf, and does it catch a real regression?
+ * Runs A/A pairs of a short real scenario (same config twice) and counts comparisons that call
+ * a regression (target: at most the nominal 5% of pairs), then A/B pairs with a stress-ng load
+ * on the candidate and counts how often the p99 regression is caught (target: every time).
+ * Not part of the test suite. Env: PAIRS (default 20), AB_PAIRS (default 5), SECONDS (default 3).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+
+const PAIRS = Number(process.env.PAIRS ?? 20);
+const AB_PAIRS = Number(process.env.AB_PAIRS ?? 5);
+const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 3);
+const dir = mkdtempSync(join(tmpdir(), 'unilat-calibrate-'));
+
+function scenarioFile(sub: string, load: boolean): string {
+  mkdirSync(join(dir, sub), { recursive: true });
+  const f = join(dir, sub, 'calib.yaml');
+  writeFileSync(
+    f,
+    `name: calib
+deployments:
+  - name: bare
+    kind: bare-metal
+${load ? '    load: {tool: stress-ng, args: ["--cpu", "2", "--vm", "2", "--vm-bytes", "256M", "--io", "1"]}\n' : ''}benchmarks:
+  - {name: wakeup, kind: cyclic, threads: 2, interval: 1ms, priority: 80, policy: fifo, duration: ${SECONDS}s}
+  - {name: sys, kind: syscall, batches: 50, ops: [func, getppid, read]}
+`,
+  );
+  return f;
+}
+
+async function run(file: string): Promise<string> {
+  const r = await runCli(['run', file, '--out', join(dir, 'runs'), '--db', join(dir, 'h.db'), '--quiet']);
+  if (r.code !== 0) throw new Error(`run failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n').pop()!;
+}
+
+interface Row { metric: string; key: string; verdict: string }
+
+async function compare(a: string, b: string): Promise<{ code: number | null; rows: Row[] }> {
+  const out = mkdtempSync(join(dir, 'cmp-'));
+  const r = await runCli(['compare', a, b, '--out', out]);
+  const rows = (JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as { rows: Row[] }).rows;
+  return { code: r.code, rows };
+}
+
+const idle = scenarioFile('idle', false);
+const loaded = scenarioFile('load', true);
+let falseAlarms = 0;
+const wrongRows = new Map<string, number>();
+for (let i = 0; i < PAIRS; i++) {
+  const c = await compare(await run(idle), await run(idle));
+  if (c.code === 1) falseAlarms++;
+  for (const r of c.rows) if (r.verdict !== 'no significant change') wrongRows.set(`${r.metric} ${r.verdict}`, (wrongRows.get(`${r.metric} ${r.verdict}`) ?? 0) + 1);
+  process.stderr.write(`A/A ${i + 1}/${PAIRS}: ${c.code === 1 ? 'REGRESSION called' : 'ok'}\n`);
+}
+let caught = 0;
+for (let i = 0; i < AB_PAIRS; i++) {
+  const c = await compare(await run(idle), await run(loaded));
+  const p99 = c.rows.find((r) => r.metric === 'p99' && r.key.includes('wakeup'));
+  if (c.code === 1 && p99?.verdict === 'worse') caught++;
+  process.stderr.write(`A/B ${i + 1}/${AB_PAIRS}: p99 ${p99?.verdict ?? 'missing'}\n`);
+}
+const summary = {
+  machine: { cpus: (await import('node:os')).cpus()[0]?.model, kernel: (await import('node:os')).release() },
+  aa: { pairs: PAIRS, regressionsCalled: falseAlarms, rate: falseAlarms / PAIRS, target: '<= 0.05', nonNullVerdicts: Object.fromEntries(wrongRows) },
+  ab: { pairs: AB_PAIRS, p99Caught: caught, rate: caught / AB_PAIRS, target: '1.0' },
+};
+process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+rmSync(dir, { recursive: true, force: true });

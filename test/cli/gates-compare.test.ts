@@ -1,0 +1,70 @@
+/**
+ * Gates, compare and history through the real CLI on real runs of the probe:
+ * a failing gate exits 1; idle vs a stress-ng load is called a regression; the history
+ * database records runs and finds the last good one.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import type { RunRecord } from '../../src/results/types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'unilat-gates-'));
+const db = join(dir, 'history.db');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function scenario(name: string, body: string): string {
+  const f = join(dir, `${name}.yaml`);
+  writeFileSync(f, `name: ${name}\n${body}`);
+  return f;
+}
+const runDir = (stdout: string) => stdout.trim().split('\n').pop()!;
+
+test('a failing absolute gate exits 1 and is listed in terminal and reports; passing gates exit 0', async () => {
+  const body = (gate: string) => `deployments: [{name: bare, kind: bare-metal}]\nbenchmarks:\n  - {name: w, kind: cyclic, threads: 1, interval: 1ms, duration: 1s}\n  - {name: s, kind: syscall, batches: 10, ops: [func, getppid]}\ngates: [${gate}]\n`;
+  const bad = await runCli(['run', scenario('gate-fail', body('"p99 < 1ns", "syscall.getppid < 100s"')), '--out', dir, '--db', db, '--quiet']);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stderr, /gate FAIL: p99 < 1ns/);
+  assert.match(bad.stderr, /gate pass: syscall\.getppid < 100s/);
+  const rec = JSON.parse(readFileSync(join(runDir(bad.stdout), 'run.json'), 'utf8')) as RunRecord;
+  const gates = rec.extra?.gates as Array<{ gate: string; pass: boolean }>;
+  assert.deepEqual(gates.map((g) => [g.gate, g.pass]), [['p99 < 1ns', false], ['syscall.getppid < 100s', true]]);
+  assert.match(readFileSync(join(runDir(bad.stdout), 'report.md'), 'utf8'), /## Gates: \*\*1 FAILED\*\*/);
+
+  const good = await runCli(['run', scenario('gate-pass', body('"max < 10s"')), '--out', dir, '--db', db, '--quiet']);
+  assert.equal(good.code, 0, good.stderr);
+
+  // A gate that matches no result fails with a reason rather than passing silently.
+  const none = await runCli(['run', scenario('gate-none', body('{gate: "p99 < 1s", benchmark: nothing}')), '--out', dir, '--db', db, '--quiet']);
+  assert.equal(none.code, 1, none.stderr);
+});
+
+test('compare calls idle vs stress-ng a p99 regression (exit 1, compare.md, JUnit); history lists the runs', async () => {
+  const body = (load: string) =>
+    `deployments:\n  - name: bare\n    kind: bare-metal\n${load}benchmarks:\n  - {name: w, kind: cyclic, threads: 2, interval: 1ms, priority: 80, policy: fifo, duration: 4s}\n`;
+  const a = await runCli(['run', scenario('ab', body('')), '--out', dir, '--db', db, '--quiet']);
+  assert.equal(a.code, 0, a.stderr);
+  // Same scenario name for both sides, as a nightly job would have; the candidate runs under load.
+  const bFile = join(dir, 'ab-load', 'ab.yaml');
+  rmSync(join(dir, 'ab-load'), { recursive: true, force: true });
+  await import('node:fs').then((fs) => fs.mkdirSync(join(dir, 'ab-load')));
+  writeFileSync(bFile, `name: ab\n${body('    load: {tool: stress-ng, args: ["--cpu", "2", "--vm", "2", "--vm-bytes", "256M", "--io", "1"]}\n')}`);
+  const b = await runCli(['run', bFile, '--out', dir, '--db', db, '--quiet']);
+  assert.equal(b.code, 0, b.stderr);
+  const junit = join(dir, 'ab.xml');
+  const c = await runCli(['compare', runDir(a.stdout), runDir(b.stdout), '--junit', junit, '--out', dir]);
+  assert.equal(c.code, 1, `compare must call a regression\n${c.stdout}\n${c.stderr}`);
+  const cmp = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as { rows: Array<{ metric: string; verdict: string }> };
+  assert.equal(cmp.rows.find((r) => r.metric === 'p99')?.verdict, 'worse');
+  assert.match(readFileSync(join(dir, 'compare.md'), 'utf8'), /p99/);
+  const xml = readFileSync(junit, 'utf8');
+  assert.match(xml, /<testsuites[\s>]/);
+  assert.match(xml, /<failure/);
+
+  const h = await runCli(['history', '--db', db, '--scenario', 'ab', '--metric', 'p99']);
+  assert.equal(h.code, 0, h.stderr);
+  assert.match(h.stdout, /ab/);
+  assert.ok(existsSync(db));
+});
