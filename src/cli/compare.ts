@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { GateFailedError, InputError } from '../errors.js';
 import { renderComparisonMarkdown } from '../report/compare-md.js';
+import { renderCompareHtml } from '../report/html.js';
 import { renderComparisonJunit } from '../report/junit.js';
 import { lastGood, loadRun, openHistory, scenarioName, type History } from '../results/history.js';
 import { loadRunRecord, writeAtomic } from '../results/store.js';
@@ -91,10 +92,12 @@ export const compareCommand: CommandModule<object, Args> = {
         seed: a.seed,
       };
       let comparison;
+      let baselineRecord: RunRecord | null = null;
       if (a.deployments !== undefined) {
         const [base, c, ...rest] = a.deployments.split(',').map((s) => s.trim());
         if (!base || !c || rest.length) throw new InputError(`--deployments ${a.deployments}: give two names, BASE,CAND`);
         comparison = compareDeployments(cand.record, base, c, opts);
+        baselineRecord = null;
       } else {
         let base: Loaded;
         if (a.baseline === 'last-good') {
@@ -104,12 +107,14 @@ export const compareCommand: CommandModule<object, Args> = {
           base = good.dir && existsSync(join(good.dir, 'run.json')) ? await loadRunArg(good.dir, openDb) : await loadRunArg(good.id, openDb);
         } else base = await loadRunArg(a.baseline ?? a.runs[0], openDb);
         comparison = compareRuns(base.record, cand.record, opts);
+        baselineRecord = base.record;
       }
       const md = renderComparisonMarkdown(comparison);
       const outDir = a.out ?? cand.dir ?? '.';
       await writeAtomic(join(outDir, 'compare.md'), md);
       await writeAtomic(join(outDir, 'compare.json'), `${JSON.stringify(comparison, null, 1)}\n`);
-      const written = [join(outDir, 'compare.md'), join(outDir, 'compare.json')];
+      await writeAtomic(join(outDir, 'compare.html'), renderCompareHtml(comparison, baselineRecord, cand.record));
+      const written = [join(outDir, 'compare.md'), join(outDir, 'compare.json'), join(outDir, 'compare.html')];
       if (a.junit) {
         await writeAtomic(a.junit, renderComparisonJunit(comparison));
         written.push(a.junit);

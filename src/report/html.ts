@@ -2,6 +2,7 @@
  * report.html: one self-contained file (inline CSS and SVG, no scripts, nothing fetched),
  * readable on a phone and on paper. A pure function of the run record.
  */
+import type { Comparison } from '../stats/compare.js';
 import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord } from '../results/types.js';
 import { benchmarkNames, countedResults, latencyGroups, nsop, opNames, opsGroups, slug, us } from './data.js';
 import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
@@ -359,18 +360,8 @@ function benchmarksSection(record: RunRecord): string {
   return out.join('\n');
 }
 
-/** report.html for a run record. */
-export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
-  const s = (record.scenario ?? {}) as { name?: unknown };
-  const title = extras.title ?? `unilat report: ${String(s.name ?? record.id)}`;
-  const nav = [
-    ['summary', 'Summary'],
-    ['warnings', 'Warnings'],
-    ['failures', 'Failed steps'],
-    ['configuration', 'Configuration'],
-    ['hosts', 'Hosts'],
-    ['benchmarks', 'Benchmarks'],
-  ];
+/** The page shell every HTML report shares: inline CSS, no scripts, nothing fetched. */
+function page(title: string, meta: string, nav: Array<[string, string]>, body: string[]): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -382,18 +373,91 @@ export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
 <body>
 <header>
 <h1>${esc(title)}</h1>
-<p class="meta">Run <code>${esc(record.id)}</code> · started ${esc(record.startedAt)} · status ${statusBadge(record)}</p>
+<p class="meta">${meta}</p>
 <nav><ul>${nav.map(([id, t]) => `<li><a href="#${id}">${t}</a></li>`).join('')}</ul></nav>
 </header>
 <main>
-${summarySection(record, extras)}
-${warningsSection(record)}
-${failuresSection(record)}
-${configurationSection(record)}
-${hostsSection(record)}
-${benchmarksSection(record)}
+${body.join('\n')}
 </main>
 </body>
 </html>
 `;
+}
+
+/** Comparison rows as flat records for a verdict table. */
+function comparisonRows(list: readonly Comparison[]): Array<Record<string, unknown>> {
+  return list.flatMap((c) =>
+    c.rows.map((r) => ({
+      group: r.key,
+      metric: r.metric,
+      baseline: r.metric.startsWith('syscall.') ? `${nsop(r.baseline)} ns` : `${us(r.baseline)} µs`,
+      candidate: r.metric.startsWith('syscall.') ? `${nsop(r.candidate)} ns` : `${us(r.candidate)} µs`,
+      ratio: +r.ratio.toFixed(3),
+      '95% interval': r.ratioLow === null || r.ratioHigh === null ? '–' : `${r.ratioLow.toFixed(3)} – ${r.ratioHigh.toFixed(3)}`,
+      p: r.p,
+      'P(c>b)': r.effect === null ? null : +r.effect.toFixed(3),
+      verdict: r.verdict === 'worse' && r.gated ? 'worse (gated)' : r.verdict,
+      note: r.note ?? '',
+    })),
+  );
+}
+
+function isComparisonList(v: unknown): v is Comparison[] {
+  return Array.isArray(v) && v.every((c) => c && typeof c === 'object' && Array.isArray((c as Comparison).rows));
+}
+
+/** report.html for a run record. */
+export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
+  const s = (record.scenario ?? {}) as { name?: unknown };
+  const title = extras.title ?? `unilat report: ${String(s.name ?? record.id)}`;
+  const comparisons = extras.comparisons ?? (isComparisonList(record.extra?.comparisons) ? comparisonRows(record.extra.comparisons) : undefined);
+  return page(
+    title,
+    `Run <code>${esc(record.id)}</code> · started ${esc(record.startedAt)} · status ${statusBadge(record)}`,
+    [
+      ['summary', 'Summary'],
+      ['warnings', 'Warnings'],
+      ['failures', 'Failed steps'],
+      ['configuration', 'Configuration'],
+      ['hosts', 'Hosts'],
+      ['benchmarks', 'Benchmarks'],
+    ],
+    [
+      summarySection(record, { ...extras, comparisons }),
+      warningsSection(record),
+      failuresSection(record),
+      configurationSection(record),
+      hostsSection(record),
+      benchmarksSection(record),
+    ],
+  );
+}
+
+/**
+ * compare.html: the comparison table with its verdicts, and the two runs' latency plots
+ * overlaid (each deployment labelled "baseline" or "candidate").
+ */
+export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, candidate: RunRecord): string {
+  const tag = (r: RunRecord, side: string): Result[] => r.results.map((x) => ({ ...x, deployment: `${x.deployment} (${side})` }));
+  const merged: RunRecord = { ...candidate, results: [...(baseline && baseline !== candidate ? tag(baseline, 'baseline') : []), ...tag(candidate, baseline && baseline !== candidate ? 'candidate' : 'run')] };
+  const rows = comparisonRows([c]);
+  const regressions = c.regressions.length;
+  return page(
+    `unilat comparison: ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`,
+    `Noise threshold ${+(c.threshold * 100).toFixed(2)}% · ${Math.round(c.level * 100)}% bootstrap intervals (${c.resamples} resamples, seed ${c.seed}) · ${regressions ? `<span class="badge bad">${regressions} gated regression(s)</span>` : '<span class="badge ok">no gated regression</span>'}`,
+    [
+      ['summary', 'Verdicts'],
+      ['benchmarks', 'Plots'],
+    ],
+    [
+      '<section id="summary"><h2>Verdicts</h2>',
+      '<p class="meta">Ratio = candidate / baseline. A verdict needs the whole interval beyond the noise threshold and, for p50, mean and ns/op, a rank-sum p below alpha; max is judged by an exceedance test.</p>',
+      rows.length ? verdictTable(rows) : '<p class="none">No group is present in both runs.</p>',
+      c.unmatched.baseline.length || c.unmatched.candidate.length
+        ? `<p class="meta">Only in the baseline: ${esc(c.unmatched.baseline.join(', ') || 'none')}; only in the candidate: ${esc(c.unmatched.candidate.join(', ') || 'none')}.</p>`
+        : '',
+      '</section>',
+      benchmarksSection(merged),
+    ],
+  );
 }

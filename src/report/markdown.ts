@@ -153,14 +153,14 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
 
   out.push(...hostSection(record));
   out.push('## Configuration', '');
-  const applied = record.results.filter((r) => (isLatencyResult(r) || isOpsResult(r)) && r.applied);
+  const applied = record.results.filter((r) => isLatencyResult(r) || isOpsResult(r)).filter((r) => r.applied);
   if (applied.length) {
     out.push('What the probe actually ran with (not only what was asked):', '');
     out.push(
       mdTable(
         ['deployment', 'benchmark', 'host', 'rep', 'policy', 'priority', 'threads', 'affinity', 'mlockall', 'cpu_dma_latency', 'clock res (ns)', 'loop overhead (ns)', 'kernel'],
         applied.map((r) => {
-          const a = r.status === 'completed' ? r.applied! : null!;
+          const a = r.applied!;
           return [r.deployment, r.benchmark, r.host, label(r), a.policy, a.priority, a.threads, a.affinity.length ? a.affinity.join(',') : 'any', a.mlockall ? 'yes' : 'no', a.dmaLatency ? 'held at 0' : 'no', a.clockResolutionNs, a.loopOverheadNs ?? '–', a.kernel ?? '–'];
         }),
       ),

@@ -9,6 +9,7 @@ import { saveRunRecord } from '../results/store.js';
 import type { Result, RunRecord } from '../results/types.js';
 import { gatherFacts } from '../target/facts.js';
 import { checkReadiness } from '../target/readiness.js';
+import { activeJournals, recoverLeftoverJournals } from '../target/tuning.js';
 import type { Transport } from '../transport/transport.js';
 import type { Progress } from './progress.js';
 import { failed, runStep, stepLabel, type HostSession } from './step.js';
@@ -54,6 +55,12 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
     readiness[host.name] = checks;
     const count = (st: string) => checks.filter((c) => c.status === st).length;
     o.progress.log(host.name, `readiness: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${checks.filter((c) => c.status === 'fail').map((c) => `; FAIL ${c.title}: ${c.fix}`).join('')}`);
+    // Tuning an earlier run left behind (lost connection, killed controller) is undone first.
+    // Journals live in this process (other hosts of this run may be the same machine) are not leftovers.
+    for (const r of await recoverLeftoverJournals(t, { exclude: activeJournals().map((j) => j.runId) })) {
+      o.record.warnings.push({ code: 'leftover-tuning', message: `${host.name}: ${r.file}: tuning left by an interrupted run was ${r.outcome} (${r.changes.length} values)${r.errors.length ? `: ${r.errors.join('; ')}` : ''}` });
+      o.progress.log(host.name, `restored tuning left by an interrupted run (${r.file}: ${r.outcome})`);
+    }
     await save();
     const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save };
     for (; next < steps.length && !o.signal.aborted; ) {

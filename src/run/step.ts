@@ -5,7 +5,7 @@
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { PlanStep } from '../scenario/plan.js';
 import type { FailedResult, Result, RunRecord, Warning } from '../results/types.js';
-import { TuningJournal, applyTuning, recoverLeftoverJournals, type TuningKnobs } from '../target/tuning.js';
+import { TuningJournal, applyTuning, type TuningKnobs } from '../target/tuning.js';
 import { provisionProbe, buildLocalProbe, type ProvisionedProbe } from '../target/probe.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import type { Progress } from './progress.js';
@@ -21,8 +21,6 @@ export interface HostSession {
   save: () => Promise<void>;
   /** Filled on first use: the probe on this host. */
   probe?: Promise<ProvisionedProbe>;
-  /** Leftover journals of an earlier, interrupted run were looked for. */
-  recovered?: boolean;
 }
 
 export interface StepOutcome {
@@ -39,11 +37,6 @@ export async function runStep(step: PlanStep, s: HostSession): Promise<StepOutco
   try {
     const knobs = tuningKnobs(step);
     if (knobs) {
-      if (!s.recovered) {
-        s.recovered = true;
-        for (const r of await recoverLeftoverJournals(t))
-          warnings.push({ code: 'leftover-tuning', message: `${r.file}: tuning left by an interrupted run was ${r.outcome} (${r.changes.length} values)${r.errors.length ? `: ${r.errors.join('; ')}` : ''}` });
-      }
       journal = new TuningJournal(t, { runId: `${s.record.id}-${step.order}` });
       const rep = await applyTuning(t, knobs, journal);
       for (const n of rep.notes) warnings.push({ code: 'tuning-note', message: n });

@@ -59,6 +59,12 @@ test('compare calls idle vs stress-ng a p99 regression (exit 1, compare.md, JUni
   const cmp = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as { rows: Array<{ metric: string; verdict: string }> };
   assert.equal(cmp.rows.find((r) => r.metric === 'p99')?.verdict, 'worse');
   assert.match(readFileSync(join(dir, 'compare.md'), 'utf8'), /p99/);
+  const html = readFileSync(join(dir, 'compare.html'), 'utf8');
+  assert.match(html, /<section id="summary">/);
+  assert.match(html, /worse/);
+  assert.ok((html.match(/<svg /g) ?? []).length >= 2, 'baseline and candidate plotted together');
+  assert.match(html, /\(baseline\)/);
+  assert.doesNotMatch(html, /(src|href)="https?:/, 'nothing fetched from the network');
   const xml = readFileSync(junit, 'utf8');
   assert.match(xml, /<testsuites[\s>]/);
   assert.match(xml, /<failure/);

@@ -194,4 +194,32 @@ describe('tuning over SSH is always restored', () => {
     assert.equal(rec.status, 'aborted');
     assert.ok(rec.tuning.every((t) => t.restored));
   });
+
+  test('after a lost connection: restored at the next connection', async () => {
+    let dropped = false;
+    const h = hostsFile('tuned-lost');
+    const s = scenario('tuned-lost', tuned('benchmarks: [{name: wakeup, kind: cyclic, threads: 1, interval: 1ms, duration: 8s}]\n'));
+    const r = await runCli(['run', s, '--hosts', h, '--out', dir], {
+      onStderr: (text) => {
+        if (!dropped && /step 1\/1/.test(text)) {
+          const poll = setInterval(() => {
+            if (readFileSync(RT, 'utf8').trim() === '-1') {
+              clearInterval(poll);
+              dropped = true;
+              servers[0].dropConnections();
+            }
+          }, 100);
+        }
+      },
+    });
+    assert.ok(dropped);
+    assert.equal(r.code, 3, r.stderr);
+    // The controller could not restore through a dead connection: the value is still changed...
+    assert.equal(readFileSync(RT, 'utf8').trim(), '-1');
+    // ...until the next run connects to that host, finds the journal and undoes it.
+    const next = await runCli(['run', scenario('after-lost', `hosts: [h1]\n${SHORT}`), '--hosts', h, '--out', dir, '--quiet']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(readFileSync(RT, 'utf8').trim(), rtBefore, 'restored at the next connection');
+    assert.ok(record(next.stdout).warnings.some((w) => w.code === 'leftover-tuning'));
+  });
 });

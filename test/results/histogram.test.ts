@@ -12,18 +12,10 @@ import {
   type HistogramData,
 } from '../../src/results/histogram.js';
 import { quantile } from '../../src/stats/quantiles.js';
+import { makeRng } from '../../src/stats/dist.js';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the stats module's mulberry32) so failures reproduce. */
+const rng = makeRng;
 
 describe('loglin7 layout', () => {
   test('size matches the protocol (4480 buckets, last index 4479)', () => {
