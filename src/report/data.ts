@@ -4,6 +4,7 @@
  */
 import { bucketBounds, mergeHistograms, type HistogramData } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
+import { countedResults } from '../stats/compare.js';
 import {
   isLatencyResult,
   isOpsResult,
@@ -17,19 +18,8 @@ import {
   type Spike,
 } from '../results/types.js';
 
-/**
- * The results that count: repetition 0 is the uncounted warm-up, so it is left out whenever
- * a counted repetition of the same step exists (a run with only a warm-up still shows it).
- */
-export function countedResults(record: RunRecord): Result[] {
-  const counted = new Set<string>();
-  for (const r of record.results) if (r.repetition > 0) counted.add(stepKey(r));
-  return record.results.filter((r) => r.repetition > 0 || !counted.has(stepKey(r)));
-}
-
-function stepKey(r: Result): string {
-  return JSON.stringify([r.host, r.deployment, r.benchmark]);
-}
+/** The results that count (warm-up left out): the same rule as the statistics use. */
+export { countedResults };
 
 function hostCount(record: RunRecord): number {
   return new Set(record.results.map((r) => r.host)).size;

@@ -1,5 +1,5 @@
 import { renderComparisonMarkdown } from './compare-md.js';
-import type { Comparison } from '../stats/compare.js';
+import { countedResults, type Comparison } from '../stats/compare.js';
 import type { GateOutcome } from '../stats/gates.js';
 import { mergeHistograms } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
@@ -216,10 +216,6 @@ function gatesSection(record: RunRecord): string[] {
   ];
 }
 
-function counted(record: RunRecord): Result[] {
-  // The warm-up repetition (0) never counts when counted repetitions exist.
-  return record.results.filter((r) => r.repetition > 0 || !record.results.some((x) => x.repetition > 0));
-}
 
 function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
@@ -227,7 +223,7 @@ function mean(xs: number[]): number {
 
 /** One row per deployment (and host): latency pooled over repetitions, syscall costs, boot time. */
 function sideBySide(record: RunRecord): string[] {
-  const results = counted(record);
+  const results = countedResults(record);
   const keys = [...new Set(results.map((r) => `${r.deployment}\u0000${r.host}`))];
   if (keys.length < 2) return [];
   const multiHost = new Set(results.map((r) => r.host)).size > 1;
