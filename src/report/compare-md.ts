@@ -29,7 +29,10 @@ export function renderComparisonMarkdown(c: Comparison): string {
   out.push(
     `Ratio = candidate / baseline with a ${Math.round(c.level * 100)}% bootstrap interval (${c.resamples} resamples, seed ${c.seed}). ` +
       `A verdict needs the whole interval beyond the noise threshold (${+(c.threshold * 100).toFixed(2)}% unless a gate sets another) ` +
-      `and, for p50, mean and ns/op, a rank-sum p below ${c.alpha}; max is judged by an exceedance test. ` +
+      `and, for p50, mean and ns/op, a rank-sum p below ${c.alpha}; max is judged by an exceedance test (over per-second maxima when the run has a series). ` +
+      `Samples of a run are autocorrelated, so each side's interval is widened by its batch-means design effect (variance of per-second means vs independent samples, ` +
+      `with Student-t on the seconds' degrees of freedom) and the rank-sum p is corrected by it (see each row's note); results without a per-second series keep the independent-samples interval. ` +
+      `Within-run batches cannot see host changes between runs: with one repetition per side, treat a verdict on a shared host with care; repetitions widen the interval by run-to-run noise. ` +
       `P(c>b) is the chance a candidate sample exceeds a baseline sample (0.5 = no tendency).`,
     '',
   );

@@ -7,21 +7,38 @@
  * the interval, not the point estimate:
  *   worse  when the whole ratio interval lies above 1 + threshold,
  *   better when the whole ratio interval lies below 1 / (1 + threshold).
- * Why so strict: the within-run bootstrap treats samples as independent, which they are not
- * (timer ticks, SMIs and caches make latencies cluster), so its intervals are too narrow for
- * run-to-run differences. Requiring the interval to clear the threshold band (not just 1)
- * absorbs that. With two or more repetitions on both sides, the interval is widened to cover
- * a Welch interval over per-repetition figures, which measures real run-to-run noise.
+ * Autocorrelation (batch means, batch.ts): a run is one autocorrelated sequence (bursts,
+ * drift, host noise), so a bootstrap that resamples single samples is far too sure of itself.
+ * Each side's design effect deff = (variance of per-second batch means x samples per batch) /
+ * (sample variance) is estimated from the run's per-second series (per thread, df = seconds -
+ * threads), and that side's bootstrap deviations are widened on the log scale by
+ * max(1, sqrt(deff) * t_df / z): the interval becomes the wider of the bootstrap and the
+ * batch-means t-interval. The same factor is used for every percentile (the mean's deff; for
+ * the tail the indicator autocorrelation is weaker than the mean's, so this errs wide). The
+ * rank-sum z is divided by sqrt of the pooled deff. Syscall op samples are cut into groups
+ * of sqrt(n) consecutive batches for the same estimate. A result without series (imported
+ * cyclictest JSON) keeps the independent-samples interval, and the row's note says so.
+ * With two or more repetitions on both sides, the interval is further widened to cover a Welch
+ * interval over per-repetition figures, which measures real run-to-run noise. What batch means
+ * cannot see: run-to-run changes of the host slower than a run (one run on a quiet host, the
+ * next on a busy one); with one repetition per side nothing in the two runs measures that,
+ * so use repetitions when the host is shared. Requiring the interval to clear the threshold
+ * band (not just 1) is the remaining allowance for it.
  * Percentiles whose tail holds fewer than 10 samples get no verdict at all.
  * max: a bootstrap cannot see past the largest sample, so max is judged by an exact
- * exceedance test instead: it is worse only if several candidate samples lie beyond
- * baseline max * (1 + threshold) and that many would be improbable (p < alpha) if both runs
- * came from one distribution. One stray spike never makes a max regression.
+ * exceedance test instead, over per-second maxima (thread-seconds) when the series exist,
+ * since spikes cluster in time and single samples are not exchangeable: it is worse only if
+ * several candidate seconds peak beyond the baseline's max * (1 + threshold) and that many
+ * would be improbable (p < alpha) if all seconds were exchangeable. Without series, samples
+ * are counted instead. One stray spike (or one burst second) never makes a max regression.
+ * No per-thread agreement rule for tails: the false alarms left are host changes between
+ * runs, which every thread of a run shares, so such a rule would add a knob and fix nothing.
  */
 import { mergeHistograms, bucketBounds, type HistogramData } from '../results/histogram.js';
 import type { Ops, Result, RunRecord } from '../results/types.js';
+import { batchMaxima, designEffect, opsDesignEffect, widenDraws, widenFactor, type BatchSource, type DesignEffect } from './batch.js';
 import { bootstrapHistogram, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, repetitionRatioInterval, tailSupport } from './bootstrap.js';
-import { deriveSeed, makeRng, percentileInterval } from './dist.js';
+import { deriveSeed, makeRng, normalSf, percentileInterval } from './dist.js';
 import { quantile } from './quantiles.js';
 import { rankSumHistograms, rankSumSamples } from './ranksum.js';
 
@@ -121,6 +138,11 @@ export interface CompareOptions {
 export interface ResultGroup extends GroupKey {
   latency: HistogramData[];
   ops: Ops[];
+  /**
+   * Per counted latency repetition, its threads' per-second series (batch means); absent or
+   * empty series (imported cyclictest JSON) leave the design effect unknown.
+   */
+  batches?: BatchSource[][];
 }
 
 /**
@@ -141,8 +163,11 @@ export function resultGroups(record: RunRecord): ResultGroup[] {
     if (r.status !== 'completed') continue;
     const id = JSON.stringify([r.deployment, r.benchmark, r.host]);
     let g = map.get(id);
-    if (!g) map.set(id, (g = { deployment: r.deployment, benchmark: r.benchmark, host: r.host, latency: [], ops: [] }));
-    if (r.latency) g.latency.push(r.latency.histogram);
+    if (!g) map.set(id, (g = { deployment: r.deployment, benchmark: r.benchmark, host: r.host, latency: [], ops: [], batches: [] }));
+    if (r.latency) {
+      g.latency.push(r.latency.histogram);
+      g.batches!.push(r.latency.threads.map((t) => ({ series: t.series, stddev: t.summary.stddev, count: t.summary.count })));
+    }
     if (r.ops) g.ops.push(r.ops);
   }
   return [...map.values()];
@@ -303,11 +328,47 @@ export function exceedanceP(k: number, nA: number, nB: number): number {
   return Math.exp(logP);
 }
 
+/** Design effect of a group's latency runs (all repetitions, every thread). */
+function groupDesignEffect(g: ResultGroup): DesignEffect {
+  return designEffect((g.batches ?? []).flat());
+}
+
+function known(d: DesignEffect): boolean {
+  return !Number.isNaN(d.deff);
+}
+
+/** The batch-means part of a row's note. */
+function batchNote(db: DesignEffect, dc: DesignEffect, fb: number, fc: number): string {
+  const side = (d: DesignEffect, f: number, name: string): string =>
+    known(d) ? `${name} deff ${fmtNum(d.raw)} (df ${d.df}, x${fmtNum(f)})` : `${name}: no per-second series, independent-sample interval`;
+  return `batch means: ${side(db, fb, 'baseline')}, ${side(dc, fc, 'candidate')}`;
+}
+
+function fmtNum(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/**
+ * Rank-sum p-value with the z statistic shrunk by the design effects: the variance of a
+ * two-sample location statistic scales as deff_b/n_b + deff_c/n_c instead of 1/n_b + 1/n_c.
+ */
+function correctedP(z: number, p: number, nb: number, nc: number, Db: number, Dc: number): number {
+  if (Db === 1 && Dc === 1) return p;
+  const infl = (Db / nb + Dc / nc) / (1 / nb + 1 / nc);
+  return Math.min(1, 2 * normalSf(Math.abs(z) / Math.sqrt(infl)));
+}
+
 function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings): DraftRow[] {
   const pb = mergeHistograms(b.latency);
   const pc = mergeHistograms(c.latency);
   if (!pb.count || !pc.count) return [];
   const rs = rankSumHistograms(pc, pb);
+  const db = groupDesignEffect(b);
+  const dc = groupDesignEffect(c);
+  const fb = widenFactor(db, s.level);
+  const fc = widenFactor(dc, s.level);
+  const p = correctedP(rs.z, rs.p, pb.count, pc.count, known(db) ? db.deff : 1, known(dc) ? dc.deff : 1);
+  const bNote = batchNote(db, dc, fb, fc);
   const qMetrics = s.metrics.filter((m) => m in METRIC_QUANTILE);
   const qs = qMetrics.map((m) => METRIC_QUANTILE[m]);
   const order = qs.map((_, i) => i).sort((x, y) => qs[x] - qs[y]);
@@ -319,7 +380,7 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
     key,
     baselineGroup: groupKey(b),
     candidateGroup: groupKey(c),
-    p: rs.p,
+    p,
     effect: rs.probXGreater,
     threshold: s.threshold,
     samples: { baseline: pb.count, candidate: pc.count },
@@ -332,7 +393,9 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
       const k = order.findIndex((i) => qs[i] === q);
       const vb = quantile(pb, q);
       const vc = quantile(pc, q);
-      const ratios = bc.draws[k].map((x, i) => x / bb.draws[k][i]);
+      const wb = widenDraws(bb.draws[k], vb, fb);
+      const wc = widenDraws(bc.draws[k], vc, fc);
+      const ratios = wc.map((x, i) => x / wb[i]);
       const reps = repetitionRatioInterval(
         b.latency.map((h) => quantile(h, q)),
         c.latency.map((h) => quantile(h, q)),
@@ -344,41 +407,69 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
       const supported = sb.supported && sc.supported;
       // Location metrics also need the rank-sum test to agree; tail metrics do not (a tail
       // can move while the body stays put).
-      const pOk = q > 0.5 || rs.p < s.alpha;
+      const pOk = q > 0.5 || p < s.alpha;
       const decide = (t: number): Verdict => (supported ? intervalVerdict(low, high, t, pOk) : 'no significant change');
       const note = supported
-        ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band`
+        ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band; ${bNote}`
         : `not enough samples for ${metric}: needs ${sb.countNeeded} per side, have ${pb.count} / ${pc.count}`;
       rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note });
     } else if (metric === 'mean') {
       const vb = pb.sum / pb.count;
       const vc = pc.sum / pc.count;
-      const ratios = bc.means.map((x, i) => x / bb.means[i]);
+      const wb = widenDraws(bb.means, vb, fb);
+      const wc = widenDraws(bc.means, vc, fc);
+      const ratios = wc.map((x, i) => x / wb[i]);
       const reps = repetitionRatioInterval(
         b.latency.map((h) => h.sum / h.count),
         c.latency.map((h) => h.sum / h.count),
         s.level,
       );
       const [low, high] = hull(percentileInterval(ratios, s.level), reps);
-      const decide = (t: number): Verdict => intervalVerdict(low, high, t, rs.p < s.alpha);
-      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum` });
+      const decide = (t: number): Verdict => intervalVerdict(low, high, t, p < s.alpha);
+      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum; ${bNote}` });
     } else if (metric === 'max') {
-      const decide = (t: number): Verdict => maxVerdict(pb, pc, t, s.alpha).verdict;
-      const m = maxVerdict(pb, pc, s.threshold, s.alpha);
+      const mb = batchMaxima((b.batches ?? []).flat());
+      const mc = batchMaxima((c.batches ?? []).flat());
+      const byBatch = mb.length >= 2 && mc.length >= 2;
+      const decide = (t: number): Verdict => (byBatch ? maxVerdictBatches(mb, mc, t, s.alpha) : maxVerdict(pb, pc, t, s.alpha)).verdict;
+      const m = byBatch ? maxVerdictBatches(mb, mc, s.threshold, s.alpha) : maxVerdict(pb, pc, s.threshold, s.alpha);
       rows.push({ ...base(), metric, baseline: pb.max, candidate: pc.max, ratio: pc.max / pb.max, ratioLow: null, ratioHigh: null, verdict: m.verdict, decide, note: m.note });
     }
   }
   return rows;
 }
 
+/**
+ * max verdict by the exceedance test over per-second maxima (thread-seconds): spikes cluster
+ * in time, so single samples are not exchangeable, but seconds nearly are. Worse only if
+ * several candidate seconds peak beyond the baseline's worst second + threshold and that many
+ * would be improbable (p < alpha) if all seconds were exchangeable.
+ */
+function maxVerdictBatches(mb: readonly number[], mc: readonly number[], threshold: number, alpha: number): { verdict: Verdict; note: string } {
+  const maxB = Math.max(...mb);
+  const maxC = Math.max(...mc);
+  const up = mc.filter((v) => v > maxB * (1 + threshold)).length;
+  const pUp = exceedanceP(up, mc.length, mb.length);
+  const tail = `of ${mc.length} / ${mb.length} thread-seconds`;
+  if (up > 0 && pUp < alpha) return { verdict: 'worse', note: `exceedance by second: ${up} candidate seconds ${tail} peak beyond baseline max +${pct(threshold)} (p=${fmtP(pUp)})` };
+  const down = mb.filter((v) => v > maxC * (1 + threshold)).length;
+  const pDown = exceedanceP(down, mb.length, mc.length);
+  if (down > 0 && pDown < alpha) return { verdict: 'better', note: `exceedance by second: ${down} baseline seconds ${tail} peak beyond candidate max +${pct(threshold)} (p=${fmtP(pDown)})` };
+  const k = Math.max(up, down);
+  return {
+    verdict: 'no significant change',
+    note: `exceedance by second: ${k} second(s) ${tail} peak beyond the other max +${pct(threshold)} (p=${fmtP(up >= down ? pUp : pDown)}); spikes cluster, so seconds are counted, not samples`,
+  };
+}
+
 /** max verdict by the exceedance test in both directions. */
 function maxVerdict(pb: HistogramData, pc: HistogramData, threshold: number, alpha: number): { verdict: Verdict; note: string } {
   const up = countAtLeast(pc, pb.max * (1 + threshold));
   const pUp = exceedanceP(up, pc.count, pb.count);
-  if (up > 0 && pUp < alpha) return { verdict: 'worse', note: `exceedance: ${up} candidate samples beyond baseline max +${pct(threshold)} (p=${fmtP(pUp)})` };
+  if (up > 0 && pUp < alpha) return { verdict: 'worse', note: `exceedance: ${up} candidate samples beyond baseline max +${pct(threshold)} (p=${fmtP(pUp)}); no per-second series, samples treated as independent` };
   const down = countAtLeast(pb, pc.max * (1 + threshold));
   const pDown = exceedanceP(down, pb.count, pc.count);
-  if (down > 0 && pDown < alpha) return { verdict: 'better', note: `exceedance: ${down} baseline samples beyond candidate max +${pct(threshold)} (p=${fmtP(pDown)})` };
+  if (down > 0 && pDown < alpha) return { verdict: 'better', note: `exceedance: ${down} baseline samples beyond candidate max +${pct(threshold)} (p=${fmtP(pDown)}); no per-second series, samples treated as independent` };
   const k = Math.max(up, down);
   return { verdict: 'no significant change', note: `exceedance: ${k} sample(s) beyond the other max +${pct(threshold)} (p=${fmtP(up >= down ? pUp : pDown)}); a few spikes are not a trend` };
 }
@@ -422,18 +513,28 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
     const vb = median(rb);
     const vc = median(rc);
     const rs = rankSumSamples(rc, rb);
+    const perRep = (g: ResultGroup): number[][] => g.ops.filter((o) => o[op]?.raw?.length).map((o) => o[op].raw);
+    const db = opsDesignEffect(perRep(b));
+    const dc = opsDesignEffect(perRep(c));
+    const fb = widenFactor(db, s.level);
+    const fc = widenFactor(dc, s.level);
+    const p = correctedP(rs.z, rs.p, rb.length, rc.length, known(db) ? db.deff : 1, known(dc) ? dc.deff : 1);
     let interval: [number, number];
     if (rb.length >= 2 && rc.length >= 2) {
       const rng = makeRng(deriveSeed(s.seed, `${key}|ops|${op}`));
-      const draws = new Float64Array(s.resamples);
+      const mb = new Float64Array(s.resamples);
+      const mc = new Float64Array(s.resamples);
       const tb = new Float64Array(rb.length);
       const tc = new Float64Array(rc.length);
       for (let i = 0; i < s.resamples; i++) {
         for (let j = 0; j < tb.length; j++) tb[j] = rb[Math.floor(rng() * rb.length)];
         for (let j = 0; j < tc.length; j++) tc[j] = rc[Math.floor(rng() * rc.length)];
-        draws[i] = median(tc.sort()) / median(tb.sort());
+        mb[i] = median(tb.sort());
+        mc[i] = median(tc.sort());
       }
-      interval = percentileInterval(draws, s.level);
+      const wb = widenDraws(mb, vb, fb);
+      const wc = widenDraws(mc, vc, fc);
+      interval = percentileInterval(wc.map((x, i) => x / wb[i]), s.level);
     } else {
       // Only medians kept: the most conservative ratio the two medians' intervals allow.
       const sb = b.ops.find((o) => o[op])![op];
@@ -446,7 +547,7 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
       s.level,
     );
     const [low, high] = hull(interval, reps);
-    const pOk = rs.p < s.alpha;
+    const pOk = p < s.alpha;
     const decide = (t: number): Verdict => intervalVerdict(low, high, t, pOk);
     rows.push({
       key,
@@ -458,13 +559,13 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
       ratio: vc / vb,
       ratioLow: low,
       ratioHigh: high,
-      p: rs.p,
+      p,
       effect: rs.probXGreater,
       verdict: decide(s.threshold),
       threshold: s.threshold,
       samples: { baseline: rb.length, candidate: rc.length },
       repetitions: { baseline: b.ops.filter((o) => o[op]).length, candidate: c.ops.filter((o) => o[op]).length },
-      note: `median ns/op; bootstrap of per-batch samples${reps ? ', widened by repetitions' : ''} and rank-sum`,
+      note: `median ns/op; bootstrap of per-batch samples${reps ? ', widened by repetitions' : ''} and rank-sum; ${batchNote(db, dc, fb, fc).replace(/no per-second series/g, 'too few batches')}`,
       decide,
     });
   }

@@ -38,7 +38,16 @@ async function run(file: string): Promise<string> {
   return r.stdout.trim().split('\n').pop()!;
 }
 
-interface Row { metric: string; key: string; verdict: string }
+interface Row { metric: string; key: string; verdict: string; ratio: number; ratioLow: number | null; ratioHigh: number | null; note?: string }
+
+/** One pair's p99 (wakeup) figure and every non-null verdict, for the per-pair log. */
+function detail(rows: Row[]): string {
+  const p99 = rows.find((r) => r.metric === 'p99' && r.key.includes('wakeup'));
+  const deff = /baseline deff ([\d.]+).*candidate deff ([\d.]+)/.exec(p99?.note ?? '');
+  const iv = p99 && p99.ratioLow !== null ? `p99 x${p99.ratio.toFixed(2)} [${p99.ratioLow.toFixed(2)}, ${p99.ratioHigh!.toFixed(2)}]` : 'p99 -';
+  const calls = rows.filter((r) => r.verdict !== 'no significant change').map((r) => `${r.key.split('/')[0]}.${r.metric} ${r.verdict}`);
+  return `${iv}${deff ? ` deff ${deff[1]}/${deff[2]}` : ''}${calls.length ? `; ${calls.join(', ')}` : ''}`;
+}
 
 async function compare(a: string, b: string): Promise<{ code: number | null; rows: Row[] }> {
   const out = mkdtempSync(join(dir, 'cmp-'));
@@ -55,14 +64,14 @@ for (let i = 0; i < PAIRS; i++) {
   const c = await compare(await run(idle), await run(idle));
   if (c.code === 1) falseAlarms++;
   for (const r of c.rows) if (r.verdict !== 'no significant change') wrongRows.set(`${r.metric} ${r.verdict}`, (wrongRows.get(`${r.metric} ${r.verdict}`) ?? 0) + 1);
-  process.stderr.write(`A/A ${i + 1}/${PAIRS}: ${c.code === 1 ? 'REGRESSION called' : 'ok'}\n`);
+  process.stderr.write(`A/A ${i + 1}/${PAIRS}: ${c.code === 1 ? 'REGRESSION called' : 'ok'} (${detail(c.rows)})\n`);
 }
 let caught = 0;
 for (let i = 0; i < AB_PAIRS; i++) {
   const c = await compare(await run(idle), await run(loaded));
   const p99 = c.rows.find((r) => r.metric === 'p99' && r.key.includes('wakeup'));
   if (c.code === 1 && p99?.verdict === 'worse') caught++;
-  process.stderr.write(`A/B ${i + 1}/${AB_PAIRS}: p99 ${p99?.verdict ?? 'missing'}\n`);
+  process.stderr.write(`A/B ${i + 1}/${AB_PAIRS}: p99 ${p99?.verdict ?? 'missing'} (${detail(c.rows)})\n`);
 }
 const summary = {
   machine: { cpus: (await import('node:os')).cpus()[0]?.model, kernel: (await import('node:os')).release() },

@@ -109,3 +109,37 @@ export function runRecord(id: string, results: Result[], extra: Partial<RunRecor
     ...extra,
   };
 }
+
+/**
+ * Autocorrelated latencies: log-latency is an AR(1) process with coefficient `phi` and the
+ * same marginal as lognormalSamples (median `medianNs`, log-sd `sigma`), scaled by `scale`.
+ * phi = 0 gives independent samples.
+ */
+export function ar1Samples(rng: Rng, n: number, phi: number, medianNs = 5000, sigma = 0.35, scale = 1): number[] {
+  const out = new Array<number>(n);
+  const innov = Math.sqrt(1 - phi * phi);
+  let x = normalDraw(rng);
+  for (let i = 0; i < n; i++) {
+    x = phi * x + innov * normalDraw(rng);
+    out[i] = Math.round(scale * medianNs * Math.exp(sigma * x));
+  }
+  return out;
+}
+
+/**
+ * A cyclic result with per-thread histograms and per-second series, as the probe reports it:
+ * `threads[k]` are thread k's samples in time order, `perSecond` of them per series point.
+ */
+export function threadedLatencyResult(threads: ReadonlyArray<readonly number[]>, perSecond = 1000, w: Where = {}): CompletedLatencyResult {
+  const all = latencyResult(threads.flat(), w);
+  all.latency.threads = threads.map((samples, thread) => {
+    const histogram = histogramOf(samples);
+    const series = [];
+    for (let t = 0; t * perSecond < samples.length; t++) {
+      const s = samples.slice(t * perSecond, (t + 1) * perSecond);
+      series.push({ t, count: s.length, min: Math.min(...s), max: Math.max(...s), mean: s.reduce((a, v) => a + v, 0) / s.length });
+    }
+    return { thread, cpu: thread, intervalNs: 1e6, summary: summarize(histogram), histogram, series };
+  });
+  return all;
+}
