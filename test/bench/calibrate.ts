@@ -3,7 +3,10 @@
  * Runs A/A pairs of a short real scenario (same config twice) and counts comparisons that call
  * a regression (target: at most the nominal 5% of pairs), then A/B pairs with a stress-ng load
  * on the candidate and counts how often the p99 regression is caught (target: every time).
- * Not part of the test suite. Env: PAIRS (default 20), AB_PAIRS (default 5), SECONDS (default 3).
+ * Each run has REPS interleaved repetitions (default 3): one run alone cannot see how much the
+ * machine changes between runs, repetitions can (compare widens its intervals by them).
+ * Not part of the test suite. Env: PAIRS (default 20), AB_PAIRS (default 5), SECONDS_PER_RUN
+ * (default 2, per repetition), REPS (default 3).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +15,8 @@ import { runCli } from '../helpers/cli.js';
 
 const PAIRS = Number(process.env.PAIRS ?? 20);
 const AB_PAIRS = Number(process.env.AB_PAIRS ?? 5);
-const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 3);
+const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 2);
+const REPS = Number(process.env.REPS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'unilat-calibrate-'));
 
 function scenarioFile(sub: string, load: boolean): string {
@@ -21,6 +25,7 @@ function scenarioFile(sub: string, load: boolean): string {
   writeFileSync(
     f,
     `name: calib
+repetitions: ${REPS}
 deployments:
   - name: bare
     kind: bare-metal
