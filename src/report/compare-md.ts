@@ -39,7 +39,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
   if (c.rows.some((r) => r.repetitions.baseline < 2 || r.repetitions.candidate < 2))
     out.push(
       '**Note:** some groups have a single repetition on a side. Their intervals cover the noise inside one run, not how much the machine changes between runs; ' +
-        'with `repetitions: 3` (interleaved) this machine called a regression in 1 of 20 A/A pairs, with single runs in 2 to 6 of 20 (`npm run calibrate`).',
+        'use `repetitions: 3` or more (interleaved) for verdicts that survive that, and `npm run calibrate` to measure how often a machine cries wolf.',
       '',
     );
   if (!c.rows.length) out.push('No results to compare (no group present in both runs).', '');
