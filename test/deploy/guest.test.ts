@@ -139,9 +139,12 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
     const before = readdirTmp().filter((d) => d.startsWith('unilat-guest-'));
     const ctx = guestContext({ runDir, stepLabel: 'abort', signal: ac.signal });
     const onData = ctx.onData;
+    // The stream may split the hello line across chunks: look at everything received so far.
+    let seen = '';
     ctx.onData = (c) => {
       onData(c);
-      if (c.toString().includes('"type":"hello"')) ac.abort();
+      seen += c.toString();
+      if (!ac.signal.aborted && seen.includes('"type":"hello"')) ac.abort();
     };
     const long: ProbeInvocation = { mode: 'cyclic', args: ['--duration-ms', '60000'], expectedMs: 60000 };
     await assert.rejects(createGuestRunner(guestDeployment({ kind: 'vm' })).runProbe(long, ctx), { name: 'AbortError' });
