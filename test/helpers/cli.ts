@@ -11,7 +11,15 @@ export interface CliResult {
 }
 
 /** Runs the real CLI as a child process (exit codes and stderr are what a user sees). */
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; onSpawn?: (pid: number) => void; onStderr?: (s: string) => void } = {}): Promise<CliResult> {
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  onSpawn?: (pid: number) => void;
+  /** Called on every stderr chunk with all stderr so far (a line may arrive split in two chunks). */
+  onStderr?: (soFar: string) => void;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
     let stdout = '';
@@ -19,7 +27,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => {
       stderr += c;
-      opts.onStderr?.(String(c));
+      opts.onStderr?.(stderr);
     });
     child.on('error', reject);
     if (child.pid) opts.onSpawn?.(child.pid);
