@@ -3,14 +3,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import { LocalTransport } from '../transport/local.js';
-import { lookupSshConfig, readSshConfig, expandPath, type SshConfigBlock } from '../transport/ssh-config.js';
+import { expandPath, hostPatternsMatch, lookupSshConfig, readSshConfig, type SshConfigBlock } from '../transport/ssh-config.js';
 import { connectSsh, type SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 
 export interface ConnectOptions {
   acceptNewHostKeys: boolean;
   signal?: AbortSignal;
-  /** ~/.ssh/config by default (tests point elsewhere). */
+  /** ~/.ssh/config by default (UNILAT_SSH_CONFIG points elsewhere). */
   sshConfigFile?: string;
 }
 
@@ -25,9 +25,12 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
   const home = homedir();
   const expand = (p: string) => expandPath(p, { alias: h.name, hostName: e.address, user: e.user, home, localUser: process.env.USER ?? 'root' });
   let fromConfig: ReturnType<typeof lookupSshConfig> = { identityFiles: [] };
+  let knownHostsFromConfig: string | undefined;
   if (e.sshConfig) {
-    blocks ??= await readSshConfig(o.sshConfigFile);
-    fromConfig = lookupSshConfig(blocks, e.address, {}, o.sshConfigFile ?? '~/.ssh/config');
+    const file = o.sshConfigFile ?? process.env.UNILAT_SSH_CONFIG;
+    blocks ??= await readSshConfig(file);
+    fromConfig = lookupSshConfig(blocks, e.address, {}, file ?? '~/.ssh/config');
+    knownHostsFromConfig = firstOption(blocks, e.address, 'userknownhostsfile');
   }
   let jump: SshTarget | undefined;
   if (h.jump && h.jump.kind === 'ssh') jump = await sshTarget(h.jump, o, blocks);
@@ -55,8 +58,14 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
     passphraseEnv: e.passphraseEnv,
     passwordEnv: e.passwordEnv,
     useAgent: e.agent,
-    knownHosts: e.knownHosts ? expand(e.knownHosts) : join(home, '.ssh', 'known_hosts'),
+    knownHosts: expand(e.knownHosts ?? knownHostsFromConfig ?? '~/.ssh/known_hosts'),
     acceptNewHostKeys: o.acceptNewHostKeys,
     jump,
   };
+}
+
+/** The first value of an ssh_config keyword for a host (first obtained value wins, as in OpenSSH). */
+function firstOption(blocks: SshConfigBlock[], host: string, keyword: string): string | undefined {
+  for (const b of blocks) if (b.patterns && hostPatternsMatch(b.patterns, host)) for (const opt of b.options) if (opt.keyword === keyword && opt.args[0]) return opt.args[0];
+  return undefined;
 }

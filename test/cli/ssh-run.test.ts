@@ -132,6 +132,23 @@ describe('ssh hosts', () => {
     assert.equal(rec.status, 'partial');
   });
 
+  test('a host named only in ssh_config (Host, HostName, Port, User, IdentityFile, UserKnownHostsFile) works without a hosts file', async () => {
+    const s0 = servers[0];
+    const kh = join(dir, 'cfg-known-hosts');
+    writeFileSync(kh, `${s0.knownHostsLine}\n`);
+    const cfg = join(dir, 'ssh_config');
+    writeFileSync(cfg, `Host cfg-box\n  HostName ${s0.address}\n  Port ${s0.port}\n  User ${s0.user}\n  IdentityFile ${s0.clientKeyPath}\n  UserKnownHostsFile ${kh}\n\nHost *\n  User nobody-else\n`);
+    const r = await runCli(['run', scenario('cfg', `hosts: [cfg-box]\n${SHORT}`), '--out', dir, '--quiet'], { env: { UNILAT_SSH_CONFIG: cfg } });
+    assert.equal(r.code, 0, r.stderr);
+    const rec = record(r.stdout);
+    assert.deepEqual(Object.keys(rec.facts), ['cfg-box']);
+    assert.equal(rec.results.filter((x) => x.status === 'completed').length, 2);
+    // A name ssh_config does not define is still an input error (exit 2), not a connection attempt.
+    const bad = await runCli(['validate', scenario('cfg-bad', `hosts: [not-in-config]\n${SHORT}`)], { env: { UNILAT_SSH_CONFIG: cfg } });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown host "not-in-config"/);
+  });
+
   test('a scenario value with shell metacharacters reaches the host as a literal', async () => {
     const target = join(dir, 'literal-$(id -u)-`id -u`');
     const s = scenario('literal', `hosts: [h1]\ndeployments:\n  - name: bare\n    kind: bare-metal\n    load: {tool: command, args: [touch, ${JSON.stringify(target)}]}\nbenchmarks: [{name: sys, kind: syscall, batches: 5, ops: [func]}]\n`);
