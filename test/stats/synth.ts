@@ -33,18 +33,25 @@ interface Where {
   repetition?: number;
 }
 
-export function latencyResult(samples: readonly number[], w: Where = {}): CompletedLatencyResult {
-  const histogram = histogramOf(samples);
+/** The fields every result has, for a synthetic result at `w`. */
+function resultBase(w: Where, benchmark: string, kind: 'cyclic' | 'syscall') {
   return {
     deployment: w.deployment ?? 'bare',
-    benchmark: w.benchmark ?? 'cyclic',
+    benchmark: w.benchmark ?? benchmark,
     host: w.host ?? 'local',
     repetition: w.repetition ?? 1,
     order: 0,
-    kind: 'cyclic',
+    kind,
     startedAt: '2024-01-01T00:00:00Z',
     endedAt: '2024-01-01T00:00:10Z',
     warnings: [],
+  };
+}
+
+export function latencyResult(samples: readonly number[], w: Where = {}): CompletedLatencyResult {
+  const histogram = histogramOf(samples);
+  return {
+    ...resultBase(w, 'cyclic', 'cyclic'),
     status: 'completed',
     applied: null,
     latency: { ...summarize(histogram), histogram, threads: [], spikes: [], spikesDropped: 0 },
@@ -59,15 +66,7 @@ export function opsResult(perOp: Record<string, number[]>, w: Where = {}): Compl
     ops[op] = { nsPerOp: med, ciLow: s[0], ciHigh: s[s.length - 1], samples: s.length, iterationsPerBatch: 1000, raw: [...raw] };
   }
   return {
-    deployment: w.deployment ?? 'bare',
-    benchmark: w.benchmark ?? 'syscall',
-    host: w.host ?? 'local',
-    repetition: w.repetition ?? 1,
-    order: 0,
-    kind: 'syscall',
-    startedAt: '2024-01-01T00:00:00Z',
-    endedAt: '2024-01-01T00:00:10Z',
-    warnings: [],
+    ...resultBase(w, 'syscall', 'syscall'),
     status: 'completed',
     applied: null,
     ops,
@@ -77,15 +76,7 @@ export function opsResult(perOp: Record<string, number[]>, w: Where = {}): Compl
 
 export function failedResult(w: Where = {}): FailedResult {
   return {
-    deployment: w.deployment ?? 'bare',
-    benchmark: w.benchmark ?? 'cyclic',
-    host: w.host ?? 'local',
-    repetition: w.repetition ?? 1,
-    order: 0,
-    kind: 'cyclic',
-    startedAt: '2024-01-01T00:00:00Z',
-    endedAt: '2024-01-01T00:00:10Z',
-    warnings: [],
+    ...resultBase(w, 'cyclic', 'cyclic'),
     status: 'failed',
     error: 'probe exited 1',
   };
