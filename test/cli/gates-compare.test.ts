@@ -43,17 +43,19 @@ test('a failing absolute gate exits 1 and is listed in terminal and reports; pas
 
 test('compare calls idle vs stress-ng a p99 regression (exit 1, compare.md, JUnit); history lists the runs', async () => {
   const body = (load: string) =>
-    `deployments:\n  - name: bare\n    kind: bare-metal\n${load}benchmarks:\n  - {name: w, kind: cyclic, threads: 2, interval: 1ms, policy: fifo, priority: 80, duration: 4s}\n`;
+    // Three interleaved repetitions per side: one run alone cannot show how much the machine
+    // varies between runs, and compare's intervals rightly stay wide without them.
+    `repetitions: 3\ndeployments:\n  - name: bare\n    kind: bare-metal\n${load}benchmarks:\n  - {name: w, kind: cyclic, threads: 2, interval: 1ms, policy: fifo, priority: 80, affinity: "1", duration: 3s}\n`;
   const a = await runCli(['run', scenario('ab', body('')), '--out', dir, '--db', db, '--quiet']);
   assert.equal(a.code, 0, a.stderr);
   // Same scenario name for both sides, as a nightly job would have; the candidate runs under load.
   const bFile = join(dir, 'ab-load', 'ab.yaml');
   rmSync(join(dir, 'ab-load'), { recursive: true, force: true });
   await import('node:fs').then((fs) => fs.mkdirSync(join(dir, 'ab-load')));
-  // The load runs at a higher real-time priority than the measurement for 30% of the time: a
-  // regression on any machine. (A plain SCHED_OTHER CPU hog is not: on a VM it can even lower
+  // The load runs on the measurement's CPU at a higher real-time priority for 30% of the time:
+  // a regression on any machine (unpinned, the threads could escape to the other CPU). (A plain SCHED_OTHER CPU hog is not: on a VM it can even lower
   // latency by keeping the vCPUs out of idle, as seen here.)
-  writeFileSync(bFile, `name: ab\n${body('    load: {tool: stress-ng, args: ["--cpu", "2", "--cpu-load", "30", "--sched", "fifo", "--sched-prio", "90"]}\n')}`);
+  writeFileSync(bFile, `name: ab\n${body('    load: {tool: stress-ng, args: ["--cpu", "1", "--cpu-load", "30", "--sched", "fifo", "--sched-prio", "90"], cpus: "1"}\n')}`);
   const b = await runCli(['run', bFile, '--out', dir, '--db', db, '--quiet']);
   assert.equal(b.code, 0, b.stderr);
   const junit = join(dir, 'ab.xml');
