@@ -61,14 +61,19 @@ export interface LatencyGroup {
   spikesDropped: number;
 }
 
-export function latencyGroups(record: RunRecord, benchmark: string): LatencyGroup[] {
-  const byName = new Map<string, CompletedLatencyResult[]>();
+/** Counted results of one benchmark that pass `keep`, grouped by series name, in first-seen order. */
+function bySeries<R extends Result>(record: RunRecord, benchmark: string, keep: (r: Result) => r is R): Map<string, R[]> {
+  const byName = new Map<string, R[]>();
   for (const r of countedResults(record)) {
-    if (r.benchmark !== benchmark || !isLatencyResult(r)) continue;
+    if (r.benchmark !== benchmark || !keep(r)) continue;
     const n = seriesName(record, r);
     byName.set(n, [...(byName.get(n) ?? []), r]);
   }
-  return [...byName].map(([name, results]) => {
+  return byName;
+}
+
+export function latencyGroups(record: RunRecord, benchmark: string): LatencyGroup[] {
+  return [...bySeries(record, benchmark, isLatencyResult)].map(([name, results]) => {
     const histogram = mergeHistograms(results.map((r) => r.latency.histogram));
     const threadIds = [...new Set(results.flatMap((r) => r.latency.threads.map((t) => t.thread)))].sort((a, b) => a - b);
     const threads = threadIds.map((thread) => {
@@ -104,13 +109,7 @@ export interface OpsGroup {
 }
 
 export function opsGroups(record: RunRecord, benchmark: string): OpsGroup[] {
-  const byName = new Map<string, CompletedOpsResult[]>();
-  for (const r of countedResults(record)) {
-    if (r.benchmark !== benchmark || !isOpsResult(r)) continue;
-    const n = seriesName(record, r);
-    byName.set(n, [...(byName.get(n) ?? []), r]);
-  }
-  return [...byName].map(([name, results]) => ({ name, deployment: results[0].deployment, host: results[0].host, results }));
+  return [...bySeries(record, benchmark, isOpsResult)].map(([name, results]) => ({ name, deployment: results[0].deployment, host: results[0].host, results }));
 }
 
 /** Op names in first-seen order, `func` (the function-call baseline) first. */
