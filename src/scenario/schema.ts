@@ -130,6 +130,11 @@ const bareMetal = z.strictObject({ ...common, kind: z.literal('bare-metal') });
 const guestFields = {
   kernel: z.string().min(1).default('debian-rt').meta({ description: 'a kernel image path, or debian-rt / debian' }),
   accel: z.enum(['kvm', 'tcg', 'auto']).default('auto'),
+  cpu: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.+=,-]*$/, 'a QEMU -cpu value like host, max, EPYC-v4 or host,-arch-capabilities')
+    .optional()
+    .meta({ description: 'QEMU CPU model: host, max or a model name (default: host under KVM, max under TCG)' }),
   vcpus: int(1, 256).default(1),
   memory: size.default(256),
   pin: z.array(int(0, 4095)).optional().meta({ description: 'host CPU for each vCPU' }),
@@ -196,6 +201,8 @@ export const scenarioSchema = z
     s.deployments.forEach((d, i) => {
       if (d.kind !== 'bare-metal' && d.pin && d.pin.length !== d.vcpus)
         ctx.addIssue({ code: 'custom', path: ['deployments', i, 'pin'], message: `pin names ${d.pin.length} host CPUs for ${d.vcpus} vCPUs (one each)` });
+      if (d.kind !== 'bare-metal' && d.accel === 'tcg' && d.cpu?.split(',')[0] === 'host')
+        ctx.addIssue({ code: 'custom', path: ['deployments', i, 'cpu'], message: 'cpu: host needs KVM (TCG cannot pass the host CPU through; use max)' });
       if (d.kind !== 'bare-metal' && d.vcpuPriority !== undefined && !d.vcpuPolicy)
         ctx.addIssue({ code: 'custom', path: ['deployments', i, 'vcpuPolicy'], message: 'vcpuPriority needs vcpuPolicy (fifo or rr)' });
     });

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { buildGuestImage, writeCpio, writeInitramfs, type InitramfsEntry } from '../../src/deploy/guest/initramfs.js';
-import { kernelCmdline, kvmCheckBios, qemuArgs, resultsDevice } from '../../src/deploy/guest/qemu.js';
+import { kernelCmdline, kernelInitMs, qemuArgs, resultsDevice } from '../../src/deploy/guest/qemu.js';
+import { cpuModel, kvmCheckArgs, kvmCheckBios } from '../../src/deploy/guest/accel.js';
+import { describeExit, stderrTail } from '../../src/deploy/guest/qemu-exit.js';
 import { resolveKernel } from '../../src/deploy/guest/kernel.js';
 import { guestDeployment } from '../helpers/qemu.js';
 
@@ -109,10 +111,11 @@ describe('QEMU command line', () => {
 
   it('maps the deployment knobs to QEMU options', () => {
     const d = guestDeployment({ vcpus: 2, memory: 512, memLock: true, hugepages: true, machine: 'q35' });
-    const a = qemuArgs({ settings: d, accel: 'tcg', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', pidFile: 'P' });
+    const a = qemuArgs({ settings: d, accel: 'tcg', cpuModel: 'max', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', pidFile: 'P' });
     const after = (opt: string) => a[a.indexOf(opt) + 1];
     assert.equal(after('-machine'), 'q35');
     assert.equal(after('-accel'), 'tcg');
+    assert.equal(after('-cpu'), 'max');
     assert.equal(after('-smp'), '2');
     assert.equal(after('-m'), '512');
     assert.equal(after('-overcommit'), 'mem-lock=on');
@@ -120,11 +123,41 @@ describe('QEMU command line', () => {
     assert.ok(a.includes('-mem-prealloc') && a.includes('-no-reboot') && a.includes('-S') && a.includes('-nodefaults'));
     assert.deepEqual(a.filter((_, i) => a[i - 1] === '-serial'), ['file:C', 'file:R']);
     assert.equal(after('-qmp'), 'unix:Q,server=on,wait=off');
-    const micro = qemuArgs({ settings: guestDeployment({ machine: 'microvm' }), accel: 'kvm', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', pidFile: 'P' });
+    const micro = qemuArgs({ settings: guestDeployment({ machine: 'microvm' }), accel: 'kvm', cpuModel: 'host', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', pidFile: 'P' });
     assert.deepEqual(micro.filter((_, i) => micro[i - 1] === '-serial'), ['file:R']);
     assert.equal(micro[micro.indexOf('-cpu') + 1], 'host');
     assert.equal(resultsDevice('microvm'), '/dev/ttyS0');
     assert.equal(resultsDevice('pc'), '/dev/ttyS1');
+  });
+
+  it('the CPU model: the deployment\'s, else host under KVM and max under TCG; TCG never gets host', () => {
+    assert.equal(cpuModel(undefined, 'kvm'), 'host');
+    assert.equal(cpuModel(undefined, 'tcg'), 'max');
+    assert.equal(cpuModel('host', 'tcg'), 'max');
+    assert.equal(cpuModel('EPYC-v4', 'tcg'), 'EPYC-v4');
+    assert.equal(cpuModel('qemu64', 'kvm'), 'qemu64');
+  });
+
+  it('the KVM check launches the same machine and CPU model as the guest', () => {
+    const a = kvmCheckArgs('microvm', 'host,-arch-capabilities', '/t/bios');
+    const after = (opt: string) => a[a.indexOf(opt) + 1];
+    assert.equal(after('-machine'), 'microvm');
+    assert.equal(after('-cpu'), 'host,-arch-capabilities');
+    assert.equal(after('-accel'), 'kvm');
+    assert.equal(after('-bios'), '/t/bios');
+  });
+
+  it('says how QEMU ended: status, or the signal behind timeout\'s 128+N', () => {
+    assert.equal(describeExit(1), 'QEMU exited with status 1');
+    assert.equal(describeExit(134), 'QEMU was killed by SIGABRT (exit 134)');
+    assert.equal(describeExit(null, 'SIGKILL'), 'QEMU was killed by SIGKILL');
+    assert.deepEqual(stderrTail('a\r\n\nb\nc\n d \n', 3), ['b', 'c', 'd']);
+  });
+
+  it('finds the kernel\'s printk time of starting init', () => {
+    assert.equal(kernelInitMs('[    0.000000] Linux version 6.1\n[    1.234567] Run /init as init process\n'), 1235);
+    assert.equal(kernelInitMs('[    0.9] Run /sbin/init as init process'), 900);
+    assert.equal(kernelInitMs('Run /init as init process\n'), null, 'no printk time, no figure');
   });
 
   it('the KVM check BIOS has its exit code at the reset vector', () => {

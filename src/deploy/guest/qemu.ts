@@ -13,6 +13,7 @@ import type { GuestDeployment } from '../../scenario/schema.js';
 import { LocalTransport } from '../../transport/local.js';
 import type { Transport } from '../../transport/transport.js';
 import { connectLocalQmp, queryVcpuThreads, transportQmp, waitForSocket, type Qmp } from './qmp.js';
+import { describeExit, stderrTail } from './qemu-exit.js';
 
 export const QEMU = 'qemu-system-x86_64';
 /** Lines of guest console quoted in error messages. */
@@ -22,7 +23,7 @@ const POWEROFF_GRACE_MS = 15_000;
 
 export type GuestSettings = Pick<
   GuestDeployment,
-  'vcpus' | 'memory' | 'pin' | 'vcpuPolicy' | 'vcpuPriority' | 'memLock' | 'hugepages' | 'machine' | 'cmdline' | 'accel'
+  'vcpus' | 'memory' | 'pin' | 'vcpuPolicy' | 'vcpuPriority' | 'memLock' | 'hugepages' | 'machine' | 'cmdline' | 'accel' | 'cpu'
 >;
 
 /** microvm has one serial port: results share it with the console. */
@@ -55,6 +56,8 @@ export function kernelCmdline(s: Pick<GuestSettings, 'machine' | 'cmdline'>, ima
 export interface QemuArgsInput {
   settings: GuestSettings;
   accel: 'kvm' | 'tcg';
+  /** QEMU's -cpu value (see cpuModel in accel.ts). */
+  cpuModel: string;
   kernel: string;
   initrd: string;
   append: string;
@@ -78,7 +81,7 @@ export function qemuArgs(a: QemuArgsInput): string[] {
     '-nographic',
     '-machine', s.machine,
     '-accel', a.accel,
-    ...(a.accel === 'kvm' ? ['-cpu', 'host'] : []),
+    '-cpu', a.cpuModel,
     '-smp', String(s.vcpus),
     '-m', String(s.memory),
     ...(s.memLock ? ['-overcommit', 'mem-lock=on'] : []),
@@ -94,53 +97,6 @@ export function qemuArgs(a: QemuArgsInput): string[] {
   ];
 }
 
-// ---- accelerator ----
-
-/**
- * A 64 KiB BIOS whose reset vector writes 1 to the isa-debug-exit port (QEMU exits with 3):
- * proves that a KVM vCPU really executes guest code, which an openable /dev/kvm alone does not.
- */
-export function kvmCheckBios(): Buffer {
-  const b = Buffer.alloc(65536, 0xf4);
-  // mov al,1; out 0xf4,al; hlt; jmp $-1
-  Buffer.from([0xb0, 0x01, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd]).copy(b, 0xfff0);
-  return b;
-}
-
-const kvmChecks = new WeakMap<Transport, Promise<string | null>>();
-
-/** null when KVM works on the target, else why not. Cached per transport. */
-export function kvmProblem(t: Transport, tmpDir: string): Promise<string | null> {
-  let p = kvmChecks.get(t);
-  if (!p) {
-    p = (async () => {
-      const open = await t.run({ script: 'exec 3<>/dev/kvm', args: [] });
-      if (open.exitCode !== 0) return '/dev/kvm cannot be opened on the target';
-      const bios = `${tmpDir}/kvm-check.bin`;
-      await t.writeFile(bios, kvmCheckBios());
-      const r = await t.run(
-        ['timeout', '-s', 'KILL', '10', QEMU, '-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc', '-accel', 'kvm', '-m', '16', '-bios', bios, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
-        { timeoutMs: 20_000 },
-      );
-      return r.exitCode === 3 ? null : `a KVM test guest did not run (exit ${r.exitCode ?? r.signal}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''})`;
-    })();
-    kvmChecks.set(t, p);
-  }
-  return p;
-}
-
-export async function chooseAccel(t: Transport, want: GuestSettings['accel'], tmpDir: string): Promise<{ accel: 'kvm' | 'tcg'; warnings: Warning[] }> {
-  const tcgWarning = (why: string): Warning => ({
-    code: 'no-kvm',
-    message: `guest runs under TCG (${why}): instructions are emulated, so latencies describe the emulator, not the hardware`,
-  });
-  if (want === 'tcg') return { accel: 'tcg', warnings: [tcgWarning('accel: tcg')] };
-  if (want === 'kvm') return { accel: 'kvm', warnings: [] };
-  if (process.env.UNILAT_FORCE_TCG === '1') return { accel: 'tcg', warnings: [tcgWarning('UNILAT_FORCE_TCG=1')] };
-  const problem = await kvmProblem(t, tmpDir);
-  return problem ? { accel: 'tcg', warnings: [tcgWarning(problem)] } : { accel: 'kvm', warnings: [] };
-}
-
 // ---- one guest ----
 
 export interface VcpuMapping {
@@ -154,6 +110,9 @@ export interface VcpuMapping {
 export interface GuestRunOptions {
   transport: Transport;
   settings: GuestSettings;
+  /** Resolved by accel.ts: the accelerator and -cpu model this launch uses. */
+  accel: 'kvm' | 'tcg';
+  cpuModel: string;
   /** Kernel and initramfs on the controller. */
   kernelPath: string;
   initrdPath: string;
@@ -162,17 +121,31 @@ export interface GuestRunOptions {
   bootTimeoutMs: number;
   /** From the first protocol line to the script's end. */
   runTimeoutMs: number;
-  /** Where the console log goes on the controller. */
+  /** Where the console log goes on the controller; QEMU's own stderr goes beside it (`.qemu.log`). */
   consoleLogPath: string;
   signal: AbortSignal;
   onResults: (chunk: Buffer) => void;
 }
 
+/** Where a guest's boot time went (ms unless named otherwise); null where it cannot be known. */
+export interface BootPhases {
+  /** QEMU start to the first console byte at the controller (firmware, kernel load, early kernel). */
+  firstConsoleMs: number | null;
+  /** The guest kernel's own printk time when it started init (`Run /init as init process`), ms since its clock began. */
+  kernelInitMs: number | null;
+  /** From that moment to the probe's start, by the guest's clock (the probe's /proc/uptime, 10 ms resolution). */
+  initToProbeMs: number | null;
+  /** QEMU start to the probe's first line at the controller. */
+  totalMs: number | null;
+}
+
 export interface GuestRunInfo {
   accel: 'kvm' | 'tcg';
+  cpuModel: string;
   bootMs: number | null;
   /** From QMP `cont` (vCPUs released) to the first protocol line. */
   bootAfterResumeMs: number | null;
+  boot: BootPhases;
   guestUptimeAtProbeS: number | null;
   hello: Record<string, unknown> | null;
   vcpus: VcpuMapping[];
@@ -182,20 +155,52 @@ export interface GuestRunInfo {
   /** Messages of script `error` lines (a step the probe refused or could not run). */
   probeErrors: string[];
   consoleLog: string;
+  /** QEMU's stderr on the controller, when it said anything. */
+  qemuLog: string | null;
   warnings: Warning[];
 }
+
+/** How QEMU ended: exit status (or signal) and the last lines it wrote to stderr. */
+export interface QemuExit {
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string[];
+}
+
+export type GuestFailure = 'qemu-exit' | 'boot-timeout' | 'run-timeout' | 'qmp' | 'probe-unfinished' | 'other';
 
 export class GuestError extends Error {
   constructor(
     message: string,
+    readonly reason: GuestFailure,
     readonly consoleTail: string[],
+    /** QEMU's end, when it ended by itself. */
+    readonly qemu: QemuExit | null = null,
   ) {
-    super(consoleTail.length ? `${message}\n--- last ${consoleTail.length} console lines ---\n${consoleTail.join('\n')}` : `${message} (the guest console is empty)`);
+    const parts = [message];
+    if (qemu?.stderrTail.length) parts.push(`--- QEMU's stderr (last ${qemu.stderrTail.length} lines) ---\n${qemu.stderrTail.join('\n')}`);
+    if (consoleTail.length) parts.push(`--- last ${consoleTail.length} console lines ---\n${consoleTail.join('\n')}`);
+    else parts[0] += ' (the guest console is empty)';
+    super(parts.join('\n'));
     this.name = 'GuestError';
+  }
+
+  /** True when the guest wrote anything to its console before the failure. */
+  get guestPrinted(): boolean {
+    return this.consoleTail.length > 0;
   }
 }
 
+/** Lines of QEMU's stderr quoted in error messages. */
+const STDERR_TAIL_LINES = 8;
+
 const POLICY_FLAG: Record<string, string> = { fifo: '-f', rr: '-r', other: '-o' };
+
+/** The kernel's printk time (ms) of the line where it starts init, if the console shows it. */
+export function kernelInitMs(consoleText: string): number | null {
+  const m = /\[\s*(\d+\.\d+)\] Run \S+ as init process/.exec(consoleText);
+  return m ? Math.round(Number(m[1]) * 1000) : null;
+}
 
 /** Boots one guest and runs it to its end (or a timeout). Always kills QEMU and removes its files. */
 export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
@@ -205,17 +210,22 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
   const warnings: Warning[] = [];
   const tmp = local ? await mkdtemp(join(tmpdir(), 'unilat-guest-')) : await remoteTmpDir(t);
   const f = { console: `${tmp}/console.log`, results: `${tmp}/results.log`, qmp: `${tmp}/qmp.sock`, pid: `${tmp}/qemu.pid` };
+  const sharedPort = s.machine === 'microvm';
   const killer = new AbortController();
   const onOuterAbort = () => killer.abort(o.signal.reason);
   o.signal.addEventListener('abort', onOuterAbort, { once: true });
   let follower: FileFollower | null = null;
+  let consoleWatch: FileFollower | null = null;
   const stderr: Buffer[] = [];
   let qmp: Qmp | null = null;
-  let failure: Error | null = null;
+  let failure: { message: string; reason: GuestFailure } | Error | null = null;
+  let exited: QemuExit | null = null;
   const info: GuestRunInfo = {
-    accel: 'tcg',
+    accel: o.accel,
+    cpuModel: o.cpuModel,
     bootMs: null,
     bootAfterResumeMs: null,
+    boot: { firstConsoleMs: null, kernelInitMs: null, initToProbeMs: null, totalMs: null },
     guestUptimeAtProbeS: null,
     hello: null,
     vcpus: [],
@@ -224,12 +234,13 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     exitCode: null,
     probeErrors: [],
     consoleLog: o.consoleLogPath,
+    qemuLog: null,
     warnings,
   };
+  const fail = (message: string, reason: GuestFailure) => {
+    failure ??= { message, reason };
+  };
   try {
-    const { accel, warnings: w } = await chooseAccel(t, s.accel, tmp);
-    warnings.push(...w);
-    info.accel = accel;
     let kernel = o.kernelPath;
     let initrd = o.initrdPath;
     if (!local) {
@@ -241,7 +252,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     if (s.hugepages && (await t.run(['test', '-d', '/dev/hugepages'])).exitCode !== 0)
       throw new Error(`hugepages: true but ${t.name} has no /dev/hugepages (mount hugetlbfs and reserve pages: vm.nr_hugepages)`);
     info.cmdline = kernelCmdline(s, o.imageCmdline);
-    const args = qemuArgs({ settings: s, accel, kernel, initrd, append: info.cmdline, consoleFile: f.console, resultsFile: f.results, qmpSocket: f.qmp, pidFile: f.pid });
+    const args = qemuArgs({ settings: s, accel: o.accel, cpuModel: o.cpuModel, kernel, initrd, append: info.cmdline, consoleFile: f.console, resultsFile: f.results, qmpSocket: f.qmp, pidFile: f.pid });
     // The outer `timeout` ends QEMU on the target even if the controller vanishes.
     const maxS = Math.ceil((o.bootTimeoutMs + o.runTimeoutMs + POWEROFF_GRACE_MS) / 1000) + 60;
     const parser = new ProtocolParser();
@@ -249,16 +260,18 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     let firstLine = false;
     let ended = false;
     let timer: NodeJS.Timeout | undefined;
-    const arm = (ms: number, why: () => string) => {
+    const arm = (ms: number, reason: GuestFailure, why: () => string) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        failure ??= new Error(why());
+        fail(why(), reason);
         killer.abort();
       }, ms);
     };
     const startedAt = performance.now();
-    arm(o.bootTimeoutMs, () => `guest printed no probe output within the boot timeout (${Math.round(o.bootTimeoutMs / 1000)} s, accel ${accel}${accel === 'kvm' ? '; if KVM hangs on this host use accel: tcg' : ''})`);
+    const sinceStart = () => Math.round(performance.now() - startedAt);
+    arm(o.bootTimeoutMs, 'boot-timeout', () => `guest printed no probe output within the boot timeout (${Math.round(o.bootTimeoutMs / 1000)} s, accel ${o.accel}${o.accel === 'kvm' ? '; if KVM hangs on this host use accel: tcg' : ''})`);
     const onResults = (chunk: Buffer) => {
+      if (sharedPort) info.boot.firstConsoleMs ??= sinceStart();
       o.onResults(chunk);
       let msgs;
       try {
@@ -269,10 +282,9 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       for (const m of msgs) {
         if (!firstLine) {
           firstLine = true;
-          const now = performance.now();
-          info.bootMs = Math.round(now - startedAt);
-          info.bootAfterResumeMs = resumedAt ? Math.round(now - resumedAt) : null;
-          arm(o.runTimeoutMs, () => `guest did not finish the probe run within ${Math.round(o.runTimeoutMs / 1000)} s after it started`);
+          info.bootMs = sinceStart();
+          info.bootAfterResumeMs = resumedAt ? Math.round(performance.now() - resumedAt) : null;
+          arm(o.runTimeoutMs, 'run-timeout', () => `guest did not finish the probe run within ${Math.round(o.runTimeoutMs / 1000)} s after it started`);
         }
         if (m.type === 'hello' && !info.hello) {
           info.hello = m as unknown as Record<string, unknown>;
@@ -280,13 +292,23 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
         } else if (m.type === 'error') info.probeErrors.push(`step ${m.step}: ${m.message}`);
         else if (m.type === 'end' && !ended) {
           ended = true;
-          arm(POWEROFF_GRACE_MS, () => 'guest did not power off after the probe finished');
+          arm(POWEROFF_GRACE_MS, 'other', () => 'guest did not power off after the probe finished');
         }
       }
     };
     // Made before tail starts: on a missing file `tail -F` falls back to polling (seconds late).
     await t.writeFile(f.results, '');
     follower = followFile(t, f.results, onResults);
+    if (!sharedPort) {
+      await t.writeFile(f.console, '');
+      const cw: FileFollower = followFile(t, f.console, () => {
+        info.boot.firstConsoleMs ??= sinceStart();
+        void cw.stop(); // only the first byte's time is wanted; the file is read whole at the end
+      });
+      consoleWatch = cw;
+    }
+    // Set when QEMU ends by itself, so a QMP set-up waiting for a socket that will never come stops at once.
+    const qemuGone = new AbortController();
     const running = t
       .run(['timeout', '-s', 'KILL', String(maxS), QEMU, ...args], {
         signal: killer.signal,
@@ -295,19 +317,22 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       .then(
         (r) => {
           info.exitCode = r.exitCode;
+          if (!killer.signal.aborted) exited = { exitCode: r.exitCode, signal: r.signal ?? null, stderrTail: stderrTail(Buffer.concat(stderr).toString('utf8'), STDERR_TAIL_LINES) };
           return r;
         },
         (e: Error) => {
           failure ??= o.signal.aborted ? abortError() : e;
           return null;
         },
-      );
+      )
+      .finally(() => qemuGone.abort());
     // Paused at start: find the vCPU threads, pin and prioritise them, then let the guest run.
+    const setupSignal = AbortSignal.any([killer.signal, qemuGone.signal]);
     const setup = (async () => {
-      if (local) qmp = await connectLocalQmp(f.qmp, { timeoutMs: 15_000, signal: killer.signal });
+      if (local) qmp = await connectLocalQmp(f.qmp, { timeoutMs: 15_000, signal: setupSignal });
       else {
-        await waitForSocket(t, f.qmp, 15_000, killer.signal);
-        qmp = transportQmp(t, f.qmp, killer.signal);
+        await waitForSocket(t, f.qmp, 15_000, setupSignal);
+        qmp = transportQmp(t, f.qmp, setupSignal);
       }
       const v = await qmp.execute<{ qemu: { major: number; minor: number; micro: number } }>('query-version').catch(() => null);
       if (v) info.qemuVersion = `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`;
@@ -318,7 +343,10 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     })();
     await Promise.race([
       setup.catch((e: Error) => {
-        failure ??= o.signal.aborted ? abortError() : new Error(`setting up the guest over QMP failed: ${e.message}`);
+        // QEMU ending by itself is reported below, in its own words.
+        if (qemuGone.signal.aborted && !killer.signal.aborted) return;
+        if (o.signal.aborted) failure ??= abortError();
+        else fail(`setting up the guest over QMP failed: ${e.message}`, 'qmp');
         killer.abort();
       }),
       running,
@@ -328,12 +356,10 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     // Whatever the guest wrote last is in the file even if tail had not passed it on yet.
     await follower.finish();
     await setup.catch(() => {});
-    if (!failure && r) {
-      if (!ended) {
-        const why = r.exitCode === 0 ? 'the guest stopped before the probe finished' : `QEMU exited with ${r.exitCode ?? r.signal}`;
-        const err = Buffer.concat(stderr).toString('utf8').trim();
-        failure = new Error(`${why}${err ? `: ${err.split('\n').slice(-5).join(' | ')}` : ''}`);
-      }
+    if (!failure && r && !ended) {
+      const how = describeExit(r.exitCode, r.signal);
+      if (!firstLine) fail(`${how} before the probe started`, 'qemu-exit');
+      else fail(r.exitCode === 0 ? 'the guest stopped before the probe finished' : `${how} before the probe finished`, 'probe-unfinished');
     }
   } catch (e) {
     failure ??= o.signal.aborted ? abortError() : (e as Error);
@@ -349,17 +375,28 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       })
       .catch(() => {});
     await (follower as FileFollower | null)?.stop();
+    await (consoleWatch as FileFollower | null)?.stop();
     const consoleText = await t
-      .read(s.machine === 'microvm' ? f.results : f.console)
+      .read(sharedPort ? f.results : f.console)
       .then((b) => b.toString('utf8'))
       .catch(() => '');
     await writeFile(o.consoleLogPath, consoleText).catch(() => {});
+    const stderrText = Buffer.concat(stderr).toString('utf8');
+    if (stderrText.trim()) {
+      const qemuLog = o.consoleLogPath.replace(/(\.console)?\.log$/, '') + '.qemu.log';
+      if (await writeFile(qemuLog, stderrText).then(() => true, () => false)) info.qemuLog = qemuLog;
+    }
     if (local) await rm(tmp, { recursive: true, force: true });
     else await t.run(['rm', '-rf', tmp]).catch(() => {});
+    info.boot.totalMs = info.bootMs;
+    info.boot.kernelInitMs = kernelInitMs(consoleText);
+    if (info.boot.kernelInitMs !== null && info.guestUptimeAtProbeS !== null)
+      info.boot.initToProbeMs = Math.max(0, Math.round(info.guestUptimeAtProbeS * 1000 - info.boot.kernelInitMs));
     if (failure) {
       if ((failure as Error).name === 'AbortError') throw failure;
       const tail = consoleText.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-CONSOLE_TAIL_LINES);
-      throw new GuestError((failure as Error).message, tail);
+      const fl = failure as { message: string; reason?: GuestFailure };
+      throw new GuestError(fl.message, fl.reason ?? 'other', tail, exited);
     }
   }
   return info;

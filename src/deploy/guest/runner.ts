@@ -12,9 +12,8 @@ import type { GuestDeployment } from '../../scenario/schema.js';
 import type { DeploymentContext, DeploymentRunInfo, DeploymentRunner, ProbeInvocation } from '../types.js';
 import { buildGuestImage, busyboxPath, type GuestProfile } from './initramfs.js';
 import { resolveKernel } from './kernel.js';
-import { chooseAccel, GuestError, resultsDevice, runGuest, type GuestRunInfo, type GuestRunOptions } from './qemu.js';
-import type { Transport } from '../../transport/transport.js';
-import type { Warning } from '../../results/types.js';
+import { resultsDevice } from './qemu.js';
+import { runGuestWithAccel } from './accel.js';
 
 /** Slack on top of the expected measurement time (TCG guests are slow to start a run and to stop). */
 const RUN_MARGIN_MS = 60_000;
@@ -63,7 +62,7 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
       const image = await guestImage(d.kind, await ctx.staticProbe(), [scriptLine(inv)], out);
       const consoleLog = join(ctx.runDir, `${ctx.stepLabel}.console.log`);
       await mkdir(ctx.runDir, { recursive: true });
-      const g = await runWithAccel(d, {
+      const g = await runGuestWithAccel({
         transport: ctx.transport,
         settings: d,
         kernelPath: kernel.path,
@@ -80,8 +79,10 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
       const context: Record<string, unknown> = {
         deploymentKind: d.kind,
         accel: g.accel,
+        cpuModel: g.cpuModel,
         machine: d.machine,
         bootMs: g.bootMs,
+        boot: g.boot,
         bootAfterResumeMs: g.bootAfterResumeMs,
         guestUptimeAtProbeS: g.guestUptimeAtProbeS,
         guestKernel: h.kernel ?? null,
@@ -97,61 +98,9 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
         cmdline: g.cmdline,
         qemuVersion: g.qemuVersion,
         consoleLog,
+        qemuLog: g.qemuLog,
       };
       return { context, warnings: g.warnings };
     },
   };
-}
-
-/** Hosts where `auto` chose KVM but a KVM guest then never booted: later guests go straight to TCG. */
-const kvmHangs = new WeakMap<Transport, string>();
-
-/** How long a KVM guest may stay silent under `accel: auto` before TCG is tried (KVM boots in about a second). */
-function kvmBootBudgetMs(): number {
-  return Number(process.env.UNILAT_KVM_BOOT_BUDGET_MS ?? 30_000);
-}
-
-/**
- * `accel: auto` that keeps its promise: KVM when it works, else TCG with a warning. A KVM that
- * passes the quick check but hangs a real kernel (nested KVM does that) is found by a short boot
- * budget, and the step is run again under TCG, saying so in the result.
- */
-async function runWithAccel(d: GuestDeployment, o: GuestRunOptions): Promise<GuestRunInfo> {
-  if (d.accel !== 'auto') return runGuest(o);
-  const t = o.transport;
-  const hang = kvmHangs.get(t);
-  if (hang) return withFallbackWarning(await runGuest({ ...o, settings: { ...d, accel: 'tcg' } }), hang);
-  const chosen = await autoAccel(t);
-  if (chosen.accel === 'tcg') {
-    const g = await runGuest({ ...o, settings: { ...d, accel: 'tcg' } });
-    // Replace runGuest's "accel: tcg" reason with why auto chose TCG.
-    g.warnings.splice(0, g.warnings.length, ...g.warnings.filter((w) => w.code !== 'no-kvm'), ...chosen.warnings);
-    return g;
-  }
-  const budget = Math.min(o.bootTimeoutMs, kvmBootBudgetMs());
-  try {
-    return await runGuest({ ...o, settings: { ...d, accel: 'kvm' }, bootTimeoutMs: budget });
-  } catch (e) {
-    if (o.signal.aborted || !(e instanceof GuestError) || !/boot timeout/.test(e.message) || budget >= o.bootTimeoutMs) throw e;
-    const why = `KVM passed its quick check on ${t.name} but a KVM guest printed nothing within ${Math.round(budget / 1000)} s (nested KVM?)`;
-    kvmHangs.set(t, why);
-    return withFallbackWarning(await runGuest({ ...o, settings: { ...d, accel: 'tcg' } }), why);
-  }
-}
-
-function withFallbackWarning(g: GuestRunInfo, why: string): GuestRunInfo {
-  const w: Warning = { code: 'no-kvm', message: `accel: auto fell back to TCG: ${why}; instructions are emulated, so latencies describe the emulator, not the hardware` };
-  g.warnings.splice(0, g.warnings.length, ...g.warnings.filter((x) => x.code !== 'no-kvm'), w);
-  return g;
-}
-
-async function autoAccel(t: Transport): Promise<{ accel: 'kvm' | 'tcg'; warnings: Warning[] }> {
-  const r = await t.run(['mktemp', '-d', '/tmp/unilat-kvmcheck-XXXXXX']);
-  const dir = r.stdout.trim();
-  if (r.exitCode !== 0 || !dir) throw new Error(`${t.name}: cannot make a temporary folder for the KVM check: ${r.stderr.trim()}`);
-  try {
-    return await chooseAccel(t, 'auto', dir);
-  } finally {
-    await t.run(['rm', '-rf', '--', dir]).catch(() => {});
-  }
 }
