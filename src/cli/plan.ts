@@ -39,8 +39,9 @@ export const planCommand: CommandModule<object, Args> = {
       `${s.benchmark.name} (${s.benchmark.kind})`,
       s.warmup ? 'warm-up' : String(s.repetition),
       s.benchmark.kind === 'syscall' ? `${s.benchmark.batches} x ${s.benchmark.batch}` : s.benchmark.loops !== undefined ? `${s.benchmark.loops} loops` : formatNs(s.durationNs),
+      s.boot ? `${s.boot.index + 1} of ${s.boot.size}` : '–',
     ]);
-    process.stdout.write(table(['#', 'host', 'deployment', 'benchmark', 'repetition', 'length'], rows));
+    process.stdout.write(table(['#', 'host', 'deployment', 'benchmark', 'repetition', 'length', 'in boot'], rows));
     process.stdout.write(`${plan.steps.length} steps on ${plan.hosts.length} host(s); hosts run concurrently, steps on one host in this order.\n`);
   },
 };

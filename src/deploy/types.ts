@@ -31,7 +31,11 @@ export interface DeploymentRunInfo {
   warnings: Warning[];
 }
 
-/** Where the probe runs: directly on the host, or inside a guest the runner boots. */
+/**
+ * Where the probe runs: directly on the host, or inside a guest the runner boots. Several
+ * invocations run one after another (a guest: in one boot, as a probe script); the stream then
+ * holds one run per invocation, or a script `error` line for one that could not run.
+ */
 export interface DeploymentRunner {
-  runProbe(inv: ProbeInvocation, ctx: DeploymentContext): Promise<DeploymentRunInfo>;
+  runProbes(invs: ProbeInvocation[], ctx: DeploymentContext): Promise<DeploymentRunInfo>;
 }

@@ -343,6 +343,39 @@ export function splitRuns(messages: readonly ProbeMessage[]): { runs: ProbeRun[]
   return { runs, outside };
 }
 
+/** What a script's stream holds for one of its steps: its run (from its hello on), and the script's `error` for it. */
+export interface ScriptStep {
+  run: ProbeRun | null;
+  error: ErrorMessage | null;
+}
+
+/**
+ * Splits a script's stream into its `steps` steps (1-based in `error` lines). A step that failed
+ * before its hello has only an error; one that failed after it has both; a step the stream never
+ * reached has neither.
+ */
+export function scriptSteps(messages: readonly ProbeMessage[], steps: number): ScriptStep[] {
+  const out: ScriptStep[] = Array.from({ length: steps }, () => ({ run: null, error: null }));
+  let k = 0; // index of the step the next hello belongs to
+  let cur: ProbeRun | null = null;
+  for (const m of messages) {
+    if (m.type === 'hello') {
+      if (out[k]?.run) k++;
+      cur = { hello: m, messages: [m], done: null };
+      if (out[k]) out[k].run = cur;
+    } else if (m.type === 'error') {
+      const i = m.step - 1;
+      if (out[i]) out[i].error = m;
+      k = i + 1;
+      cur = null;
+    } else if (cur && !cur.done) {
+      cur.messages.push(m);
+      if (m.type === 'done') cur.done = m;
+    }
+  }
+  return out;
+}
+
 /**
  * Throws TruncatedStreamError unless the run ended with `done` and `done.lines` equals the
  * number of protocol lines received before it. `context` (console noise) goes into the error.

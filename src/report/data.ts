@@ -4,7 +4,7 @@
  */
 import { bucketBounds, mergeHistograms, type HistogramData } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
-import { countedResults } from '../stats/compare.js';
+import { countedResults, median } from '../stats/compare.js';
 import {
   isLatencyResult,
   isOpsResult,
@@ -196,10 +196,57 @@ export function exceedance(h: HistogramData): Array<[number, number]> {
   return out;
 }
 
-/** Boot times (ms) of guest deployments, from results' context.bootMs. */
+/** Guest results that stand for their boot: the first benchmark of a shared boot (or every one, fresh boots). */
+export function bootResults(record: RunRecord): ReturnType<typeof countedResults> {
+  return countedResults(record).filter((r) => {
+    const share = r.context?.bootShare as { index?: number } | undefined;
+    return typeof r.context?.bootMs === 'number' && (share?.index ?? 0) === 0;
+  });
+}
+
+export const BOOT_PHASES = [
+  ['pausedMs', 'paused for pinning'],
+  ['firstConsoleMs', 'first console byte'],
+  ['kernelStartMs', 'kernel starts'],
+  ['kernelToInitMs', 'kernel to init'],
+  ['initToProbeMs', 'init to probe'],
+  ['totalMs', 'total'],
+] as const;
+
+export type BootPhaseKey = (typeof BOOT_PHASES)[number][0];
+
+export const BOOT_NOTE =
+  "Milliseconds, median over boots. From QEMU's start (controller clock): paused while the harness pins the vCPUs, the first console byte, the guest kernel's start (its init line's arrival minus that line's printk time); by the guest's clock: kernel start to init (printk time), init to the probe (the probe's /proc/uptime, 10 ms resolution); total is QEMU start to the probe's first line. – where the console does not show it (a quiet kernel).";
+
+export interface BootBreakdownRow {
+  deployment: string;
+  boots: number;
+  phases: Record<BootPhaseKey, number | null>;
+  /** How boots and benchmarks relate: one boot per repetition, or one per benchmark. */
+  mode: string;
+}
+
+/** Per guest deployment, in scenario order: the median of each boot phase over its boots. */
+export function bootBreakdown(record: RunRecord): BootBreakdownRow[] {
+  const boots = bootResults(record);
+  const deps = [...new Set(boots.map((r) => r.deployment))];
+  return deps.map((deployment) => {
+    const mine = boots.filter((r) => r.deployment === deployment);
+    const phases = {} as Record<BootPhaseKey, number | null>;
+    for (const [k] of BOOT_PHASES) {
+      const v = mine.map((r) => (r.context?.boot as Record<string, unknown> | undefined)?.[k]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+      phases[k] = v.length ? Math.round(median(v)) : null;
+    }
+    const share = mine[0].context?.bootShare as { of?: number; freshBoot?: boolean } | undefined;
+    const mode = share?.freshBoot ? 'a fresh boot for every benchmark' : `one boot per repetition runs all its benchmarks${share?.of && share.of > 1 ? ` (${share.of})` : ''}`;
+    return { deployment, boots: mine.length, phases, mode };
+  });
+}
+
+/** Boot times (ms) of guest deployments, one per boot, from results' context.bootMs. */
 export function bootTimes(record: RunRecord): Array<{ name: string; repetition: number; benchmark: string; bootMs: number }> {
   const out: Array<{ name: string; repetition: number; benchmark: string; bootMs: number }> = [];
-  for (const r of countedResults(record)) {
+  for (const r of bootResults(record)) {
     const b = r.context?.bootMs;
     if (typeof b === 'number' && Number.isFinite(b)) out.push({ name: seriesName(record, r), repetition: r.repetition, benchmark: r.benchmark, bootMs: b });
   }

@@ -4,7 +4,7 @@
  */
 import type { Comparison } from '../stats/compare.js';
 import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord } from '../results/types.js';
-import { benchmarkNames, countedResults, latencyGroups, nsop, opNames, opsGroups, slug, us } from './data.js';
+import { BOOT_NOTE, BOOT_PHASES, benchmarkNames, bootBreakdown, countedResults, latencyGroups, nsop, opNames, opsGroups, slug, us } from './data.js';
 import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
 
 /** Section ids every report has, in page order (tests and links rely on them). */
@@ -355,7 +355,20 @@ function benchmarksSection(record: RunRecord): string {
     out.push('</section>');
   }
   const boot = plots.filter((p) => p.benchmark === null);
-  if (boot.length) out.push('<section class="boot" id="boot-time"><h3>Guest boot time</h3>', ...boot.map((p) => figure(p, ++n)), '</section>');
+  const phases = bootBreakdown(record);
+  if (boot.length || phases.length) {
+    out.push('<section class="boot" id="boot-time"><h3>Guest boot time</h3>', ...boot.map((p) => figure(p, ++n)));
+    if (phases.length)
+      out.push(
+        `<p class="meta">${esc(BOOT_NOTE)}</p>`,
+        table(
+          ['deployment', 'boots', ...BOOT_PHASES.map(([, h]) => h), 'boots and benchmarks'],
+          phases.map((r) => [esc(r.deployment), String(r.boots), ...BOOT_PHASES.map(([k]) => (r.phases[k] === null ? '–' : String(r.phases[k]))), esc(r.mode)]),
+          { numeric: [1, 2, 3, 4, 5, 6, 7] },
+        ),
+      );
+    out.push('</section>');
+  }
   out.push('</section>');
   return out.join('\n');
 }

@@ -1,5 +1,6 @@
 import { renderComparisonMarkdown } from './compare-md.js';
 import { countedResults, type Comparison } from '../stats/compare.js';
+import { BOOT_NOTE, BOOT_PHASES, bootBreakdown, bootResults } from './data.js';
 import type { GateOutcome } from '../stats/gates.js';
 import { mergeHistograms } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
@@ -130,6 +131,7 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   }
 
   out.push(...guestSection(record));
+  out.push(...bootSection(record));
   const comparisons = (record.extra?.comparisons ?? []) as Comparison[];
   if (comparisons.length) {
     out.push('## Deployment vs deployment', '');
@@ -234,7 +236,7 @@ function sideBySide(record: RunRecord): string[] {
     const h = lat.length ? summarize(mergeHistograms(lat.map((r) => r.latency.histogram))) : null;
     const ops = mine.filter(isOpsResult);
     const op = (n: string) => mean(ops.map((r) => r.ops[n]?.nsPerOp).filter((v): v is number => v !== undefined));
-    const boots = mine.map((r) => r.context?.bootMs).filter((v): v is number => typeof v === 'number');
+    const boots = bootResults(record).filter((r) => r.deployment === dep && r.host === host).map((r) => r.context!.bootMs as number);
     const kind = (record.scenario as { deployments?: Array<{ name: string; kind: string }> }).deployments?.find((d) => d.name === dep)?.kind ?? '';
     return [
       multiHost ? `${dep} @ ${host}` : dep,
@@ -256,6 +258,23 @@ function sideBySide(record: RunRecord): string[] {
     'Latency pooled over counted repetitions (µs); syscall costs in ns per operation (mean of repetition medians); boot time from QEMU start to the probe\'s first line (s).',
     '',
     mdTable(['deployment', 'kind', 'samples', 'p50', 'p99', 'p99.9', 'max', 'func (ns)', 'getppid (ns)', 'getppid / func', 'boot (s)'], rows),
+    '',
+  ];
+}
+
+/** Guests: where boot time went, per deployment (medians over its boots), and how many boots ran its benchmarks. */
+function bootSection(record: RunRecord): string[] {
+  const rows = bootBreakdown(record);
+  if (!rows.length) return [];
+  return [
+    '## Boot time, broken down',
+    '',
+    BOOT_NOTE,
+    '',
+    mdTable(
+      ['deployment', 'boots', ...BOOT_PHASES.map(([, h]) => h), 'boots and benchmarks'],
+      rows.map((r) => [r.deployment, String(r.boots), ...BOOT_PHASES.map(([k]) => (r.phases[k] === null ? '–' : String(r.phases[k]))), r.mode]),
+    ),
     '',
   ];
 }

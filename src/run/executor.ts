@@ -4,7 +4,7 @@
  * as soon as it exists; a host that fails is reported and the others go on.
  */
 import type { ResolvedHost } from '../hosts/inventory.js';
-import type { Plan } from '../scenario/plan.js';
+import type { Plan, PlanStep } from '../scenario/plan.js';
 import { saveRunRecord } from '../results/store.js';
 import type { Result, RunRecord } from '../results/types.js';
 import { gatherFacts } from '../target/facts.js';
@@ -12,7 +12,7 @@ import { checkReadiness } from '../target/readiness.js';
 import { activeJournals, recoverLeftoverJournals } from '../target/tuning.js';
 import type { Transport } from '../transport/transport.js';
 import type { Progress } from './progress.js';
-import { failed, runStep, stepLabel, type HostSession } from './step.js';
+import { failed, runSteps, stepLabel, type HostSession } from './step.js';
 
 export interface ExecuteOptions {
   plan: Plan;
@@ -64,11 +64,11 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
     await save();
     const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save };
     for (; next < steps.length && !o.signal.aborted; ) {
-      const step = steps[next];
-      o.progress.step(host.name, stepLabel(step), next, steps.length);
-      const { result, fatal } = await runStep(step, session);
-      await addResult(result);
-      next++;
+      const group = bootGroup(steps, next);
+      o.progress.step(host.name, group.map(stepLabel).join(' + '), next, steps.length);
+      const { results, fatal } = await runSteps(group, session);
+      for (const r of results) await addResult(r);
+      next += group.length;
       if (fatal) throw new Error(fatal);
     }
     for (; next < steps.length; next++) await addResult(failed(steps[next], 'aborted', 'not run: the run was interrupted'));
@@ -84,3 +84,11 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
   }
 }
 
+
+/** The steps from `i` on that share steps[i]'s guest boot (consecutive in plan order), else steps[i] alone. */
+function bootGroup(steps: PlanStep[], i: number): PlanStep[] {
+  const id = steps[i].boot?.id;
+  let j = i + 1;
+  while (id && j < steps.length && steps[j].boot?.id === id) j++;
+  return steps.slice(i, j);
+}

@@ -1,12 +1,12 @@
 /** Runs one benchmark in one deployment and turns what it printed into result pieces. */
 import { bareMetalRunner } from '../deploy/bare-metal.js';
 import { createGuestRunner } from '../deploy/guest/runner.js';
-import type { DeploymentRunner } from '../deploy/types.js';
+import type { DeploymentRunInfo, DeploymentRunner } from '../deploy/types.js';
 import { cyclicInvocation, syscallInvocation } from '../bench/probe-args.js';
 import { runCyclictest, type CyclictestApplied } from '../bench/cyclictest.js';
 import { startLoad, type LoadStopResult } from '../bench/load.js';
 import { perfSyscallBasic } from '../bench/perf-syscall.js';
-import { ProtocolParser, assembleRun, singleRun } from '../probe/protocol.js';
+import { ProtocolParser, assembleRun, checkComplete, scriptSteps, type ProbeRun } from '../probe/protocol.js';
 import type { PlanStep } from '../scenario/plan.js';
 import type { Load } from '../scenario/schema.js';
 import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/types.js';
@@ -28,30 +28,37 @@ export type Measured =
   | { status: 'completed'; applied: AppliedConfig | null; latency: LatencyResult; warnings: Warning[]; context?: Record<string, unknown> }
   | { status: 'completed'; applied: AppliedConfig | null; ops: Ops; ratios: Record<string, number>; warnings: Warning[]; context?: Record<string, unknown> };
 
-/** Measures with the step's background load (deployment's, else the scenario's) running around it. */
-export async function measure(step: PlanStep, c: MeasureContext): Promise<Measured> {
-  const load = step.deployment.load ?? c.scenarioLoad;
-  if (!load) return measureOnly(step, c);
+/** One step's outcome within a group: what it measured, or why it has no figures. */
+export type StepMeasure = { ok: Measured } | { error: Error };
+
+/**
+ * Measures a group of steps with the background load (deployment's, else the scenario's)
+ * running around all of them. A group is one step, or a guest boot's steps (PlanStep.boot),
+ * which run in one boot in order; each step gets its own outcome, so one that failed costs
+ * the others nothing.
+ */
+export async function measure(steps: PlanStep[], c: MeasureContext): Promise<StepMeasure[]> {
+  const load = steps[0].deployment.load ?? c.scenarioLoad;
+  if (!load) return measureOnly(steps, c);
   const handle = await startLoad(c.transport, load, {
     signal: c.signal,
     // If the controller dies, the load still ends by itself on the host.
-    maxRunMs: expectedMs(step) * 3 + 600_000,
+    maxRunMs: steps.reduce((a, st) => a + expectedMs(st), 0) * 3 + 600_000,
   });
   let stopped: LoadStopResult | undefined;
   try {
-    const m = await measureOnly(step, c);
+    const ms = await measureOnly(steps, c);
     stopped = await handle.stop();
-    const context = {
-      ...m.context,
-      load: { tool: load.tool, commandLine: handle.commandLine, cpus: load.cpus ?? null, startedAt: handle.startedAt.toISOString(), ranMs: stopped.ranMs, diedEarly: stopped.diedEarly, exitCode: stopped.exitCode },
-    };
-    const warnings = [...m.warnings];
-    if (stopped.diedEarly)
-      warnings.push({
-        code: 'load-died',
-        message: `the background load (${handle.commandLine.join(' ')}) ended before the measurement did (exit ${stopped.exitCode}): part of this measurement ran without load${stopped.stderrTail ? `; it said: ${stopped.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
-      });
-    return { ...m, context, warnings };
+    const loadContext = { tool: load.tool, commandLine: handle.commandLine, cpus: load.cpus ?? null, startedAt: handle.startedAt.toISOString(), ranMs: stopped.ranMs, diedEarly: stopped.diedEarly, exitCode: stopped.exitCode };
+    const died: Warning[] = stopped.diedEarly
+      ? [
+          {
+            code: 'load-died',
+            message: `the background load (${handle.commandLine.join(' ')}) ended before the measurement did (exit ${stopped.exitCode}): part of this measurement ran without load${stopped.stderrTail ? `; it said: ${stopped.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+          },
+        ]
+      : [];
+    return ms.map((m) => ('ok' in m ? { ok: { ...m.ok, context: { ...m.ok.context, load: loadContext }, warnings: [...m.ok.warnings, ...died] } } : m));
   } finally {
     if (!stopped) await handle.stop().catch(() => {});
   }
@@ -62,34 +69,74 @@ function expectedMs(step: PlanStep): number {
   return b.kind === 'syscall' ? syscallInvocation(b).expectedMs : b.loops !== undefined ? ((b.interval + (b.threads - 1) * b.distance) * b.loops) / 1e6 : step.durationNs / 1e6;
 }
 
-async function measureOnly(step: PlanStep, c: MeasureContext): Promise<Measured> {
-  const b = step.benchmark;
+async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMeasure[]> {
+  const first = steps[0];
+  const b = first.benchmark;
   if (b.kind === 'cyclictest') {
-    if (step.deployment.kind !== 'bare-metal') throw new Error(`cyclictest runs on bare metal only (deployment ${step.deployment.name} is ${step.deployment.kind}); use kind: cyclic inside guests`);
-    const r = await runCyclictest(c.transport, b, step.durationNs, { signal: c.signal });
-    return { status: 'completed', applied: cyclictestApplied(r.applied), latency: r.latency, warnings: r.warnings, context: { cyclictest: r.applied } };
+    if (steps.length !== 1) throw new Error('cyclictest steps run one at a time');
+    if (first.deployment.kind !== 'bare-metal') throw new Error(`cyclictest runs on bare metal only (deployment ${first.deployment.name} is ${first.deployment.kind}); use kind: cyclic inside guests`);
+    const r = await runCyclictest(c.transport, b, first.durationNs, { signal: c.signal });
+    return [{ ok: { status: 'completed', applied: cyclictestApplied(r.applied), latency: r.latency, warnings: r.warnings, context: { cyclictest: r.applied } } }];
   }
-  const inv = b.kind === 'cyclic' ? cyclicInvocation(b, step.durationNs) : syscallInvocation(b);
-  const runner = runnerFor(step);
-  const parser = new ProtocolParser();
-  const info = await runner.runProbe(inv, {
-    transport: c.transport,
-    probePath: step.deployment.kind === 'bare-metal' ? await c.probe() : '',
-    staticProbe: c.staticProbe,
-    runDir: c.runDir,
-    stepLabel: c.stepLabel,
-    signal: c.signal,
-    onData: (chunk) => {
-      for (const m of parser.push(chunk))
-        if (m.type === 'progress' && m.totalMs > 0) c.onProgress(m.elapsedMs / m.totalMs);
-    },
+  const invs = steps.map((st) => {
+    const sb = st.benchmark;
+    if (sb.kind === 'cyclictest') throw new Error('cyclictest cannot share a guest boot');
+    return sb.kind === 'cyclic' ? cyclicInvocation(sb, st.durationNs) : syscallInvocation(sb);
   });
+  const runner = runnerFor(first);
+  const parser = new ProtocolParser();
+  let runs = 0;
+  let info: DeploymentRunInfo | null = null;
+  let failure: Error | null = null;
+  try {
+    info = await runner.runProbes(invs, {
+      transport: c.transport,
+      probePath: first.deployment.kind === 'bare-metal' ? await c.probe() : '',
+      staticProbe: c.staticProbe,
+      runDir: c.runDir,
+      stepLabel: c.stepLabel,
+      signal: c.signal,
+      onData: (chunk) => {
+        for (const m of parser.push(chunk)) {
+          if (m.type === 'hello') runs++;
+          if (m.type === 'progress' && m.totalMs > 0) c.onProgress((runs - 1 + m.elapsedMs / m.totalMs) / steps.length);
+        }
+      },
+    });
+  } catch (e) {
+    if (c.signal.aborted) throw e;
+    failure = e as Error;
+  }
   parser.end();
-  const pieces = assembleRun(singleRun(parser.messages, parser.noise()), parser.noise());
-  const warnings = [...pieces.warnings, ...info.warnings];
-  const context = Object.keys(info.context).length ? info.context : undefined;
-  if (pieces.kind === 'cyclic') return { status: 'completed', applied: pieces.applied, latency: pieces.latency, warnings, context };
+  const noise = parser.noise();
+  const parts = scriptSteps(parser.messages, steps.length);
+  const out: StepMeasure[] = [];
+  for (const [i, st] of steps.entries()) {
+    const p = parts[i];
+    try {
+      if (p.error) throw new Error(`the probe could not run it: ${p.error.message}`);
+      // A failed boot loses only the steps it had not finished.
+      if (!p.run?.done && failure) throw failure;
+      if (!p.run) throw new Error('the probe stream has no run for this step');
+      checkComplete(p.run, noise);
+      const m = await assemble(st, p.run, noise, c);
+      // Which of its boot's benchmarks this was: boot figures belong to the boot, not to each.
+      const bootShare = st.boot && st.deployment.kind !== 'bare-metal' ? { bootShare: { index: st.boot.index, of: st.boot.size, freshBoot: st.deployment.freshBoot } } : {};
+      const context = { ...info?.context, ...bootShare };
+      out.push({ ok: { ...m, warnings: [...m.warnings, ...(info?.warnings ?? [])], context: Object.keys(context).length ? context : undefined } });
+    } catch (e) {
+      out.push({ error: e as Error });
+    }
+  }
+  return out;
+}
+
+async function assemble(step: PlanStep, run: ProbeRun, noise: string[], c: MeasureContext): Promise<Measured> {
+  const b = step.benchmark;
+  const pieces = assembleRun(run, noise);
+  if (pieces.kind === 'cyclic') return { status: 'completed', applied: pieces.applied, latency: pieces.latency, warnings: pieces.warnings };
   const ops = { ...pieces.ops };
+  const warnings = [...pieces.warnings];
   if (b.kind === 'syscall' && b.perf) {
     if (step.deployment.kind !== 'bare-metal') warnings.push({ code: 'no-perf', message: 'the perf cross-check runs on bare metal only' });
     else {
@@ -99,7 +146,7 @@ async function measureOnly(step: PlanStep, c: MeasureContext): Promise<Measured>
       if (p.op) ops['perf:getppid'] = p.op;
     }
   }
-  return { status: 'completed', applied: pieces.applied, ops, ratios: pieces.ratios, warnings, context };
+  return { status: 'completed', applied: pieces.applied, ops, ratios: pieces.ratios, warnings };
 }
 
 /** cyclictest's own account, in the run record's terms. */

@@ -1,6 +1,6 @@
 /**
- * One plan step on one host: tuning applied (journaled), load started, the benchmark run in
- * its deployment, the probe's stream parsed, then load stopped and tuning restored, always.
+ * Plan steps on one host: tuning applied (journaled), load started, the benchmarks run in
+ * their deployment, the probe's stream parsed, then load stopped and tuning restored, always.
  */
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { PlanStep } from '../scenario/plan.js';
@@ -24,54 +24,63 @@ export interface HostSession {
 }
 
 export interface StepOutcome {
-  result: Result;
+  /** One per step of the group, in its order. */
+  results: Result[];
   /** Set when the host itself is lost: the remaining steps cannot run. */
   fatal?: string;
 }
 
-export async function runStep(step: PlanStep, s: HostSession): Promise<StepOutcome> {
+/**
+ * Runs a group of steps of one deployment (one step, or a guest boot's steps): tuning applied
+ * once around them (journaled), the measurement, then tuning restored, always.
+ */
+export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepOutcome> {
   const startedAt = new Date().toISOString();
   const warnings: Warning[] = [];
   const t = s.transport;
+  const first = steps[0];
   let journal: TuningJournal | undefined;
   try {
-    const knobs = tuningKnobs(step);
+    const knobs = tuningKnobs(first);
     if (knobs) {
-      journal = new TuningJournal(t, { runId: `${s.record.id}-${step.order}` });
+      journal = new TuningJournal(t, { runId: `${s.record.id}-${first.order}` });
       const rep = await applyTuning(t, knobs, journal);
       for (const n of rep.notes) warnings.push({ code: 'tuning-note', message: n });
     }
-    const m = await measure(step, {
+    const ms = await measure(steps, {
       transport: t,
       runDir: s.runDir,
       signal: s.signal,
       probe: () => (s.probe ??= provisionProbe(t)).then((p) => p.path),
       staticProbe: () => buildLocalProbe({ static: true }),
       onProgress: (f) => s.progress.fraction(s.host.name, f),
-      stepLabel: `${step.deployment.name}-${step.benchmark.name}-r${step.repetition}`,
+      stepLabel: steps.length > 1 ? `${first.deployment.name}-r${first.repetition}` : `${first.deployment.name}-${first.benchmark.name}-r${first.repetition}`,
       scenarioLoad: (s.record.scenario as { load?: PlanStep['deployment']['load'] }).load,
     });
+    const endedAt = new Date().toISOString();
     return {
-      result: {
-        ...m,
-        kind: step.benchmark.kind,
-        deployment: step.deployment.name,
-        benchmark: step.benchmark.name,
-        host: step.host,
-        repetition: step.repetition,
-        order: step.order,
-        startedAt,
-        endedAt: new Date().toISOString(),
-        warnings: [...warnings, ...m.warnings],
-      } as Result,
+      results: steps.map((step, i) => {
+        const m = ms[i];
+        if ('error' in m) return { ...failed(step, 'failed', `${stepLabel(step)}: ${m.error.message}`), startedAt, endedAt, warnings: [...warnings] };
+        return {
+          ...m.ok,
+          kind: step.benchmark.kind,
+          deployment: step.deployment.name,
+          benchmark: step.benchmark.name,
+          host: step.host,
+          repetition: step.repetition,
+          order: step.order,
+          startedAt,
+          endedAt,
+          warnings: [...warnings, ...m.ok.warnings],
+        } as Result;
+      }),
     };
   } catch (e) {
     const aborted = s.signal.aborted;
     const msg = (e as Error).message;
-    const r = failed(step, aborted ? 'aborted' : 'failed', `${stepLabel(step)}: ${msg}`);
-    r.startedAt = startedAt;
-    r.warnings = warnings;
-    return { result: r, fatal: e instanceof TransportError ? msg : undefined };
+    const results = steps.map((step) => ({ ...failed(step, aborted ? 'aborted' : 'failed', `${stepLabel(step)}: ${msg}`), startedAt, warnings: [...warnings] }));
+    return { results, fatal: e instanceof TransportError ? msg : undefined };
   } finally {
     if (journal) {
       const rep = await journal.restore().catch((e: Error) => ({ errors: [e.message], changes: journal!.changes() }));

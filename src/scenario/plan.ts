@@ -13,6 +13,11 @@ export interface PlanStep {
   warmup: boolean;
   /** Measurement length in ns (benchmark override, else scenario duration). */
   durationNs: number;
+  /**
+   * Guests: the boot this step runs in. Steps with the same id run in one boot, in plan order
+   * (one boot per deployment and repetition), unless the deployment asks for `freshBoot`.
+   */
+  boot: { id: string; index: number; size: number } | null;
 }
 
 export interface Plan {
@@ -52,9 +57,25 @@ export function buildPlan(scenario: Scenario, hosts: ResolvedHost[], opts: PlanO
             repetition,
             warmup: repetition === 0,
             durationNs: opts.durationNs ?? durationOf(benchmark) ?? scenario.duration,
+            boot: null,
           });
   }
+  assignBoots(steps);
   return { scenario, hosts, steps };
+}
+
+/** Probe benchmarks of a guest deployment share one boot per host and repetition (freshBoot: one each). */
+function assignBoots(steps: PlanStep[]): void {
+  const groups = new Map<string, PlanStep[]>();
+  for (const st of steps) {
+    const d = st.deployment;
+    if (d.kind === 'bare-metal' || st.benchmark.kind === 'cyclictest') continue;
+    const id = d.freshBoot ? `${st.host}/${d.name}/r${st.repetition}/${st.benchmark.name}` : `${st.host}/${d.name}/r${st.repetition}`;
+    const g = groups.get(id) ?? [];
+    g.push(st);
+    groups.set(id, g);
+  }
+  for (const [id, g] of groups) g.forEach((st, index) => (st.boot = { id, index, size: g.length }));
 }
 
 function durationOf(b: Benchmark): number | undefined {

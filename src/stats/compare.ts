@@ -486,7 +486,8 @@ function groupKey(g: GroupKey): GroupKey {
   return { deployment: g.deployment, benchmark: g.benchmark, host: g.host };
 }
 
-function median(sorted: ArrayLike<number>): number {
+/** The median of sorted values. */
+export function median(sorted: ArrayLike<number>): number {
   const n = sorted.length;
   if (!n) return NaN;
   return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;

@@ -44,7 +44,7 @@ describe('guest on a host reached over SSH', { skip: available ? false : 'SSH tr
     const before = readdirSync('/tmp').filter((d) => d.startsWith('unilat-guest.'));
     const ctx = guestContext({ runDir, stepLabel: 'ssh-cyclic', transport });
     const inv = { mode: 'cyclic' as const, args: ['--duration-ms', '1000', '--progress-ms', '0'], expectedMs: 1000 };
-    const info = await createGuestRunner(guestDeployment({ kind: 'unikernel', pin: [1] })).runProbe(inv, ctx);
+    const info = await createGuestRunner(guestDeployment({ kind: 'unikernel', pin: [1] })).runProbes([inv], ctx);
     const { messages, noise } = parseStream(ctx.text());
     const run = singleRun(messages, noise);
     assert.equal(run.hello.realtime, 1);

@@ -43,7 +43,7 @@ function hello(text: string): HelloMessage {
 async function boot(label: string, kind: 'vm' | 'unikernel', inv: ProbeInvocation, over: Parameters<typeof guestDeployment>[0] = {}, transport?: Transport) {
   const ctx = guestContext({ runDir, stepLabel: label, ...(transport ? { transport } : {}) });
   const t0 = performance.now();
-  const info = await createGuestRunner(guestDeployment({ kind, pin: [1], ...over })).runProbe(inv, ctx);
+  const info = await createGuestRunner(guestDeployment({ kind, pin: [1], ...over })).runProbes([inv], ctx);
   const wall = Math.round(performance.now() - t0);
   timings.push(`${label}: bootMs ${info.context.bootMs}, guest uptime at probe ${info.context.guestUptimeAtProbeS} s, whole run ${wall} ms`);
   return { info, text: ctx.text(), ctx };
@@ -120,7 +120,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
     // panic=0 (after our panic=-1) makes the kernel wait forever after "No working init".
     const d = guestDeployment({ kind: 'unikernel', cmdline: 'rdinit=/nonexistent panic=0', bootTimeout: 12e9 });
     const t0 = performance.now();
-    await assert.rejects(createGuestRunner(d).runProbe(cyclic, ctx), (e: Error) => {
+    await assert.rejects(createGuestRunner(d).runProbes([cyclic], ctx), (e: Error) => {
       assert.match(e.message, /boot timeout \(12 s/);
       assert.match(e.message, /last \d+ console lines/);
       assert.match(e.message, /Kernel panic/);
@@ -133,7 +133,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
   it('a guest that dies early fails at once with the console tail', async () => {
     const ctx = guestContext({ runDir, stepLabel: 'dies' });
     const d = guestDeployment({ kind: 'unikernel', cmdline: 'rdinit=/nonexistent' });
-    await assert.rejects(createGuestRunner(d).runProbe(cyclic, ctx), /stopped before the probe finished[\s\S]*Kernel panic/);
+    await assert.rejects(createGuestRunner(d).runProbes([cyclic], ctx), /stopped before the probe finished[\s\S]*Kernel panic/);
   });
 
   it('abort during the measurement kills QEMU and removes its files', async () => {
@@ -149,7 +149,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
       if (!ac.signal.aborted && seen.includes('"type":"hello"')) ac.abort();
     };
     const long: ProbeInvocation = { mode: 'cyclic', args: ['--duration-ms', '60000'], expectedMs: 60000 };
-    await assert.rejects(createGuestRunner(guestDeployment({ kind: 'vm' })).runProbe(long, ctx), { name: 'AbortError' });
+    await assert.rejects(createGuestRunner(guestDeployment({ kind: 'vm' })).runProbes([long], ctx), { name: 'AbortError' });
     const afterDirs = readdirTmp().filter((d) => d.startsWith('unilat-guest-'));
     assert.deepEqual(afterDirs, before, 'no temp dir left');
     assert.ok(existsSync(path.join(runDir, 'abort.console.log')), 'the console log is kept');

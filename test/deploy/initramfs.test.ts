@@ -10,7 +10,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { buildGuestImage, writeCpio, writeInitramfs, type InitramfsEntry } from '../../src/deploy/guest/initramfs.js';
-import { kernelCmdline, kernelInitMs, qemuArgs, resultsDevice } from '../../src/deploy/guest/qemu.js';
+import { ConsoleClock, kernelCmdline, kernelInitMs, qemuArgs, resultsDevice } from '../../src/deploy/guest/qemu.js';
 import { cpuModel, kvmCheckArgs, kvmCheckBios } from '../../src/deploy/guest/accel.js';
 import { describeExit, stderrTail } from '../../src/deploy/guest/qemu-exit.js';
 import { resolveKernel } from '../../src/deploy/guest/kernel.js';
@@ -158,6 +158,17 @@ describe('QEMU command line', () => {
     assert.equal(kernelInitMs('[    0.000000] Linux version 6.1\n[    1.234567] Run /init as init process\n'), 1235);
     assert.equal(kernelInitMs('[    0.9] Run /sbin/init as init process'), 900);
     assert.equal(kernelInitMs('Run /init as init process\n'), null, 'no printk time, no figure');
+  });
+
+  it('times the console: first byte, and the arrival of the init line even when split across chunks', () => {
+    const c = new ConsoleClock();
+    c.push(Buffer.from('SeaBIOS\r\n[    0.000000] Linux'), 100);
+    c.push(Buffer.from(' version\n[    1.500000] Run /in'), 900);
+    assert.equal(c.initLineMs, null, 'not before the line is complete');
+    c.push(Buffer.from('it as init process\r\n'), 2400);
+    c.push(Buffer.from('[    1.600000] Run /init as init process\n'), 3000);
+    assert.equal(c.firstByteMs, 100);
+    assert.equal(c.initLineMs, 2400);
   });
 
   it('the KVM check BIOS has its exit code at the reset vector', () => {

@@ -67,7 +67,7 @@ describe('QEMU that stops at start', { timeout: 600_000 }, () => {
     it(`accel: ${accel}: a refused CPU model fails at once with QEMU's exit status and words`, async () => {
       const ctx = guestContext({ runDir: dir, stepLabel: `refused-${accel}` });
       const d = guestDeployment({ accel, cpu: REFUSED });
-      await assert.rejects(createGuestRunner(d).runProbe(syscall, ctx), (e: Error) => {
+      await assert.rejects(createGuestRunner(d).runProbes([syscall], ctx), (e: Error) => {
         assert.ok(e instanceof GuestError, e.message);
         assert.equal(e.reason, 'qemu-exit');
         assert.match(e.message, /QEMU exited with status 1 before the probe started/);
@@ -91,7 +91,7 @@ describe('QEMU that stops at start', { timeout: 600_000 }, () => {
     try {
       for (const label of ['auto-1', 'auto-2']) {
         const ctx = guestContext({ runDir: dir, stepLabel: label, transport: t });
-        const info = await runner.runProbe(syscall, ctx);
+        const info = await runner.runProbes([syscall], ctx);
         assert.equal(info.context.accel, 'tcg');
         assert.equal(info.context.cpuModel, 'qemu64', 'TCG keeps the named model');
         const w = info.warnings.filter((x) => x.code === 'no-kvm');
@@ -119,4 +119,28 @@ describe('QEMU that stops at start', { timeout: 600_000 }, () => {
     assert.match(res.error, /QEMU exited with status 1 before the probe started/);
     assert.match(res.error, /QEMU's stderr[^]*\nqemu: .*kernel/, 'QEMU says what is wrong with the kernel');
   });
+});
+
+describe('boots per deployment and repetition', { timeout: 600_000 }, () => {
+  for (const freshBoot of [false, true]) {
+    it(freshBoot ? 'freshBoot: true boots once per benchmark' : 'one boot runs all benchmarks of a deployment and repetition', async () => {
+      const f = path.join(dir, `boots-${freshBoot}.yaml`);
+      writeFileSync(
+        f,
+        `name: boots\nduration: 1s\ndeployments:\n  - {name: uni, kind: unikernel, accel: tcg, freshBoot: ${freshBoot}}\nbenchmarks:\n  - {name: wake, kind: cyclic, interval: 1ms}\n  - {name: sys, kind: syscall, batches: 10, ops: [func, getppid]}\n`,
+      );
+      const r = await runCli(['run', f, '--out', dir, '--quiet']);
+      assert.equal(r.code, 0, r.stderr);
+      const runDir = r.stdout.trim().split('\n').pop()!;
+      const rec = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
+      assert.deepEqual(rec.results.map((x) => [x.benchmark, x.status]), [['wake', 'completed'], ['sys', 'completed']]);
+      const ctx = rec.results.map((x) => (x as { context?: Record<string, unknown> }).context!);
+      assert.deepEqual(ctx.map((c) => c.bootShare), freshBoot ? [{ index: 0, of: 1, freshBoot }, { index: 0, of: 1, freshBoot }] : [{ index: 0, of: 2, freshBoot }, { index: 1, of: 2, freshBoot }]);
+      const logs = new Set(ctx.map((c) => c.consoleLog));
+      assert.equal(logs.size, freshBoot ? 2 : 1, 'one console log per boot');
+      for (const c of ctx) assert.ok(typeof c.bootMs === 'number' && c.bootMs > 0);
+      const md = readFileSync(path.join(runDir, 'report.md'), 'utf8');
+      assert.match(md, freshBoot ? /a fresh boot for every benchmark/ : /one boot per repetition runs all its benchmarks/);
+    });
+  }
 });

@@ -14,7 +14,7 @@ import {
   assembleSyscall,
   parseStream,
   singleRun,
-  splitRuns,
+  splitRuns, scriptSteps,
 } from '../../src/probe/protocol.js';
 import { buildProbe, cleanupProbes, compileProbe, runProbe } from '../helpers/probe.js';
 
@@ -140,6 +140,18 @@ describe('probe script mode', () => {
       const [err, end] = outside;
       assert.ok(err.type === 'error' && err.step === 3 && err.exit === 2);
       assert.ok(end.type === 'end' && end.steps === 4 && end.failed === 1);
+      // Each script step gets its own run or error, so a refused step costs only itself.
+      const per = scriptSteps(messages, 4);
+      assert.deepEqual(
+        per.map((x) => [x.run?.hello.mode ?? null, x.run?.done ? 'done' : null, x.error?.step ?? null]),
+        [
+          ['syscall', 'done', null],
+          ['cyclic', 'done', null],
+          [null, null, 3],
+          ['cyclic', 'done', null],
+        ],
+      );
+      assert.deepEqual(scriptSteps(messages.slice(0, messages.findIndex((m) => m.type === 'error')), 4).map((x) => x.run !== null), [true, true, false, false], 'steps a cut stream never reached have nothing');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -127,13 +127,21 @@ export interface GuestRunOptions {
   onResults: (chunk: Buffer) => void;
 }
 
-/** Where a guest's boot time went (ms unless named otherwise); null where it cannot be known. */
+/**
+ * Where a guest's boot time went, in ms; null where it cannot be known. Host-clock figures are
+ * measured from QEMU's start at the controller; guest-clock ones come from the guest kernel's
+ * printk times and the probe's /proc/uptime (10 ms resolution).
+ */
 export interface BootPhases {
-  /** QEMU start to the first console byte at the controller (firmware, kernel load, early kernel). */
+  /** QEMU start to `cont`: the harness pinning the paused vCPUs over QMP. */
+  pausedMs: number | null;
+  /** QEMU start to the first console byte (firmware's banner, or the kernel's first line). */
   firstConsoleMs: number | null;
-  /** The guest kernel's own printk time when it started init (`Run /init as init process`), ms since its clock began. */
-  kernelInitMs: number | null;
-  /** From that moment to the probe's start, by the guest's clock (the probe's /proc/uptime, 10 ms resolution). */
+  /** QEMU start to the guest kernel's start: when its init line arrived minus that line's printk time (firmware, kernel load and decompression). */
+  kernelStartMs: number | null;
+  /** The guest kernel's own printk time when it started init (`Run /init as init process`). */
+  kernelToInitMs: number | null;
+  /** From that moment to the probe's start, by the guest's clock. */
   initToProbeMs: number | null;
   /** QEMU start to the probe's first line at the controller. */
   totalMs: number | null;
@@ -152,8 +160,6 @@ export interface GuestRunInfo {
   cmdline: string;
   qemuVersion: string | null;
   exitCode: number | null;
-  /** Messages of script `error` lines (a step the probe refused or could not run). */
-  probeErrors: string[];
   consoleLog: string;
   /** QEMU's stderr on the controller, when it said anything. */
   qemuLog: string | null;
@@ -196,10 +202,29 @@ const STDERR_TAIL_LINES = 8;
 
 const POLICY_FLAG: Record<string, string> = { fifo: '-f', rr: '-r', other: '-o' };
 
+const INIT_LINE = /\[\s*(\d+\.\d+)\] Run \S+ as init process/;
+
 /** The kernel's printk time (ms) of the line where it starts init, if the console shows it. */
 export function kernelInitMs(consoleText: string): number | null {
-  const m = /\[\s*(\d+\.\d+)\] Run \S+ as init process/.exec(consoleText);
+  const m = INIT_LINE.exec(consoleText);
   return m ? Math.round(Number(m[1]) * 1000) : null;
+}
+
+/** Watches console bytes as they arrive: when the first came, and when the kernel's init line did. */
+export class ConsoleClock {
+  firstByteMs: number | null = null;
+  initLineMs: number | null = null;
+  private tail = '';
+
+  push(chunk: Buffer, nowMs: number): void {
+    this.firstByteMs ??= nowMs;
+    if (this.initLineMs !== null) return;
+    // Only the unfinished last line is kept between chunks.
+    const text = this.tail + chunk.toString('latin1');
+    const nl = text.lastIndexOf('\n');
+    if (nl >= 0 && INIT_LINE.test(text.slice(0, nl))) this.initLineMs = nowMs;
+    this.tail = text.slice(nl + 1).slice(-4096);
+  }
 }
 
 /** Boots one guest and runs it to its end (or a timeout). Always kills QEMU and removes its files. */
@@ -220,19 +245,19 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
   let qmp: Qmp | null = null;
   let failure: { message: string; reason: GuestFailure } | Error | null = null;
   let exited: QemuExit | null = null;
+  let clock: ConsoleClock | null = null;
   const info: GuestRunInfo = {
     accel: o.accel,
     cpuModel: o.cpuModel,
     bootMs: null,
     bootAfterResumeMs: null,
-    boot: { firstConsoleMs: null, kernelInitMs: null, initToProbeMs: null, totalMs: null },
+    boot: { pausedMs: null, firstConsoleMs: null, kernelStartMs: null, kernelToInitMs: null, initToProbeMs: null, totalMs: null },
     guestUptimeAtProbeS: null,
     hello: null,
     vcpus: [],
     cmdline: '',
     qemuVersion: null,
     exitCode: null,
-    probeErrors: [],
     consoleLog: o.consoleLogPath,
     qemuLog: null,
     warnings,
@@ -267,11 +292,13 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
         killer.abort();
       }, ms);
     };
+    const consoleClock = new ConsoleClock();
+    clock = consoleClock;
     const startedAt = performance.now();
     const sinceStart = () => Math.round(performance.now() - startedAt);
     arm(o.bootTimeoutMs, 'boot-timeout', () => `guest printed no probe output within the boot timeout (${Math.round(o.bootTimeoutMs / 1000)} s, accel ${o.accel}${o.accel === 'kvm' ? '; if KVM hangs on this host use accel: tcg' : ''})`);
     const onResults = (chunk: Buffer) => {
-      if (sharedPort) info.boot.firstConsoleMs ??= sinceStart();
+      if (sharedPort) consoleClock.push(chunk, sinceStart());
       o.onResults(chunk);
       let msgs;
       try {
@@ -289,8 +316,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
         if (m.type === 'hello' && !info.hello) {
           info.hello = m as unknown as Record<string, unknown>;
           info.guestUptimeAtProbeS = m.uptimeS;
-        } else if (m.type === 'error') info.probeErrors.push(`step ${m.step}: ${m.message}`);
-        else if (m.type === 'end' && !ended) {
+        } else if (m.type === 'end' && !ended) {
           ended = true;
           arm(POWEROFF_GRACE_MS, 'other', () => 'guest did not power off after the probe finished');
         }
@@ -301,11 +327,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     follower = followFile(t, f.results, onResults);
     if (!sharedPort) {
       await t.writeFile(f.console, '');
-      const cw: FileFollower = followFile(t, f.console, () => {
-        info.boot.firstConsoleMs ??= sinceStart();
-        void cw.stop(); // only the first byte's time is wanted; the file is read whole at the end
-      });
-      consoleWatch = cw;
+      consoleWatch = followFile(t, f.console, (c) => consoleClock.push(c, sinceStart()));
     }
     // Set when QEMU ends by itself, so a QMP set-up waiting for a socket that will never come stops at once.
     const qemuGone = new AbortController();
@@ -339,6 +361,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       const threads = await queryVcpuThreads(qmp);
       info.vcpus = await placeVcpus(t, s, threads, warnings);
       resumedAt = performance.now();
+      info.boot.pausedMs = Math.round(resumedAt - startedAt);
       await qmp.execute('cont');
     })();
     await Promise.race([
@@ -388,10 +411,13 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     }
     if (local) await rm(tmp, { recursive: true, force: true });
     else await t.run(['rm', '-rf', tmp]).catch(() => {});
-    info.boot.totalMs = info.bootMs;
-    info.boot.kernelInitMs = kernelInitMs(consoleText);
-    if (info.boot.kernelInitMs !== null && info.guestUptimeAtProbeS !== null)
-      info.boot.initToProbeMs = Math.max(0, Math.round(info.guestUptimeAtProbeS * 1000 - info.boot.kernelInitMs));
+    const b = info.boot;
+    const cc = clock as ConsoleClock | null;
+    b.totalMs = info.bootMs;
+    b.firstConsoleMs = cc?.firstByteMs ?? null;
+    b.kernelToInitMs = kernelInitMs(consoleText);
+    if (b.kernelToInitMs !== null && cc?.initLineMs != null) b.kernelStartMs = Math.max(0, cc.initLineMs - b.kernelToInitMs);
+    if (b.kernelToInitMs !== null && info.guestUptimeAtProbeS !== null) b.initToProbeMs = Math.max(0, Math.round(info.guestUptimeAtProbeS * 1000 - b.kernelToInitMs));
     if (failure) {
       if ((failure as Error).name === 'AbortError') throw failure;
       const tail = consoleText.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-CONSOLE_TAIL_LINES);
