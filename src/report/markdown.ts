@@ -116,6 +116,24 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
       ),
       '',
     );
+    const withCycles = ops.filter((r) => Object.values(r.ops).some((o) => o.cycles));
+    if (withCycles.length) {
+      out.push('TSC cycles per operation (median of batches, 95% interval; invariant TSC only, so these are ticks at the TSC\'s fixed rate, not core clock cycles):', '');
+      out.push(
+        mdTable(
+          ['deployment', 'benchmark', 'host', 'rep', ...names],
+          withCycles.map((r) => [r.deployment, r.benchmark, r.host, label(r), ...names.map((n) => {
+            const c = r.ops[n]?.cycles;
+            return c ? `${nsf(c.perOp)} [${nsf(c.ciLow)}, ${nsf(c.ciHigh)}]` : '–';
+          })]),
+        ),
+        '',
+      );
+    }
+    const noCycles = [...new Set(ops.flatMap((r) => Object.values(r.ops).filter((o) => o.cycles === null).map((o) => `${r.deployment}/${r.benchmark}: ${o.cyclesReason ?? 'not measured'}`)))];
+    if (noCycles.length) {
+      out.push('No TSC cycles for:', '', ...noCycles.map((t) => `- ${t}`), '');
+    }
     const ratioNames = [...new Set(ops.flatMap((r) => Object.keys(r.ratios)))];
     if (ratioNames.length) {
       out.push('Cost relative to a plain function call (the "syscall tax" a unikernelized Linux would remove):', '');
