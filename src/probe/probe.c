@@ -581,10 +581,11 @@ static int g_proc_mount_err, g_sys_mount_err;
 /* Why a file under /proc or /sys could not be read, with the PID 1 mount failure behind it. */
 static void why_unreadable(char *out, size_t n, const char *path, int err)
 {
-	int merr = !strncmp(path, "/sys/", 5) ? g_sys_mount_err : !strncmp(path, "/proc/", 6) ? g_proc_mount_err : 0;
+	int sys = !strncmp(path, "/sys/", 5);
+	int merr = sys ? g_sys_mount_err : !strncmp(path, "/proc/", 6) ? g_proc_mount_err : 0;
 	if (merr)
 		snprintf(out, n, "cannot read %s: %s (mounting %s as PID 1 failed: %s)", path, strerror(err),
-			 path[1] == 's' ? "sysfs on /sys" : "proc on /proc", strerror(merr));
+			 sys ? "sysfs on /sys" : "proc on /proc", strerror(merr));
 	else
 		snprintf(out, n, "cannot read %s: %s", path, strerror(err));
 }
