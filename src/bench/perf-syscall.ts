@@ -27,5 +27,5 @@ export async function perfSyscallBasic(t: Transport, signal?: AbortSignal): Prom
     raw.push(ns);
   }
   const ci = medianWithCi([...raw].sort((a, b) => a - b));
-  return { op: { nsPerOp: ci.median, ciLow: ci.low, ciHigh: ci.high, samples: raw.length, iterationsPerBatch: LOOPS, raw }, warnings: [] };
+  return { op: { nsPerOp: ci.median, ciLow: ci.low, ciHigh: ci.high, samples: raw.length, iterationsPerBatch: LOOPS, raw, cycles: null, cyclesReason: 'perf bench syscall reports time only' }, warnings: [] };
 }

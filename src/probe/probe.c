@@ -13,6 +13,7 @@
  * allocation, no I/O, no locks). Everything is printed after the run.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -36,6 +37,10 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
 
 #define PROBE_VERSION "1.0.0"
 #define PROTOCOL_VERSION 1
@@ -570,6 +575,123 @@ static char *read_file_trim(const char *path, char *buf, size_t n)
 	return buf;
 }
 
+/* errno of mounting /proc and /sys as PID 1 (0: mounted, or not PID 1). */
+static int g_proc_mount_err, g_sys_mount_err;
+
+/* Why a file under /proc or /sys could not be read, with the PID 1 mount failure behind it. */
+static void why_unreadable(char *out, size_t n, const char *path, int err)
+{
+	int sys = !strncmp(path, "/sys/", 5);
+	int merr = sys ? g_sys_mount_err : !strncmp(path, "/proc/", 6) ? g_proc_mount_err : 0;
+	if (merr)
+		snprintf(out, n, "cannot read %s: %s (mounting %s as PID 1 failed: %s)", path, strerror(err),
+			 sys ? "sysfs on /sys" : "proc on /proc", strerror(merr));
+	else
+		snprintf(out, n, "cannot read %s: %s", path, strerror(err));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+#define VULN_DIR "/sys/devices/system/cpu/vulnerabilities"
+
+/* "vulnerabilities": each file of VULN_DIR with its text, names sorted; null plus a reason when
+ * the directory cannot be read (old kernel, no sysfs). Never a guessed value. */
+static void hello_vulnerabilities(sb_t *b)
+{
+	char why[512] = "";
+	DIR *d = opendir(VULN_DIR);
+	key(b, "vulnerabilities");
+	if (!d) {
+		why_unreadable(why, sizeof why, VULN_DIR, errno);
+		sb_raw(b, "null");
+	} else {
+		char **names = NULL;
+		size_t n = 0, cap = 0;
+		for (struct dirent *e; (e = readdir(d));) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 32;
+				char **q = realloc(names, cap * sizeof *names);
+				if (!q)
+					oom();
+				names = q;
+			}
+			if (!(names[n++] = strdup(e->d_name)))
+				oom();
+		}
+		closedir(d);
+		qsort(names, n, sizeof *names, cmp_str);
+		sb_raw(b, "{");
+		int first = 1, unreadable = 0;
+		for (size_t i = 0; i < n; i++) {
+			char path[512], text[1024];
+			snprintf(path, sizeof path, "%s/%s", VULN_DIR, names[i]);
+			if (!read_file_trim(path, text, sizeof text)) {
+				/* Left out, not guessed; the reason names the first such file. */
+				if (!unreadable++)
+					why_unreadable(why, sizeof why, path, errno);
+			} else {
+				if (!first)
+					sb_raw(b, ",");
+				sb_str(b, names[i]);
+				sb_raw(b, ":");
+				sb_str(b, text);
+				first = 0;
+			}
+			free(names[i]);
+		}
+		free(names);
+		sb_raw(b, "}");
+		if (unreadable > 1) {
+			size_t l = strlen(why);
+			snprintf(why + l, sizeof why - l, " (and %d more files left out)", unreadable - 1);
+		}
+	}
+	key(b, "vulnerabilitiesReason");
+	sb_str(b, why[0] ? why : NULL);
+}
+
+/* "mitigations": the value of the last mitigations= on the kernel command line (the kernel
+ * keeps the last), null when there is none (the kernel default, auto); null plus a reason when
+ * /proc/cmdline cannot be read. */
+static void hello_mitigations(sb_t *b)
+{
+	static char buf[8192]; /* COMMAND_LINE_SIZE is 2048 on x86, larger elsewhere */
+	char why[512] = "";
+	const char *val = NULL;
+	size_t vlen = 0;
+	if (!read_file_trim("/proc/cmdline", buf, sizeof buf)) {
+		why_unreadable(why, sizeof why, "/proc/cmdline", errno);
+	} else {
+		for (char *save, *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+			if (!strcmp(t, "--"))
+				break; /* the rest goes to init */
+			if (!strncmp(t, "mitigations=", 12)) {
+				val = t + 12;
+				vlen = strlen(val);
+				if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
+					val++;
+					vlen -= 2;
+				}
+			}
+		}
+	}
+	key(b, "mitigations");
+	if (val) {
+		char v[256];
+		snprintf(v, sizeof v, "%.*s", (int)vlen, val);
+		sb_str(b, v);
+	} else {
+		sb_raw(b, "null");
+	}
+	key(b, "mitigationsReason");
+	sb_str(b, why[0] ? why : NULL);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -645,6 +767,8 @@ static void hello_common(sb_t *b)
 	sb_fmt(b, "%ld", sysconf(_SC_NPROCESSORS_ONLN));
 	key(b, "timerSlackNs");
 	sb_fmt(b, "%d", prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+	hello_vulnerabilities(b);
+	hello_mitigations(b);
 	key(b, "histogram");
 	sb_raw(b, "{\"layout\":\"loglin7\",\"buckets\":");
 	sb_fmt(b, "%u}", (unsigned)BUCKETS);
@@ -1358,11 +1482,107 @@ static __attribute__((noinline)) void run_op(int op, uint64_t n, int zfd)
 	g_sink = acc;
 }
 
-static double time_op(int op, uint64_t n, int zfd)
+/* ---- TSC cycles ---- */
+
+typedef struct {
+	int cpuid;                     /* CPUID 0x80000007 EDX bit 8: 1/0, -1 not x86-64 or leaf missing */
+	int constant_tsc, nonstop_tsc; /* /proc/cpuinfo flags: 1/0, -1 no flags line readable */
+	int invariant;                 /* CPUID says so and the kernel's flags do not contradict it */
+	int measured;                  /* cycles are recorded in this run */
+	char reason[320];              /* why cycles are not recorded ("" when they are) */
+} tsc_info_t;
+
+/* Reads the first "flags" line of /proc/cpuinfo for constant_tsc and nonstop_tsc. */
+static void cpuinfo_tsc_flags(tsc_info_t *t)
+{
+	t->constant_tsc = t->nonstop_tsc = -1;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	if (!f)
+		return;
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) >= 0) {
+		char *colon = strchr(line, ':');
+		if (strncmp(line, "flags", 5) || !colon)
+			continue;
+		t->constant_tsc = t->nonstop_tsc = 0;
+		for (char *save, *w = strtok_r(colon + 1, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+			if (!strcmp(w, "constant_tsc"))
+				t->constant_tsc = 1;
+			else if (!strcmp(w, "nonstop_tsc"))
+				t->nonstop_tsc = 1;
+		}
+		break;
+	}
+	free(line);
+	fclose(f);
+}
+
+/* Cycles are TSC ticks, and a tick is a fixed unit of time only with an invariant TSC (constant
+ * rate whatever the core frequency, never stopped in deep C-states): anywhere else a cycle
+ * figure would mix frequencies, so it is not recorded at all. */
+static tsc_info_t tsc_probe(void)
+{
+	tsc_info_t t;
+	memset(&t, 0, sizeof t);
+	t.cpuid = -1;
+	cpuinfo_tsc_flags(&t);
+#if defined(__x86_64__)
+	unsigned a, b, c, d;
+	if (__get_cpuid(0x80000007, &a, &b, &c, &d))
+		t.cpuid = (d >> 8) & 1;
+	if (t.cpuid < 0)
+		snprintf(t.reason, sizeof t.reason, "CPUID leaf 0x80000007 is not available: whether the TSC is invariant is unknown");
+	else if (!t.cpuid)
+		snprintf(t.reason, sizeof t.reason,
+			 "CPUID 0x80000007 EDX bit 8 (invariant TSC) is clear: the TSC rate may follow the core frequency or stop in idle%s",
+			 t.constant_tsc == 1 && t.nonstop_tsc == 1
+				 ? " (the kernel's constant_tsc/nonstop_tsc flags are set, as it sets them for some hypervisors; not enough alone)"
+				 : "");
+	else if (t.constant_tsc == 0 || t.nonstop_tsc == 0)
+		snprintf(t.reason, sizeof t.reason,
+			 "CPUID reports an invariant TSC but the kernel's /proc/cpuinfo flags lack%s%s: the kernel does not trust it",
+			 t.constant_tsc ? "" : " constant_tsc", t.nonstop_tsc ? "" : " nonstop_tsc");
+	else
+		t.invariant = 1; /* flags unreadable (-1): CPUID alone */
+#else
+	snprintf(t.reason, sizeof t.reason, "not an x86-64 build: cycles are read from the x86 TSC");
+#endif
+	return t;
+}
+
+#if defined(__x86_64__)
+/* lfence; rdtsc; lfence at both ends. rdtsc alone is not ordered: it may run before earlier
+ * instructions finish or after later ones start. The first lfence waits until everything before
+ * has completed (Intel SDM; on AMD once lfence is dispatch-serializing, which Linux makes it),
+ * the second keeps the measured loop from starting before the read. rdtscp would order the end
+ * read too but needs its own CPUID check; over a calibrated ~1 ms batch (millions of ticks) the
+ * few tens of ticks either way do not show. */
+static inline uint64_t tsc_read(void)
+{
+	_mm_lfence();
+	uint64_t t = __rdtsc();
+	_mm_lfence();
+	return t;
+}
+#else
+static inline uint64_t tsc_read(void)
+{
+	return 0; /* never called: tsc_probe() never sets invariant off x86-64 */
+}
+#endif
+
+/* ns per op of one batch; with `cycles`, also TSC ticks per op. The TSC reads sit inside the
+ * clock reads, so they add their few ns to the ns figure (negligible against a ~1 ms batch). */
+static double time_op(int op, uint64_t n, int zfd, double *cycles)
 {
 	int64_t a = now_ns();
+	uint64_t c0 = cycles ? tsc_read() : 0;
 	run_op(op, n, zfd);
+	uint64_t c1 = cycles ? tsc_read() : 0;
 	int64_t b = now_ns();
+	if (cycles)
+		*cycles = (double)(c1 - c0) / (double)n;
 	return (double)(b - a) / (double)n;
 }
 
@@ -1415,6 +1635,12 @@ static int run_syscall(const config_t *c)
 	int nops = __builtin_popcount(ops);
 	double *samples = xcalloc((size_t)c->batches * N_OPS, sizeof *samples);
 	uint64_t iters[N_OPS] = { 0 };
+	tsc_info_t tsc = tsc_probe();
+	tsc.measured = tsc.invariant && !aff_err;
+	if (tsc.invariant && aff_err)
+		snprintf(tsc.reason, sizeof tsc.reason, "not pinned to one CPU (%s): TSC reads could come from different CPUs",
+			 strerror(aff_err));
+	double *cycles = tsc.measured ? xcalloc((size_t)c->batches * N_OPS, sizeof *cycles) : NULL;
 	mem_outcome_t m = setup_memory_and_dma(c);
 	sched_outcome_t s = apply_policy(c->policy, c->priority, 0, 0, 0);
 
@@ -1452,6 +1678,13 @@ static int run_syscall(const config_t *c)
 			first = 0;
 		}
 	sb_raw(&b, "]");
+	key(&b, "tsc");
+	sb_fmt(&b, "{\"invariant\":%s,\"cpuid\":%s,\"constantTsc\":%s,\"nonstopTsc\":%s,\"measured\":%s,\"reason\":",
+	       tsc.invariant ? "true" : "false", tsc.cpuid < 0 ? "null" : tsc.cpuid ? "true" : "false",
+	       tsc.constant_tsc < 0 ? "null" : tsc.constant_tsc ? "true" : "false",
+	       tsc.nonstop_tsc < 0 ? "null" : tsc.nonstop_tsc ? "true" : "false", tsc.measured ? "true" : "false");
+	sb_str(&b, tsc.measured ? NULL : tsc.reason);
+	sb_raw(&b, "}");
 	msg_end(&b);
 	if (s.err)
 		emit_warning(&b, "no-rt-policy", "requested policy %s priority %d was refused (%s); running as %s",
@@ -1468,12 +1701,12 @@ static int run_syscall(const config_t *c)
 	for (int64_t k = 0; k < c->warmup; k++)
 		for (int op = 0; op < N_OPS; op++)
 			if (ops & (1u << op))
-				time_op(op, iters[op], zfd);
+				time_op(op, iters[op], zfd, NULL);
 	/* Batches of all ops are interleaved so slow drift (frequency, thermal) hits each op alike. */
 	for (int64_t k = 0; k < c->batches && !atomic_load(&g_stop); k++)
 		for (int op = 0; op < N_OPS; op++)
 			if (ops & (1u << op))
-				samples[k * N_OPS + op] = time_op(op, iters[op], zfd);
+				samples[k * N_OPS + op] = time_op(op, iters[op], zfd, cycles ? &cycles[k * N_OPS + op] : NULL);
 	int64_t done_batches = c->batches;
 	if (atomic_load(&g_stop)) {
 		done_batches = 0;
@@ -1508,6 +1741,16 @@ static int run_syscall(const config_t *c)
 			sb_dbl(&b, samples[k * N_OPS + op], 6);
 		}
 		sb_raw(&b, "]");
+		if (cycles) {
+			key(&b, "cycles");
+			sb_raw(&b, "[");
+			for (int64_t k = 0; k < done_batches; k++) {
+				if (k)
+					sb_raw(&b, ",");
+				sb_dbl(&b, cycles[k * N_OPS + op], 6);
+			}
+			sb_raw(&b, "]");
+		}
 		msg_end(&b);
 	}
 	msg_begin(&b, "done");
@@ -1522,6 +1765,7 @@ static int run_syscall(const config_t *c)
 	if (g_write_errno)
 		rc = fail(3, "writing the protocol failed: %s", strerror(g_write_errno));
 	free(samples);
+	free(cycles);
 	free(b.p);
 	return rc;
 }
@@ -1568,8 +1812,11 @@ static void mount_pid1_filesystems(void)
 	mkdir("/proc", 0555);
 	mkdir("/sys", 0555);
 	mkdir("/dev", 0755);
-	mount("proc", "/proc", "proc", 0, NULL);
-	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	/* Failures are kept: hello reports them where a fact is missing because of them. */
+	if (mount("proc", "/proc", "proc", 0, NULL))
+		g_proc_mount_err = errno;
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL))
+		g_sys_mount_err = errno;
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 }
 

@@ -13,6 +13,7 @@ import type {
   SeriesPoint,
   Spike,
   ThreadLatency,
+  TscState,
   Warning,
 } from '../results/types.js';
 import { summarize } from '../stats/quantiles.js';
@@ -61,6 +62,14 @@ export interface HelloMessage {
   cpus: number;
   timerSlackNs?: number;
   histogram: { layout: 'loglin7'; buckets?: number };
+  /** /sys/devices/system/cpu/vulnerabilities of the kernel the probe runs on, name -> text; null when unreadable. */
+  vulnerabilities?: Record<string, string> | null;
+  /** Why vulnerabilities is null or incomplete; null when every file was read. */
+  vulnerabilitiesReason?: string | null;
+  /** mitigations= of /proc/cmdline (the last one); null when absent or unreadable. */
+  mitigations?: string | null;
+  /** Why /proc/cmdline could not be read; null when it was. */
+  mitigationsReason?: string | null;
   // cyclic
   durationMs?: number;
   loops?: number;
@@ -74,6 +83,7 @@ export interface HelloMessage {
   warmup?: number;
   batch?: number;
   ops?: string[];
+  tsc?: TscState;
 }
 
 export interface WarningMessage {
@@ -137,6 +147,8 @@ export interface OpMessage {
   name: string;
   iterations: number;
   samples: number[];
+  /** TSC ticks per op, one per batch; only when hello.tsc.measured. */
+  cycles?: number[];
 }
 
 export interface DoneMessage {
@@ -409,8 +421,30 @@ export function singleRun(messages: readonly ProbeMessage[], context: string[] =
 
 // ---- assembling ----
 
+const isStringOrNull = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+const isBoolOrNull = (v: unknown) => v === null || typeof v === 'boolean';
+
+/** The machine-state fields of a hello have the shapes docs/protocol.md gives (ProtocolError otherwise). */
+function checkHelloState(h: HelloMessage): void {
+  const bad = (what: string, v: unknown) => new ProtocolError(`probe hello: ${what} (got ${JSON.stringify(v)})`, JSON.stringify(h));
+  const v = h.vulnerabilities;
+  if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')))
+    throw bad('vulnerabilities must be null or an object of strings', v);
+  for (const k of ['vulnerabilitiesReason', 'mitigations', 'mitigationsReason'] as const)
+    if (!isStringOrNull(h[k])) throw bad(`${k} must be a string or null`, h[k]);
+  const t = h.tsc;
+  if (t !== undefined) {
+    const ok =
+      typeof t === 'object' && t !== null && typeof t.invariant === 'boolean' && typeof t.measured === 'boolean' &&
+      isBoolOrNull(t.cpuid) && isBoolOrNull(t.constantTsc) && isBoolOrNull(t.nonstopTsc) && isStringOrNull(t.reason) &&
+      (t.measured ? t.invariant : typeof t.reason === 'string');
+    if (!ok) throw bad('tsc must be {invariant, cpuid, constantTsc, nonstopTsc, measured, reason}, measured only when invariant, with a reason when not measured', t);
+  }
+}
+
 /** What a hello says was really applied, as the run record keeps it. */
 export function appliedFromHello(h: HelloMessage): AppliedConfig {
+  checkHelloState(h);
   const { type: _type, version, mode, policy, priority, threads, affinity, mlockall, dmaLatency, clockResolutionNs, uptimeS, ...rest } =
     h;
   const applied: AppliedConfig = {
@@ -593,10 +627,31 @@ export function medianWithCi(samples: readonly number[], level = 0.95): { median
   return { median: median(sorted), low: sorted[l - 1], high: sorted[u - 1] };
 }
 
-/** Per-op statistics of one op message. */
-export function opStat(m: OpMessage): OpStat {
+/** Why a run's ops carry no cycles: the probe's own reason, or that it said nothing about the TSC. */
+function noCyclesReason(tsc: TscState | undefined): string {
+  return tsc ? (tsc.reason ?? 'the probe did not measure cycles') : 'the probe did not report the TSC (no tsc in hello)';
+}
+
+/**
+ * Per-op statistics of one op message. With `tsc` (the run's hello.tsc) cycles are taken when
+ * it says they were measured (the op must then carry one per batch) and are null with the
+ * reason otherwise.
+ */
+export function opStat(m: OpMessage, tsc?: TscState): OpStat {
   const { median: nsPerOp, low, high } = medianWithCi(m.samples);
-  return { nsPerOp, ciLow: low, ciHigh: high, samples: m.samples.length, iterationsPerBatch: m.iterations, raw: [...m.samples] };
+  const stat: OpStat = { nsPerOp, ciLow: low, ciHigh: high, samples: m.samples.length, iterationsPerBatch: m.iterations, raw: [...m.samples] };
+  if (tsc?.measured) {
+    if (!Array.isArray(m.cycles) || m.cycles.length !== m.samples.length || m.cycles.some((c) => typeof c !== 'number'))
+      throw new ProtocolError(`op ${m.name}: hello says cycles were measured, but the op has ${Array.isArray(m.cycles) ? m.cycles.length : 'no'} cycle figures for ${m.samples.length} batches`, JSON.stringify(m));
+    const c = medianWithCi(m.cycles);
+    stat.cycles = { perOp: c.median, ciLow: c.low, ciHigh: c.high, raw: [...m.cycles] };
+  } else {
+    if (m.cycles !== undefined)
+      throw new ProtocolError(`op ${m.name} carries cycles although hello says they were not measured`, JSON.stringify(m));
+    stat.cycles = null;
+    stat.cyclesReason = noCyclesReason(tsc);
+  }
+  return stat;
 }
 
 /** The syscall ops whose cost is compared with a plain function call. */
@@ -616,8 +671,9 @@ export function assembleSyscall(run: ProbeRun, context: string[] = []): SyscallP
   checkComplete(run, context);
   if (run.hello.mode !== 'syscall') throw new ProtocolError(`expected a syscall run, got ${run.hello.mode}`, '');
   const ops: Ops = {};
-  for (const m of run.messages) if (m.type === 'op') ops[m.name] = opStat(m);
-  return { kind: 'syscall', ops, ratios: opRatios(ops), applied: appliedFromHello(run.hello), warnings: warningsOf(run) };
+  const applied = appliedFromHello(run.hello);
+  for (const m of run.messages) if (m.type === 'op') ops[m.name] = opStat(m, run.hello.tsc);
+  return { kind: 'syscall', ops, ratios: opRatios(ops), applied, warnings: warningsOf(run) };
 }
 
 /** Assembles a run by its mode. */

@@ -2,23 +2,27 @@ import { stringify } from 'csv-stringify/sync';
 import type { RunRecord } from '../results/types.js';
 
 const LATENCY_COLUMNS = ['count', 'min', 'mean', 'stddev', 'p50', 'p90', 'p99', 'p999', 'p9999', 'max'] as const;
+/** ns_per_op .. cycles_ci_high */
+const OPS_COLUMNS = 8;
 
 /** summary.csv: one row per result and thread (thread "all" is the merged histogram); ns throughout. */
 export function renderSummaryCsv(record: RunRecord): string {
-  const header = ['deployment', 'benchmark', 'kind', 'host', 'repetition', 'status', 'thread', 'cpu', 'metric', ...LATENCY_COLUMNS, 'ns_per_op', 'ci_low', 'ci_high', 'batches', 'ratio_to_func'];
+  const header = ['deployment', 'benchmark', 'kind', 'host', 'repetition', 'status', 'thread', 'cpu', 'metric', ...LATENCY_COLUMNS, 'ns_per_op', 'ci_low', 'ci_high', 'batches', 'ratio_to_func', 'cycles_per_op', 'cycles_ci_low', 'cycles_ci_high'];
   const rows: unknown[][] = [];
   for (const r of record.results) {
     const key = [r.deployment, r.benchmark, r.kind, r.host, r.repetition, r.status];
     const pad = (n: number) => Array(n).fill('');
     if (r.status !== 'completed') {
-      rows.push([...key, '', '', '', ...pad(LATENCY_COLUMNS.length + 5)]);
+      rows.push([...key, '', '', '', ...pad(LATENCY_COLUMNS.length + OPS_COLUMNS)]);
     } else if (r.latency) {
-      rows.push([...key, 'all', '', 'latency_ns', ...LATENCY_COLUMNS.map((c) => round(r.latency[c])), ...pad(5)]);
+      rows.push([...key, 'all', '', 'latency_ns', ...LATENCY_COLUMNS.map((c) => round(r.latency[c])), ...pad(OPS_COLUMNS)]);
       for (const t of r.latency.threads)
-        rows.push([...key, t.thread, t.cpu ?? '', 'latency_ns', ...LATENCY_COLUMNS.map((c) => round(t.summary[c])), ...pad(5)]);
+        rows.push([...key, t.thread, t.cpu ?? '', 'latency_ns', ...LATENCY_COLUMNS.map((c) => round(t.summary[c])), ...pad(OPS_COLUMNS)]);
     } else {
       for (const [name, op] of Object.entries(r.ops))
-        rows.push([...key, '', '', name, ...pad(LATENCY_COLUMNS.length), round(op.nsPerOp, 3), round(op.ciLow, 3), round(op.ciHigh, 3), op.samples, r.ratios[name] !== undefined ? round(r.ratios[name], 2) : '']);
+        rows.push([...key, '', '', name, ...pad(LATENCY_COLUMNS.length), round(op.nsPerOp, 3), round(op.ciLow, 3), round(op.ciHigh, 3), op.samples, r.ratios[name] !== undefined ? round(r.ratios[name], 2) : '',
+          // Empty where the probe did not measure cycles (run.json says why).
+          ...(op.cycles ? [round(op.cycles.perOp, 3), round(op.cycles.ciLow, 3), round(op.cycles.ciHigh, 3)] : pad(3))]);
     }
   }
   return stringify([header, ...rows]);

@@ -4,10 +4,12 @@
  */
 import { bucketBounds, mergeHistograms, type HistogramData } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
+import { quartiles } from '../stats/sample-quantiles.js';
 import { countedResults, median } from '../stats/compare.js';
 import {
   isLatencyResult,
   isOpsResult,
+  type AppliedConfig,
   type CompletedLatencyResult,
   type CompletedOpsResult,
   type LatencySummary,
@@ -264,4 +266,157 @@ export function us(ns: number | null | undefined): string {
 export function nsop(ns: number | null | undefined): string {
   if (ns === null || ns === undefined || !Number.isFinite(ns)) return '–';
   return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
+}
+
+// ---- the syscall tax by mitigation state ----
+
+/** What one vulnerabilities file says, by the kernel's own leading words. */
+export type VulnerabilityState = 'mitigated' | 'vulnerable' | 'not affected' | 'unclassified';
+
+export function vulnerabilityState(text: string): VulnerabilityState {
+  const t = text.trim();
+  if (/^not affected/i.test(t)) return 'not affected';
+  // "Vulnerable", "Vulnerable: ...", "KVM: Vulnerable", "Processor vulnerable" before any "Mitigation" later in the text.
+  if (/^(KVM: )?(Processor )?vulnerable/i.test(t)) return 'vulnerable';
+  if (/^(KVM: )?Mitigation/i.test(t)) return 'mitigated';
+  return 'unclassified';
+}
+
+export interface VulnerabilityCounts {
+  total: number;
+  mitigated: number;
+  vulnerable: number;
+  notAffected: number;
+  unclassified: number;
+}
+
+export function countVulnerabilities(v: Record<string, string>): VulnerabilityCounts {
+  const c: VulnerabilityCounts = { total: 0, mitigated: 0, vulnerable: 0, notAffected: 0, unclassified: 0 };
+  for (const text of Object.values(v)) {
+    c.total++;
+    const s = vulnerabilityState(text);
+    if (s === 'mitigated') c.mitigated++;
+    else if (s === 'vulnerable') c.vulnerable++;
+    else if (s === 'not affected') c.notAffected++;
+    else c.unclassified++;
+  }
+  return c;
+}
+
+/** "2 of 4 affected mitigated (2 vulnerable, 15 not affected)", or why it is unknown. */
+export function vulnerabilitySummary(a: AppliedConfig | null): string {
+  if (!a || a.vulnerabilities === undefined) return 'not reported';
+  if (a.vulnerabilities === null) return `unknown: ${a.vulnerabilitiesReason ?? 'not readable'}`;
+  const c = countVulnerabilities(a.vulnerabilities);
+  if (!c.total) return 'the kernel lists none';
+  const affected = c.total - c.notAffected;
+  const rest = [c.vulnerable ? `${c.vulnerable} vulnerable` : '', c.notAffected ? `${c.notAffected} not affected` : '', c.unclassified ? `${c.unclassified} unclassified` : ''].filter(Boolean);
+  const partial = a.vulnerabilitiesReason ? `; ${a.vulnerabilitiesReason}` : '';
+  return `${c.mitigated} of ${affected} affected mitigated${rest.length ? ` (${rest.join(', ')})` : ''}${partial}`;
+}
+
+/** The mitigations= state a result ran under, as a heading: known value, kernel default, or unknown. */
+export function mitigationLabel(a: AppliedConfig | null): string {
+  if (!a || a.mitigations === undefined) return 'mitigations= not reported';
+  if (a.mitigationsReason) return `mitigations= unknown (${a.mitigationsReason})`;
+  return a.mitigations === null ? 'no mitigations= (kernel default: auto)' : `mitigations=${a.mitigations}`;
+}
+
+/** A median with its first and third quartile (null where per-batch figures are missing). */
+export interface SpreadFigure {
+  median: number;
+  q1: number | null;
+  q3: number | null;
+}
+
+export interface TaxOp {
+  ns: SpreadFigure;
+  /** TSC ticks per op; null where any pooled result lacks them (cyclesReason says why). */
+  cycles: SpreadFigure | null;
+  cyclesReason: string | null;
+  batches: number;
+}
+
+export interface TaxRow {
+  name: string;
+  deployment: string;
+  host: string;
+  benchmark: string;
+  kind: string;
+  results: CompletedOpsResult[];
+  vulnerabilities: string;
+  getppid: TaxOp | null;
+  func: TaxOp | null;
+  /** getppid median / func median (ns). */
+  ratio: number | null;
+}
+
+/**
+ * Pools per-batch figures of one op over repetitions: median (the protocol's median) and
+ * quartiles of all batches. With one result lacking per-batch figures, its own median is kept
+ * and the quartiles are unknown; with several such results there is no pooled median (null).
+ */
+function pooled(figures: Array<{ median: number; raw: readonly number[] | undefined }>): SpreadFigure | null {
+  if (figures.every((f) => f.raw?.length)) {
+    const all = figures.flatMap((f) => f.raw!).sort((a, b) => a - b);
+    return { median: median(all), ...quartiles(all) };
+  }
+  return figures.length === 1 ? { median: figures[0].median, q1: null, q3: null } : null;
+}
+
+function taxOp(results: CompletedOpsResult[], op: string): TaxOp | null {
+  const stats = results.map((r) => r.ops[op]).filter((s): s is OpStat => s !== undefined);
+  if (!stats.length || stats.length !== results.length) return null;
+  const ns = pooled(stats.map((s) => ({ median: s.nsPerOp, raw: s.raw })));
+  if (!ns) return null;
+  const missing = stats.find((s) => !s.cycles);
+  const cycles = missing ? null : pooled(stats.map((s) => ({ median: s.cycles!.perOp, raw: s.cycles!.raw })));
+  const cyclesReason = cycles ? null : (missing?.cyclesReason ?? (missing ? 'no cycles recorded' : 'per-batch cycles missing'));
+  return { ns, cycles, cyclesReason, batches: stats.reduce((a, s) => a + s.samples, 0) };
+}
+
+/**
+ * The classic unikernel table: getppid (a no-op system call) against func (a function call)
+ * per deployment, one table per mitigations= state of the kernel the probe ran on (a guest's
+ * own kernel in a guest). Counted repetitions are pooled.
+ */
+export function syscallTax(record: RunRecord): Array<{ state: string; rows: TaxRow[] }> {
+  const kinds = new Map(((record.scenario as { deployments?: Array<{ name: string; kind: string }> })?.deployments ?? []).map((d) => [d.name, d.kind]));
+  const groups = new Map<string, { state: string; key: string; results: CompletedOpsResult[] }>();
+  for (const r of countedResults(record)) {
+    if (!isOpsResult(r) || (!r.ops.getppid && !r.ops.func)) continue;
+    const state = mitigationLabel(r.applied);
+    const key = `${state}\u0000${seriesName(record, r)}\u0000${r.benchmark}`;
+    const g = groups.get(key) ?? { state, key, results: [] };
+    g.results.push(r);
+    groups.set(key, g);
+  }
+  const byState = new Map<string, TaxRow[]>();
+  for (const g of groups.values()) {
+    const r0 = g.results[0];
+    const getppid = taxOp(g.results, 'getppid');
+    const func = taxOp(g.results, 'func');
+    const ratio = getppid && func && func.ns.median > 0 ? getppid.ns.median / func.ns.median : null;
+    const rows = byState.get(g.state) ?? [];
+    rows.push({
+      name: seriesName(record, r0),
+      deployment: r0.deployment,
+      host: r0.host,
+      benchmark: r0.benchmark,
+      kind: kinds.get(r0.deployment) ?? '',
+      results: g.results,
+      vulnerabilities: [...new Set(g.results.map((r) => vulnerabilitySummary(r.applied)))].join(' / '),
+      getppid,
+      func,
+      ratio,
+    });
+    byState.set(g.state, rows);
+  }
+  return [...byState].map(([state, rows]) => ({ state, rows }));
+}
+
+/** "123 [120, 130]" for a spread figure, "–" where absent. */
+export function spreadText(f: SpreadFigure | null | undefined): string {
+  if (!f) return '–';
+  return `${nsop(f.median)} [${f.q1 === null ? '?' : nsop(f.q1)}, ${f.q3 === null ? '?' : nsop(f.q3)}]`;
 }

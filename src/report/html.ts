@@ -4,7 +4,7 @@
  */
 import type { Comparison } from '../stats/compare.js';
 import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord } from '../results/types.js';
-import { BOOT_NOTE, BOOT_PHASES, benchmarkNames, bootBreakdown, countedResults, latencyGroups, nsop, opNames, opsGroups, slug, us } from './data.js';
+import { BOOT_NOTE, BOOT_PHASES, benchmarkNames, bootBreakdown, countedResults, latencyGroups, nsop, opNames, opsGroups, slug, spreadText, syscallTax, us } from './data.js';
 import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
 
 /** Section ids every report has, in page order (tests and links rely on them). */
@@ -185,6 +185,29 @@ function summarySection(record: RunRecord, extras: HtmlExtras): string {
   if (opsRows.length) {
     out.push('<h3>System call vs function call (ns per operation)</h3>', '<p class="meta">Median of batches with its 95% interval; ratio: cost relative to a plain function call (<code>func</code>).</p>');
     out.push(table(['deployment', 'benchmark', 'host', 'rep', 'operation', 'ns/op', '95% interval', '÷ func'], opsRows, { numeric: [3, 5, 6, 7] }));
+  }
+  const tax = syscallTax(record);
+  if (tax.length) {
+    out.push('<h3 id="syscall-tax">Syscall tax by mitigation state</h3>', '<p class="meta"><code>getppid</code> (a no-op system call) vs <code>func</code> (a function call): median ns/op [Q1, Q3] of the per-batch figures, counted repetitions pooled; TSC cycles where the TSC is invariant. Mitigation state as the kernel that ran the probe reports it (a guest\'s own kernel in a guest).</p>');
+    for (const t of tax) {
+      const cyc = t.rows.some((r) => r.getppid?.cycles || r.func?.cycles);
+      out.push(`<h4>${esc(t.state)}</h4>`);
+      out.push(
+        table(
+          ['deployment', 'kind', 'getppid ns [Q1, Q3]', 'func ns [Q1, Q3]', '÷ func', ...(cyc ? ['getppid cycles [Q1, Q3]', 'func cycles [Q1, Q3]'] : []), 'vulnerabilities'],
+          t.rows.map((r) => [
+            esc(r.name),
+            esc(r.kind || '–'),
+            esc(spreadText(r.getppid?.ns)),
+            esc(spreadText(r.func?.ns)),
+            r.ratio !== null && Number.isFinite(r.ratio) ? `${r.ratio.toFixed(0)}×` : '–',
+            ...(cyc ? [esc(spreadText(r.getppid?.cycles)), esc(spreadText(r.func?.cycles))] : []),
+            esc(r.vulnerabilities),
+          ]),
+          { numeric: cyc ? [2, 3, 4, 5, 6] : [2, 3, 4] },
+        ),
+      );
+    }
   }
   if (!latRows.length && !opsRows.length) out.push('<p class="none">No completed measurement in this run.</p>');
   const gates = extras.gates ?? asRows(record.extra?.gates);

@@ -5,6 +5,7 @@ import type { GateOutcome } from '../stats/gates.js';
 import { mergeHistograms } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
 import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
+import { spreadText, syscallTax } from './data.js';
 
 const us = (ns: number) => (Number.isFinite(ns) ? (ns / 1000).toFixed(2) : '–');
 const nsf = (ns: number) => (Number.isFinite(ns) ? ns.toFixed(ns < 10 ? 2 : 1) : '–');
@@ -117,6 +118,24 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
       ),
       '',
     );
+    const withCycles = ops.filter((r) => Object.values(r.ops).some((o) => o.cycles));
+    if (withCycles.length) {
+      out.push('TSC cycles per operation (median of batches, 95% interval; invariant TSC only, so these are ticks at the TSC\'s fixed rate, not core clock cycles):', '');
+      out.push(
+        mdTable(
+          ['deployment', 'benchmark', 'host', 'rep', ...names],
+          withCycles.map((r) => [r.deployment, r.benchmark, r.host, label(r), ...names.map((n) => {
+            const c = r.ops[n]?.cycles;
+            return c ? `${nsf(c.perOp)} [${nsf(c.ciLow)}, ${nsf(c.ciHigh)}]` : '–';
+          })]),
+        ),
+        '',
+      );
+    }
+    const noCycles = [...new Set(ops.flatMap((r) => Object.values(r.ops).filter((o) => o.cycles === null).map((o) => `${r.deployment}/${r.benchmark}: ${o.cyclesReason ?? 'not measured'}`)))];
+    if (noCycles.length) {
+      out.push('No TSC cycles for:', '', ...noCycles.map((t) => `- ${t}`), '');
+    }
     const ratioNames = [...new Set(ops.flatMap((r) => Object.keys(r.ratios)))];
     if (ratioNames.length) {
       out.push('Cost relative to a plain function call (the "syscall tax" a unikernelized Linux would remove):', '');
@@ -130,6 +149,7 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
     }
   }
 
+  out.push(...taxSection(record));
   out.push(...guestSection(record));
   out.push(...bootSection(record));
   const comparisons = (record.extra?.comparisons ?? []) as Comparison[];
@@ -277,6 +297,46 @@ function bootSection(record: RunRecord): string[] {
     ),
     '',
   ];
+}
+
+/** The syscall tax (getppid vs func) per deployment, one table per mitigations= state. */
+function taxSection(record: RunRecord): string[] {
+  const tables = syscallTax(record);
+  if (!tables.length) return [];
+  const out = [
+    '## Syscall tax by mitigation state',
+    '',
+    'A no-op system call (`getppid`) against a function call (`func`): median ns per operation with the first and third quartile [Q1, Q3] of the per-batch figures (counted repetitions pooled); getppid / func is the ratio of the medians. The mitigation state is what the kernel that ran the probe reports (a guest\'s own kernel in a guest): its `mitigations=` and /sys/devices/system/cpu/vulnerabilities.',
+    '',
+  ];
+  const multiBench = new Set(tables.flatMap((t) => t.rows.map((r) => r.benchmark))).size > 1;
+  for (const t of tables) {
+    const cyc = t.rows.some((r) => r.getppid?.cycles || r.func?.cycles);
+    const head = ['deployment', ...(multiBench ? ['benchmark'] : []), 'kind', 'getppid ns [Q1, Q3]', 'func ns [Q1, Q3]', 'getppid / func', ...(cyc ? ['getppid TSC cycles [Q1, Q3]', 'func TSC cycles [Q1, Q3]'] : []), 'batches', 'vulnerabilities'];
+    out.push(`### ${t.state}`, '');
+    out.push(
+      mdTable(
+        head,
+        t.rows.map((r) => [
+          r.name,
+          ...(multiBench ? [r.benchmark] : []),
+          r.kind || '–',
+          spreadText(r.getppid?.ns),
+          spreadText(r.func?.ns),
+          r.ratio !== null && Number.isFinite(r.ratio) ? `${r.ratio.toFixed(0)}×` : '–',
+          ...(cyc ? [spreadText(r.getppid?.cycles), spreadText(r.func?.cycles)] : []),
+          `${r.getppid?.batches ?? '–'} / ${r.func?.batches ?? '–'}`,
+          r.vulnerabilities,
+        ]),
+      ),
+      '',
+    );
+    const notes = [...new Set(t.rows.flatMap((r) => [r.getppid, r.func].filter((o) => o && !o.cycles).map((o) => `${r.name}: ${o!.cyclesReason}`)))];
+    if (notes.length) out.push(`No TSC cycles for ${notes.join('; ')}.`, '');
+    if (t.rows.some((r) => [r.getppid, r.func].some((o) => o && (o.ns.q1 === null || (o.cycles && o.cycles.q1 === null)))))
+      out.push('[?, ?]: the result kept no per-batch figures, so its quartiles are unknown.', '');
+  }
+  return out;
 }
 
 /** Guests: how each booted, on which kernel, and where its vCPUs ran. */

@@ -64,6 +64,38 @@ export interface OpStat {
   iterationsPerBatch: number;
   /** Raw per-batch ns/op figures. */
   raw: number[];
+  /**
+   * TSC ticks per op: median of the per-batch figures with its 95% interval (the same method
+   * as nsPerOp). null where they were not measured (TSC not invariant, not x86-64, unpinned):
+   * cyclesReason says why. Absent in records written before cycles existed.
+   */
+  cycles?: CyclesStat | null;
+  cyclesReason?: string;
+}
+
+/** TSC ticks per op. An invariant TSC ticks at a fixed rate (its nominal frequency), so these are
+ * reference cycles, not core clock cycles when the core runs faster or slower. */
+export interface CyclesStat {
+  perOp: number;
+  ciLow: number;
+  ciHigh: number;
+  /** Per-batch figures, in the same order as OpStat.raw. */
+  raw: number[];
+}
+
+/** The TSC as the probe found it (syscall mode). */
+export interface TscState {
+  /** CPUID 0x80000007 EDX bit 8 set and the kernel's flags (where readable) agree. */
+  invariant: boolean;
+  /** CPUID 0x80000007 EDX bit 8; null when not x86-64 or the leaf is missing. */
+  cpuid: boolean | null;
+  /** constant_tsc / nonstop_tsc in /proc/cpuinfo flags; null when no flags line was readable. */
+  constantTsc: boolean | null;
+  nonstopTsc: boolean | null;
+  /** Cycles were recorded in this run (invariant and pinned to one CPU). */
+  measured: boolean;
+  /** Why they were not (null when measured). */
+  reason: string | null;
 }
 
 export type Ops = Record<string, OpStat>;
@@ -86,6 +118,18 @@ export interface AppliedConfig {
   probeVersion: string;
   kernel?: string;
   uptimeS?: number;
+  /**
+   * /sys/devices/system/cpu/vulnerabilities of the kernel the probe ran on (a guest's own kernel
+   * in a guest), file name -> text; null when unreadable (vulnerabilitiesReason says why).
+   * Absent for cyclictest and in records of older probes.
+   */
+  vulnerabilities?: Record<string, string> | null;
+  vulnerabilitiesReason?: string | null;
+  /** The mitigations= value of that kernel's command line; null when absent (the kernel default, auto) or unreadable (mitigationsReason says which). */
+  mitigations?: string | null;
+  mitigationsReason?: string | null;
+  /** syscall mode: the TSC state behind the op's cycles. */
+  tsc?: TscState;
   [key: string]: unknown;
 }
 

@@ -75,6 +75,12 @@ export interface HostFacts {
     isolated: number[] | null;
     /** Effective nohz_full CPUs (/sys/devices/system/cpu/nohz_full), null when absent. */
     nohzFull: number[] | null;
+    /**
+     * Each file of /sys/devices/system/cpu/vulnerabilities with its text ("spectre_v2" ->
+     * "Mitigation: Retpolines; ..."); null when the directory does not exist (old kernel,
+     * CONFIG_GENERIC_CPU_VULNERABILITIES off, sysfs not mounted).
+     */
+    vulnerabilities: Record<string, string> | null;
   };
   sched: {
     /** /proc/sys/kernel/sched_rt_runtime_us (-1: RT throttling disabled); null when unreadable. */
@@ -153,6 +159,13 @@ sec isolated; catf /sys/devices/system/cpu/isolated
 sec nohz_full; catf /sys/devices/system/cpu/nohz_full
 sec smt_active; catf /sys/devices/system/cpu/smt/active
 sec smt_control; catf /sys/devices/system/cpu/smt/control
+sec vulnerabilities
+v=/sys/devices/system/cpu/vulnerabilities
+# "dir" first, so an empty directory ({}) is told apart from a missing one (null).
+if [ -d "$v" ]; then
+  echo dir
+  for f in "$v"/*; do [ -r "$f" ] && printf '%s\\t%s\\n' "\${f##*/}" "$(tr '\\n' ' ' < "$f" 2>/dev/null)"; done
+fi
 sec siblings
 for d in /sys/devices/system/cpu/cpu[0-9]*; do
   [ -r "$d/topology/thread_siblings_list" ] && printf '%s %s\\n' "\${d##*/}" "$(cat "$d/topology/thread_siblings_list")"
@@ -261,6 +274,7 @@ export function parseFacts(text: string): HostFacts {
     if (cpu) governors[cpu] = g && g !== '-' ? g : null;
   }
   const smtActiveRaw = get('smt_active');
+  const vulnerabilities = parseVulnerabilities(s.get('vulnerabilities'));
 
   const mem = new Map<string, number>();
   for (const line of lines(get('meminfo'))) {
@@ -306,6 +320,7 @@ export function parseFacts(text: string): HostFacts {
       governors,
       isolated,
       nohzFull: nohz,
+      vulnerabilities,
     },
     sched: { rtRuntimeUs: int('rt_runtime'), rtPeriodUs: int('rt_period') },
     memory: {
@@ -333,6 +348,18 @@ export function parseFacts(text: string): HostFacts {
     },
     privileges: { uid, root: uid === 0, capSysNice, capEff },
   };
+}
+
+/** The vulnerabilities section: "dir" and then one "name<TAB>text" line per file; null without "dir". */
+function parseVulnerabilities(section: string | undefined): Record<string, string> | null {
+  const rows = (section ?? '').split('\n');
+  if (rows[0]?.trim() !== 'dir') return null;
+  const out: Record<string, string> = {};
+  for (const row of rows.slice(1)) {
+    const tab = row.indexOf('\t');
+    if (tab > 0) out[row.slice(0, tab)] = row.slice(tab + 1).trim();
+  }
+  return out;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { ROOT, runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'unilat-input-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -125,4 +125,12 @@ test('bad CLI flags are usage errors (exit 2)', async () => {
 test('gates with bad syntax', async () => {
   const f = file('gates.yaml', GOOD + 'gates:\n  - "p99 < 50xs"\n  - "p42 < 5us"\n  - "latency is fine"\n');
   await expectBad(['validate', f], /gates\.yaml:10:5: gates\[0\]: "50xs" is not a positive time/, /gates\[1\]: unknown metric "p42"/, /gates\[2\]: cannot read gate/);
+});
+
+test('every shipped scenario validates', async () => {
+  const scenarios = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => join('scenarios', f));
+  assert.ok(scenarios.includes(join('scenarios', 'syscall-tax.yaml')));
+  const r = await runCli(['validate', ...scenarios]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const s of scenarios) assert.match(r.stdout, new RegExp(`^${s.replace(/[.]/g, '\\.')}: ok`, 'm'));
 });

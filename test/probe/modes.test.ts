@@ -5,6 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,8 @@ import {
   singleRun,
   splitRuns, scriptSteps,
 } from '../../src/probe/protocol.js';
+import type { CyclesStat } from '../../src/results/types.js';
+import { parseCmdline } from '../../src/target/facts.js';
 import { buildProbe, cleanupProbes, compileProbe, runProbe } from '../helpers/probe.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -66,6 +69,120 @@ describe('probe syscall mode', () => {
     assert.equal(run.hello.policy, 'other');
     assert.equal(run.hello.priority, 0);
     assert.equal(run.hello.batch, 0);
+  });
+});
+
+/** Each file of the vulnerabilities directory with its text, read here; null when it is missing. */
+function sysVulnerabilities(): Record<string, string> | null {
+  const dir = '/sys/devices/system/cpu/vulnerabilities';
+  if (!existsSync(dir)) return null;
+  return Object.fromEntries(readdirSync(dir).map((n) => [n, readFileSync(path.join(dir, n), 'utf8').trim()]));
+}
+
+/** CPUID 0x80000007 EDX bit 8 from a separate little C program (null off x86-64 or without the leaf). */
+async function cpuidInvariantTsc(): Promise<boolean | null> {
+  if (process.arch !== 'x64') return null;
+  const dir = await mkdtemp(path.join(tmpdir(), 'unilat-cpuid-'));
+  try {
+    const src = path.join(dir, 'cpuid.c');
+    await writeFile(src, '#include <cpuid.h>\n#include <stdio.h>\nint main(void){unsigned a,b,c,d;if(!__get_cpuid(0x80000007,&a,&b,&c,&d)){puts("none");return 0;}printf("%u\\n",(d>>8)&1u);return 0;}\n');
+    const r = spawnSync('sh', ['-c', 'cc -o "$1/cpuid" "$1/cpuid.c" && "$1/cpuid"', 'sh', dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout.trim();
+    return out === 'none' ? null : out === '1';
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('probe machine state in hello', () => {
+  test('vulnerabilities and mitigations= as this machine has them', async () => {
+    const bin = await compileProbe();
+    const r = await runProbe(bin, ['syscall', '--ops', 'func', '--batches', '5', '--warmup', '0']);
+    assert.equal(r.code, 0, r.stderr);
+    const { hello } = singleRun(parseStream(r.stdout).messages);
+    const expected = sysVulnerabilities();
+    assert.deepEqual(hello.vulnerabilities, expected);
+    if (expected) {
+      assert.ok(Object.keys(expected).length > 0, 'this kernel lists vulnerabilities');
+      assert.equal(hello.vulnerabilitiesReason, null);
+    } else assert.match(hello.vulnerabilitiesReason ?? '', /cannot read \/sys\/devices\/system\/cpu\/vulnerabilities/);
+    // The facts module's command-line parser is the independent reading of mitigations=.
+    assert.equal(hello.mitigations, parseCmdline(readFileSync('/proc/cmdline', 'utf8')).mitigations);
+    assert.equal(hello.mitigationsReason, null);
+    const applied = assembleStream(r.stdout).applied;
+    assert.deepEqual(applied.vulnerabilities, expected, 'the run record keeps them');
+    assert.equal(applied.mitigations, hello.mitigations);
+  });
+
+  const canUnshare = isRoot && spawnSync('unshare', ['--version']).status === 0;
+  test('without /sys and /proc: null with reasons; as PID 1 it mounts sysfs itself', { skip: !canUnshare && 'needs root and unshare' }, async () => {
+    const bin = await compileProbe();
+    const dir = await mkdtemp(path.join(tmpdir(), 'unilat-nosys-'));
+    try {
+      const script = path.join(dir, 'steps.txt');
+      await writeFile(script, 'syscall --ops func --batches 3 --warmup 0\n');
+      // A private mount namespace with /sys (and /proc) lazily unmounted, then exec the probe;
+      // with a PID namespace too for the PID 1 case (elsewhere PID 1 would power off).
+      const hide = (what: string, pidNs: boolean) => ['unshare', ...(pidNs ? ['--pid', '--fork'] : []), '--mount', '--propagation', 'private', 'sh', '-c', `umount -l ${what} && exec "$0" "$@"`];
+      const out1 = path.join(dir, 'plain.txt');
+      const plain = await runProbe(bin, ['script', script, '--out', out1], { prefix: hide('/sys /proc', false) });
+      assert.equal(plain.code, 0, plain.stderr);
+      const h1 = splitRuns(parseStream(await readFile(out1)).messages).runs[0].hello;
+      assert.equal(h1.vulnerabilities, null, 'no sysfs: nothing invented');
+      assert.match(h1.vulnerabilitiesReason ?? '', /cannot read \/sys\/devices\/system\/cpu\/vulnerabilities: No such file/);
+      assert.equal(h1.mitigations, null);
+      assert.match(h1.mitigationsReason ?? '', /cannot read \/proc\/cmdline/);
+
+      const out2 = path.join(dir, 'pid1.txt');
+      const pid1 = await runProbe(bin, ['script', script, '--pid1', '--out', out2], { prefix: hide('/sys', true) });
+      assert.ok(pid1.signal === 'SIGINT' || pid1.code === 128 + 2, `${pid1.code}/${pid1.signal}: ${pid1.stderr}`);
+      const h2 = splitRuns(parseStream(await readFile(out2)).messages).runs[0].hello;
+      assert.equal(h2.pid, 1);
+      assert.deepEqual(h2.vulnerabilities, sysVulnerabilities(), 'PID 1 mounted sysfs and read the same kernel');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('syscall cycles per op exactly where the TSC is invariant', async () => {
+    const bin = await compileProbe();
+    const r = await runProbe(bin, ['syscall', '--ops', 'func,getppid', '--batches', '20', '--warmup', '2', '--cpu', '0']);
+    assert.equal(r.code, 0, r.stderr);
+    const pieces = assembleStream(r.stdout);
+    assert.ok(pieces.kind === 'syscall');
+    const tsc = pieces.applied.tsc;
+    assert.ok(tsc, 'hello carries the TSC state');
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].split(/\s+/) ?? null;
+    const cpuid = await cpuidInvariantTsc();
+    assert.equal(tsc.cpuid, cpuid);
+    assert.equal(tsc.constantTsc, flags ? flags.includes('constant_tsc') : null);
+    assert.equal(tsc.nonstopTsc, flags ? flags.includes('nonstop_tsc') : null);
+    const invariant = cpuid === true && (flags === null || (flags.includes('constant_tsc') && flags.includes('nonstop_tsc')));
+    assert.equal(tsc.invariant, invariant);
+    assert.equal(tsc.measured, invariant, 'pinned to CPU 0, so measured exactly when invariant');
+    if (invariant) {
+      assert.equal(tsc.reason, null);
+      const rate: number[] = [];
+      for (const name of ['func', 'getppid']) {
+        const c: CyclesStat | null | undefined = pieces.ops[name].cycles;
+        assert.ok(c, `${name} has cycles`);
+        assert.equal(c.raw.length, 20);
+        assert.ok(c.perOp > 0 && c.ciLow <= c.perOp && c.perOp <= c.ciHigh, name);
+        rate.push(c.perOp / pieces.ops[name].nsPerOp);
+      }
+      assert.ok(pieces.ops.getppid.cycles!.perOp > pieces.ops.func.cycles!.perOp);
+      // Ticks per ns is the TSC rate in GHz: plausible and the same for both ops (one clock).
+      for (const g of rate) assert.ok(g > 0.1 && g < 10, `TSC rate ${g} GHz`);
+      assert.ok(Math.abs(rate[0] / rate[1] - 1) < 0.1, `func and getppid imply TSC rates ${rate.join(' and ')} GHz`);
+    } else {
+      assert.ok(tsc.reason && tsc.reason.length > 10, 'says why');
+      for (const name of ['func', 'getppid']) {
+        assert.equal(pieces.ops[name].cycles, null, name);
+        assert.equal(pieces.ops[name].cyclesReason, tsc.reason);
+      }
+      assert.doesNotMatch(r.stdout.toString(), /"cycles":/, 'no cycle figures on the stream');
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import {
   ProtocolError,
   ProtocolParser,
   TruncatedStreamError,
+  appliedFromHello,
   checkComplete,
   medianCiRanks,
   medianWithCi,
@@ -14,6 +15,7 @@ import {
   parseStream,
   seriesPoints,
   splitRuns,
+  type HelloMessage,
 } from '../../src/probe/protocol.js';
 
 /** Exact P(Binomial(n, 1/2) <= k) with BigInt, as the independent reference. */
@@ -69,6 +71,38 @@ describe('median confidence interval', () => {
     assert.equal(getppid.iterationsPerBatch, 10);
     assert.deepEqual(opRatios({ func, getppid }), { getppid: 50 });
     assert.deepEqual(opRatios({ getppid }), {});
+  });
+
+  const measured = { invariant: true, cpuid: true, constantTsc: true, nonstopTsc: true, measured: true, reason: null };
+  const notInvariant = { invariant: false, cpuid: false, constantTsc: null, nonstopTsc: null, measured: false, reason: 'CPUID 0x80000007 EDX bit 8 (invariant TSC) is clear' };
+
+  test('opStat: cycles with the same median and interval as ns, or null with the reason', () => {
+    const cycles = [5, 1, 4, 2, 3, 9, 8, 7, 6, 10];
+    const s = opStat({ type: 'op', name: 'func', iterations: 10, samples: cycles.map((c) => c / 2), cycles }, measured);
+    assert.deepEqual(s.cycles, { perOp: 5.5, ciLow: 2, ciHigh: 9, raw: cycles });
+    assert.equal(s.cyclesReason, undefined);
+    const n = opStat({ type: 'op', name: 'func', iterations: 10, samples: [1, 2, 3] }, notInvariant);
+    assert.equal(n.cycles, null);
+    assert.equal(n.cyclesReason, notInvariant.reason);
+    assert.match(opStat({ type: 'op', name: 'func', iterations: 10, samples: [1] }).cyclesReason!, /did not report the TSC/);
+  });
+
+  test('opStat: cycles that contradict hello are a protocol error', () => {
+    assert.throws(() => opStat({ type: 'op', name: 'func', iterations: 1, samples: [1, 2] }, measured), /cycles were measured, but the op has no cycle figures/);
+    assert.throws(() => opStat({ type: 'op', name: 'func', iterations: 1, samples: [1, 2], cycles: [3] }, measured), /has 1 cycle figures for 2 batches/);
+    assert.throws(() => opStat({ type: 'op', name: 'func', iterations: 1, samples: [1], cycles: [3] }, notInvariant), (e: unknown) => e instanceof ProtocolError && /not measured/.test(e.message));
+  });
+
+  test('appliedFromHello keeps vulnerabilities, mitigations and tsc, and refuses wrong shapes', () => {
+    const base: HelloMessage = { type: 'hello', mode: 'syscall', version: '1.0.0', protocol: 1, pid: 1, uid: 0, requested: { policy: 'other', priority: 0 }, policy: 'other', priority: 0, threads: 1, affinity: [0], mlockall: false, dmaLatency: false, clockResolutionNs: 1, loopOverheadNs: 20, uptimeS: 1, realtime: null, cpus: 1, histogram: { layout: 'loglin7' } };
+    const a = appliedFromHello({ ...base, vulnerabilities: { meltdown: 'Not affected' }, vulnerabilitiesReason: null, mitigations: 'off', mitigationsReason: null, tsc: notInvariant });
+    assert.deepEqual(a.vulnerabilities, { meltdown: 'Not affected' });
+    assert.equal(a.mitigations, 'off');
+    assert.deepEqual(a.tsc, notInvariant);
+    assert.throws(() => appliedFromHello({ ...base, vulnerabilities: { meltdown: 1 } as never }), /vulnerabilities must be null or an object of strings/);
+    assert.throws(() => appliedFromHello({ ...base, mitigations: 0 as never }), /mitigations must be a string or null/);
+    assert.throws(() => appliedFromHello({ ...base, tsc: { ...notInvariant, reason: null } }), /with a reason when not measured/);
+    assert.throws(() => appliedFromHello({ ...base, tsc: { ...notInvariant, measured: true } }), /measured only when invariant/);
   });
 });
 

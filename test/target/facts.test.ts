@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { availableParallelism, hostname, release, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { LocalTransport } from '../../src/transport/local.js';
@@ -50,6 +50,15 @@ test('parseFacts on a hand-written PREEMPT_RT host', () => {
   assert.equal(f.cpu.threadsPerCore, 2);
   assert.equal(f.cpu.smtActive, true);
   assert.equal(f.cpu.governors['cpu3'], 'powersave');
+  // Text as in the files (the script turns each file's newline into a space; trimmed here).
+  assert.deepEqual(f.cpu.vulnerabilities, {
+    meltdown: 'Mitigation: PTI',
+    spectre_v1: 'Mitigation: usercopy/swapgs barriers and __user pointer sanitization',
+    spectre_v2: 'Mitigation: Retpolines; IBPB: conditional; IBRS_FW; STIBP: conditional; RSB filling; PBRSB-eIBRS: Not affected; BHI: Not affected',
+    spec_store_bypass: 'Vulnerable',
+    l1tf: 'Mitigation: PTE Inversion; VMX: conditional cache flushes, SMT vulnerable',
+    srbds: 'Not affected',
+  });
   assert.deepEqual(f.cpu.isolated, [4, 5, 6, 7]);
   assert.deepEqual(f.cpu.nohzFull, [4, 5, 6, 7]);
   assert.deepEqual(f.sched, { rtRuntimeUs: -1, rtPeriodUs: 1000000 });
@@ -75,7 +84,13 @@ test('parseFacts tolerates missing sections (never throws, nulls instead)', () =
   assert.equal(f.cpu.threadsPerCore, null);
   assert.equal(f.clocksource.current, null);
   assert.equal(f.privileges.capSysNice, false);
+  assert.equal(f.cpu.vulnerabilities, null, 'no vulnerabilities directory: null, not {}');
   assert.deepEqual(parseFacts('').cpu.online, []);
+});
+
+test('parseFacts: an empty vulnerabilities directory is {}, a missing one null', () => {
+  assert.deepEqual(parseFacts('@@unilat-facts@@ vulnerabilities\ndir\n@@unilat-facts@@ end\n').cpu.vulnerabilities, {});
+  assert.equal(parseFacts('@@unilat-facts@@ vulnerabilities\n\n@@unilat-facts@@ end\n').cpu.vulnerabilities, null);
 });
 
 test('the script is constant text: one round trip, sections all present', async () => {
@@ -99,6 +114,11 @@ test('gatherFacts on this machine agrees with independent readings', async () =>
   assert.equal(f.sched.rtPeriodUs, Number(readFileSync('/proc/sys/kernel/sched_rt_period_us', 'utf8')));
   assert.equal(f.clocksource.current, readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim());
   assert.equal(f.kvm.present, existsSync('/dev/kvm'));
+  const vdir = '/sys/devices/system/cpu/vulnerabilities';
+  assert.deepEqual(
+    f.cpu.vulnerabilities,
+    existsSync(vdir) ? Object.fromEntries(readdirSync(vdir).map((n) => [n, readFileSync(`${vdir}/${n}`, 'utf8').trim()])) : null,
+  );
   assert.equal(f.privileges.uid, process.getuid!());
   assert.equal(f.privileges.root, process.getuid!() === 0);
   if (process.getuid!() === 0) assert.equal(f.privileges.capSysNice, true);

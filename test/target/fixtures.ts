@@ -39,6 +39,15 @@ model name	: Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz
 @@unilat-facts@@ smt_control
 on
 
+@@unilat-facts@@ vulnerabilities
+dir
+meltdown	Mitigation: PTI 
+spectre_v1	Mitigation: usercopy/swapgs barriers and __user pointer sanitization 
+spectre_v2	Mitigation: Retpolines; IBPB: conditional; IBRS_FW; STIBP: conditional; RSB filling; PBRSB-eIBRS: Not affected; BHI: Not affected 
+spec_store_bypass	Vulnerable 
+l1tf	Mitigation: PTE Inversion; VMX: conditional cache flushes, SMT vulnerable 
+srbds	Not affected 
+
 @@unilat-facts@@ siblings
 cpu0 0,4
 cpu1 1,5
