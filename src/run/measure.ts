@@ -10,7 +10,7 @@ import { ProtocolParser, assembleRun, checkComplete, scriptSteps, type ProbeRun 
 import type { PlanStep } from '../scenario/plan.js';
 import type { Load } from '../scenario/schema.js';
 import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/types.js';
-import type { Transport } from '../transport/transport.js';
+import { TransportError, type Transport } from '../transport/transport.js';
 
 export interface MeasureContext {
   transport: Transport;
@@ -104,7 +104,8 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
       },
     });
   } catch (e) {
-    if (c.signal.aborted) throw e;
+    // An interrupted run, or a lost host, is the caller's to handle for every step alike.
+    if (c.signal.aborted || e instanceof TransportError) throw e;
     failure = e as Error;
   }
   parser.end();

@@ -133,7 +133,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
   it('a guest that dies early fails at once with the console tail', async () => {
     const ctx = guestContext({ runDir, stepLabel: 'dies' });
     const d = guestDeployment({ kind: 'unikernel', cmdline: 'rdinit=/nonexistent' });
-    await assert.rejects(createGuestRunner(d).runProbes([cyclic], ctx), /stopped before the probe finished[\s\S]*Kernel panic/);
+    await assert.rejects(createGuestRunner(d).runProbes([cyclic], ctx), /the guest stopped before the probe started \(QEMU exited with status 0\)[\s\S]*Kernel panic/);
   });
 
   it('abort during the measurement kills QEMU and removes its files', async () => {

@@ -11,7 +11,7 @@ import { ProtocolParser } from '../../probe/protocol.js';
 import type { Warning } from '../../results/types.js';
 import type { GuestDeployment } from '../../scenario/schema.js';
 import { LocalTransport } from '../../transport/local.js';
-import type { Transport } from '../../transport/transport.js';
+import { TransportError, type Transport } from '../../transport/transport.js';
 import { connectLocalQmp, queryVcpuThreads, transportQmp, waitForSocket, type Qmp } from './qmp.js';
 import { describeExit, stderrTail } from './qemu-exit.js';
 
@@ -381,7 +381,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     await setup.catch(() => {});
     if (!failure && r && !ended) {
       const how = describeExit(r.exitCode, r.signal);
-      if (!firstLine) fail(`${how} before the probe started`, 'qemu-exit');
+      if (!firstLine) fail(r.exitCode === 0 ? `the guest stopped before the probe started (${how})` : `${how} before the probe started`, 'qemu-exit');
       else fail(r.exitCode === 0 ? 'the guest stopped before the probe finished' : `${how} before the probe finished`, 'probe-unfinished');
     }
   } catch (e) {
@@ -419,7 +419,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     if (b.kernelToInitMs !== null && cc?.initLineMs != null) b.kernelStartMs = Math.max(0, cc.initLineMs - b.kernelToInitMs);
     if (b.kernelToInitMs !== null && info.guestUptimeAtProbeS !== null) b.initToProbeMs = Math.max(0, Math.round(info.guestUptimeAtProbeS * 1000 - b.kernelToInitMs));
     if (failure) {
-      if ((failure as Error).name === 'AbortError') throw failure;
+      if ((failure as Error).name === 'AbortError' || failure instanceof TransportError) throw failure;
       const tail = consoleText.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-CONSOLE_TAIL_LINES);
       const fl = failure as { message: string; reason?: GuestFailure };
       throw new GuestError(fl.message, fl.reason ?? 'other', tail, exited);
