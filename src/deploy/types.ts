@@ -22,6 +22,8 @@ export interface DeploymentContext {
   signal: AbortSignal;
   /** Raw protocol bytes as they arrive (stdout of the probe, or a guest's result serial port). */
   onData: (chunk: Buffer) => void;
+  /** Registers clean-up for when this host's part of the run ends (success, failure or Ctrl-C). */
+  atHostEnd: (cleanup: () => Promise<void>) => void;
 }
 
 /** What a deployment adds to a measurement besides the protocol stream. */

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__)
@@ -1849,14 +1850,67 @@ static void report_error(int rc, int step)
 	}
 }
 
-static int run_script(const char *file)
+/*
+ * Snapshot mode: announce `ready`, then read the script from DEV (a serial port, made raw so
+ * nothing is echoed or cooked) up to a line "go". The harness saves the VM while we block here
+ * and restores it for every boot, sending each its own script: no measurement has started yet,
+ * so none spans the restore. Returns the script as a stream, or NULL (g_err says why).
+ */
+static FILE *wait_for_script(const char *dev)
 {
-	FILE *f = fopen(file, "r");
-	if (!f) {
-		fail(3, "script %s: %s", file, strerror(errno));
-		report_error(3, 0);
-		return 3;
+	static char buf[1 << 16];
+	int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		fail(3, "--wait %s: %s", dev, strerror(errno));
+		return NULL;
 	}
+	struct termios tio;
+	if (tcgetattr(fd, &tio) == 0) {
+		cfmakeraw(&tio);
+		tcsetattr(fd, TCSANOW, &tio);
+	}
+	sb_t b = { 0, 0, 0 };
+	msg_begin(&b, "ready");
+	key(&b, "wait");
+	sb_str(&b, dev);
+	msg_end(&b);
+	free(b.p);
+	if (g_out != 1)
+		fsync(g_out);
+	size_t len = 0, line = 0;
+	for (;;) {
+		if (len == sizeof buf) {
+			close(fd);
+			fail(3, "--wait %s: script longer than %zu bytes", dev, sizeof buf);
+			return NULL;
+		}
+		ssize_t n = read(fd, buf + len, sizeof buf - len);
+		if (n < 0 && errno == EINTR && !atomic_load(&g_stop))
+			continue;
+		if (n <= 0) {
+			close(fd);
+			fail(3, "--wait %s: %s before \"go\"", dev, n < 0 ? strerror(errno) : "end of input");
+			return NULL;
+		}
+		len += (size_t)n;
+		for (size_t i = line; i < len; i++) {
+			if (buf[i] != '\n')
+				continue;
+			size_t end = i;
+			if (end > line && buf[end - 1] == '\r')
+				end--;
+			if (end - line == 2 && !memcmp(buf + line, "go", 2)) {
+				close(fd);
+				static char none[] = "\n"; /* fmemopen needs at least one byte */
+				return line ? fmemopen(buf, line, "r") : fmemopen(none, 1, "r");
+			}
+			line = i + 1;
+		}
+	}
+}
+
+static int run_script(FILE *f)
+{
 	char *line = NULL;
 	size_t cap = 0;
 	int steps = 0, failed = 0, worst = 0;
@@ -1901,7 +1955,7 @@ static const char usage[] =
 	"                       [--progress-ms MS] [--raw] [--out PATH]\n"
 	"  unilat-probe syscall [--batch N] [--batches N] [--warmup N] [--cpu C] [--ops LIST]\n"
 	"                       [--priority P] [--policy fifo|rr|other] [--mlockall] [--dma-latency] [--out PATH]\n"
-	"  unilat-probe script FILE [--pid1] [--out PATH]\n"
+	"  unilat-probe script FILE|--wait DEV [--pid1] [--out PATH]\n"
 	"Writes the unilat probe protocol (docs/protocol.md). Exit: 0 ok, 2 bad arguments, 3 failure.\n";
 
 static void on_signal(int sig)
@@ -1932,11 +1986,13 @@ int main(int argc, char **argv)
 		finish(2);
 	}
 	if (!strcmp(argv[1], "script")) {
-		const char *file = NULL, *out = NULL;
+		const char *file = NULL, *out = NULL, *wait = NULL;
 		int pid1 = 0;
 		for (int i = 2; i < argc; i++) {
 			if (!strcmp(argv[i], "--pid1"))
 				pid1 = 1;
+			else if (!strcmp(argv[i], "--wait") && i + 1 < argc)
+				wait = argv[++i];
 			else if (!strcmp(argv[i], "--out") && i + 1 < argc)
 				out = argv[++i];
 			else if (!strncmp(argv[i], "--out=", 6))
@@ -1950,8 +2006,8 @@ int main(int argc, char **argv)
 		}
 		if (pid1)
 			mount_pid1_filesystems();
-		if (!file) {
-			fprintf(stderr, "unilat-probe: script needs a FILE; see --help\n");
+		if (!file == !wait) {
+			fprintf(stderr, "unilat-probe: script needs a FILE or --wait DEV; see --help\n");
 			finish(2);
 		}
 		if (out) {
@@ -1962,7 +2018,15 @@ int main(int argc, char **argv)
 				g_out = fd;
 		}
 		g_in_script = 1;
-		int rc = run_script(file);
+		FILE *f = wait ? wait_for_script(wait) : fopen(file, "r");
+		int rc;
+		if (!f) {
+			if (!wait)
+				fail(3, "script %s: %s", file, strerror(errno));
+			report_error(3, 0);
+			rc = 3;
+		} else
+			rc = run_script(f);
 		if (g_out != 1)
 			fsync(g_out);
 		finish(rc);

@@ -167,6 +167,13 @@ export interface ErrorMessage {
   exit: number;
 }
 
+/** Script mode with --wait: the probe blocks for its script (a snapshot guest's save point). */
+export interface ReadyMessage {
+  type: 'ready';
+  /** The device it reads the script from. */
+  wait: string;
+}
+
 /** Script mode: the script ran to its end (the guest powers off next). */
 export interface EndMessage {
   type: 'end';
@@ -192,10 +199,11 @@ export type ProbeMessage =
   | OpMessage
   | DoneMessage
   | ErrorMessage
+  | ReadyMessage
   | EndMessage
   | UnknownMessage;
 
-const KNOWN_TYPES = new Set(['hello', 'warning', 'progress', 'hist', 'series', 'spikes', 'raw', 'op', 'done', 'error', 'end']);
+const KNOWN_TYPES = new Set(['hello', 'warning', 'progress', 'hist', 'series', 'spikes', 'raw', 'op', 'done', 'error', 'ready', 'end']);
 
 // ---- errors ----
 

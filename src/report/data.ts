@@ -213,12 +213,14 @@ export const BOOT_PHASES = [
   ['kernelToInitMs', 'kernel to init'],
   ['initToProbeMs', 'init to probe'],
   ['totalMs', 'total'],
+  ['restoreMs', 'restore (snapshot)'],
+  ['coldBootMs', 'snapshot\'s cold boot'],
 ] as const;
 
 export type BootPhaseKey = (typeof BOOT_PHASES)[number][0];
 
 export const BOOT_NOTE =
-  "Milliseconds, median over boots. From QEMU's start (controller clock): paused while the harness pins the vCPUs, the first console byte, the guest kernel's start (its init line's arrival minus that line's printk time); by the guest's clock: kernel start to init (printk time), init to the probe (the probe's /proc/uptime, 10 ms resolution); total is QEMU start to the probe's first line. – where the console does not show it (a quiet kernel).";
+  "Milliseconds, median over boots. From QEMU's start (controller clock): paused while the harness pins the vCPUs, the first console byte, the guest kernel's start (its init line's arrival minus that line's printk time); by the guest's clock: kernel start to init (printk time), init to the probe (the probe's /proc/uptime, 10 ms resolution); total is QEMU start to the probe's first line. A snapshot deployment (boot: snapshot) restores a saved VM instead of booting: restore is QEMU start to the probe's first line after the restore, next to the cold boot that made the snapshot (to the probe waiting for its script). – where a figure cannot be known (a quiet kernel shows no init line; a restore has no kernel boot).";
 
 export interface BootBreakdownRow {
   deployment: string;
@@ -235,8 +237,10 @@ export function bootBreakdown(record: RunRecord): BootBreakdownRow[] {
   return deps.map((deployment) => {
     const mine = boots.filter((r) => r.deployment === deployment);
     const phases = {} as Record<BootPhaseKey, number | null>;
+    const figure = (r: (typeof mine)[number], k: BootPhaseKey): unknown =>
+      k === 'restoreMs' ? r.context?.restoreMs : k === 'coldBootMs' ? (r.context?.snapshot as { coldBootMs?: unknown } | undefined)?.coldBootMs : (r.context?.boot as Record<string, unknown> | undefined)?.[k];
     for (const [k] of BOOT_PHASES) {
-      const v = mine.map((r) => (r.context?.boot as Record<string, unknown> | undefined)?.[k]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+      const v = mine.map((r) => figure(r, k)).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
       phases[k] = v.length ? Math.round(median(v)) : null;
     }
     const share = mine[0].context?.bootShare as { of?: number; freshBoot?: boolean } | undefined;

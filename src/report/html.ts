@@ -387,7 +387,7 @@ function benchmarksSection(record: RunRecord): string {
         table(
           ['deployment', 'boots', ...BOOT_PHASES.map(([, h]) => h), 'boots and benchmarks'],
           phases.map((r) => [esc(r.deployment), String(r.boots), ...BOOT_PHASES.map(([k]) => (r.phases[k] === null ? '–' : String(r.phases[k]))), esc(r.mode)]),
-          { numeric: [1, 2, 3, 4, 5, 6, 7] },
+          { numeric: [1, ...BOOT_PHASES.map((_, i) => i + 2)] },
         ),
       );
     out.push('</section>');

@@ -43,6 +43,7 @@ export async function execute(o: ExecuteOptions): Promise<void> {
 async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Result) => Promise<void>, save: () => Promise<void>): Promise<void> {
   const steps = o.plan.steps.filter((s) => s.host === host.name);
   let t: Transport | undefined;
+  const cleanups: Array<() => Promise<void>> = [];
   /** Index of the first step that has no result yet. */
   let next = 0;
   try {
@@ -62,7 +63,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
       o.progress.log(host.name, `restored tuning left by an interrupted run (${r.file}: ${r.outcome})`);
     }
     await save();
-    const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save };
+    const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, cleanups };
     for (; next < steps.length && !o.signal.aborted; ) {
       const group = bootGroup(steps, next);
       o.progress.step(host.name, group.map(stepLabel).join(' + '), next, steps.length);
@@ -80,6 +81,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
       await addResult(failed(steps[next], o.signal.aborted ? 'aborted' : 'failed', `not run: host failed (${msg.split('\n')[0]})`));
     await save();
   } finally {
+    for (const c of cleanups.reverse()) await c().catch((e: Error) => o.record.warnings.push({ code: 'cleanup-failed', message: `${host.name}: ${e.message}` }));
     await t?.close().catch(() => {});
   }
 }

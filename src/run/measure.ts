@@ -22,6 +22,7 @@ export interface MeasureContext {
   onProgress: (fraction: number) => void;
   stepLabel: string;
   scenarioLoad?: Load;
+  atHostEnd: (cleanup: () => Promise<void>) => void;
 }
 
 export type Measured =
@@ -96,6 +97,7 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
       runDir: c.runDir,
       stepLabel: c.stepLabel,
       signal: c.signal,
+      atHostEnd: c.atHostEnd,
       onData: (chunk) => {
         for (const m of parser.push(chunk)) {
           if (m.type === 'hello') runs++;

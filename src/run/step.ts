@@ -21,6 +21,8 @@ export interface HostSession {
   save: () => Promise<void>;
   /** Filled on first use: the probe on this host. */
   probe?: Promise<ProvisionedProbe>;
+  /** Run when this host's part of the run ends, newest first (snapshot files, ...). */
+  cleanups: Array<() => Promise<void>>;
 }
 
 export interface StepOutcome {
@@ -56,6 +58,7 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
       onProgress: (f) => s.progress.fraction(s.host.name, f),
       stepLabel: steps.length > 1 ? `${first.deployment.name}-r${first.repetition}` : `${first.deployment.name}-${first.benchmark.name}-r${first.repetition}`,
       scenarioLoad: (s.record.scenario as { load?: PlanStep['deployment']['load'] }).load,
+      atHostEnd: (c) => s.cleanups.push(c),
     });
     const endedAt = new Date().toISOString();
     return {

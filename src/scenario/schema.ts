@@ -145,6 +145,7 @@ const guestFields = {
   machine: z.enum(['pc', 'q35', 'microvm']).default('pc'),
   cmdline: z.string().default('').meta({ description: 'extra guest kernel arguments' }),
   bootTimeout: time('bootTimeout', 's').default(120e9),
+  boot: z.enum(['cold', 'snapshot']).default('cold').meta({ description: 'cold: boot the kernel; snapshot: boot once to the probe waiting for its script, save the VM, restore it for every boot (instant clone)' }),
   freshBoot: z.boolean().default(false).meta({ description: 'boot a fresh guest for every benchmark (default: one boot per repetition runs all of its benchmarks)' }),
 };
 

@@ -120,27 +120,3 @@ describe('QEMU that stops at start', { timeout: 600_000 }, () => {
     assert.match(res.error, /QEMU's stderr[^]*\nqemu: .*kernel/, 'QEMU says what is wrong with the kernel');
   });
 });
-
-describe('boots per deployment and repetition', { timeout: 600_000 }, () => {
-  for (const freshBoot of [false, true]) {
-    it(freshBoot ? 'freshBoot: true boots once per benchmark' : 'one boot runs all benchmarks of a deployment and repetition', async () => {
-      const f = path.join(dir, `boots-${freshBoot}.yaml`);
-      writeFileSync(
-        f,
-        `name: boots\nduration: 1s\ndeployments:\n  - {name: uni, kind: unikernel, accel: tcg, freshBoot: ${freshBoot}}\nbenchmarks:\n  - {name: wake, kind: cyclic, interval: 1ms}\n  - {name: sys, kind: syscall, batches: 10, ops: [func, getppid]}\n`,
-      );
-      const r = await runCli(['run', f, '--out', dir, '--quiet']);
-      assert.equal(r.code, 0, r.stderr);
-      const runDir = r.stdout.trim().split('\n').pop()!;
-      const rec = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
-      assert.deepEqual(rec.results.map((x) => [x.benchmark, x.status]), [['wake', 'completed'], ['sys', 'completed']]);
-      const ctx = rec.results.map((x) => (x as { context?: Record<string, unknown> }).context!);
-      assert.deepEqual(ctx.map((c) => c.bootShare), freshBoot ? [{ index: 0, of: 1, freshBoot }, { index: 0, of: 1, freshBoot }] : [{ index: 0, of: 2, freshBoot }, { index: 1, of: 2, freshBoot }]);
-      const logs = new Set(ctx.map((c) => c.consoleLog));
-      assert.equal(logs.size, freshBoot ? 2 : 1, 'one console log per boot');
-      for (const c of ctx) assert.ok(typeof c.bootMs === 'number' && c.bootMs > 0);
-      const md = readFileSync(path.join(runDir, 'report.md'), 'utf8');
-      assert.match(md, freshBoot ? /a fresh boot for every benchmark/ : /one boot per repetition runs all its benchmarks/);
-    });
-  }
-});

@@ -31,11 +31,18 @@ export function guestDeployment(over: Partial<GuestDeployment> = {}): GuestDeplo
 export interface CollectingContext extends DeploymentContext {
   chunks: Buffer[];
   text(): string;
+  /** Runs what the runner registered for the host's end, as the executor does. */
+  hostEnd(): Promise<void>;
 }
 
 export function guestContext(over: Partial<DeploymentContext> & { runDir: string; stepLabel: string }): CollectingContext {
   const chunks: Buffer[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
   return {
+    atHostEnd: (c) => cleanups.push(c),
+    hostEnd: async () => {
+      for (const c of cleanups.splice(0).reverse()) await c();
+    },
     transport: new LocalTransport(),
     probePath: '',
     staticProbe: () => buildLocalProbe({ static: true }),

@@ -83,8 +83,11 @@ export interface GuestImageOptions {
   profile: GuestProfile;
   /** The static probe binary (bytes). */
   probe: Buffer;
-  /** Script lines for `unilat-probe script` (one invocation per line). */
-  script: string[];
+  /**
+   * Script lines for `unilat-probe script` (one invocation per line), or, for a snapshot
+   * guest, the device the probe reads its script from once restored (`script --wait DEV`).
+   */
+  script: string[] | { wait: string };
   /** Protocol output device in the guest, e.g. /dev/ttyS1 (or /dev/ttyS0 on microvm). */
   out: string;
   /** vm profile: BusyBox binary (bytes); default read from busyboxPath(). */
@@ -123,7 +126,7 @@ export function busyboxPath(): string {
  * as a conventional small guest has), runs the probe script, then powers off. `poweroff -f`
  * because no init daemon is there to hand the request to.
  */
-function vmInit(out: string): string {
+function vmInit(out: string, source: string): string {
   return [
     '#!/bin/sh',
     'export PATH=/bin:/sbin',
@@ -132,7 +135,7 @@ function vmInit(out: string): string {
     'mount -t devtmpfs devtmpfs /dev',
     'mkdir -p /dev/pts /var/log',
     'syslogd -O /var/log/messages',
-    `/unilat/probe script /unilat/script --out ${out}`,
+    `/unilat/probe script ${source} --out ${out}`,
     'echo "unilat: probe exited with $?"',
     'sync',
     'poweroff -f',
@@ -142,13 +145,15 @@ function vmInit(out: string): string {
 
 /** Builds a guest image for one probe script. */
 export async function buildGuestImage(o: GuestImageOptions): Promise<GuestImage> {
-  const script = o.script.join('\n') + '\n';
+  const wait = Array.isArray(o.script) ? null : o.script.wait;
+  const scriptFile: InitramfsEntry[] = Array.isArray(o.script) ? [{ type: 'file', path: 'unilat/script', data: o.script.join('\n') + '\n' }] : [];
+  const source = wait ? ['--wait', wait] : ['/unilat/script'];
   const entries: InitramfsEntry[] = [...baseDirs];
   let cmdline: string[];
   if (o.profile === 'unikernel') {
     // The probe is PID 1 and alone: the kernel passes everything after "--" to init as argv.
-    entries.push({ type: 'file', path: 'init', data: o.probe, mode: 0o755 }, { type: 'file', path: 'unilat/script', data: script });
-    cmdline = ['rdinit=/init', '--', 'script', '/unilat/script', '--pid1', '--out', o.out];
+    entries.push({ type: 'file', path: 'init', data: o.probe, mode: 0o755 }, ...scriptFile);
+    cmdline = ['rdinit=/init', '--', 'script', ...source, '--pid1', '--out', o.out];
   } else {
     const bb = o.busybox ?? (await readFile(busyboxPath()));
     entries.push(
@@ -158,9 +163,9 @@ export async function buildGuestImage(o: GuestImageOptions): Promise<GuestImage>
       { type: 'dir', path: 'etc' },
       { type: 'file', path: 'bin/busybox', data: bb, mode: 0o755 },
       ...BUSYBOX_APPLETS.map((a): InitramfsEntry => ({ type: 'symlink', path: `bin/${a}`, target: 'busybox' })),
-      { type: 'file', path: 'init', data: vmInit(o.out), mode: 0o755 },
+      { type: 'file', path: 'init', data: vmInit(o.out, source.join(' ')), mode: 0o755 },
       { type: 'file', path: 'unilat/probe', data: o.probe, mode: 0o755 },
-      { type: 'file', path: 'unilat/script', data: script },
+      ...scriptFile,
     );
     cmdline = ['rdinit=/init'];
   }

@@ -66,6 +66,21 @@ export interface QemuArgsInput {
   resultsFile: string;
   qmpSocket: string;
   pidFile: string;
+  /** Snapshot guests: the base path of the pipe (`.in`/`.out` FIFOs) behind the port the probe reads its script from. */
+  goPipe?: string;
+  /** Restore: the saved state file to start from instead of booting. */
+  incoming?: string;
+}
+
+/** Snapshot guests: the port the probe waits on for its script (the third serial port). */
+export function goDevice(machine: GuestSettings['machine']): string {
+  return machine === 'microvm' ? '/dev/ttyS1' : '/dev/ttyS2';
+}
+
+/** Paths that go into QEMU options (and `-incoming exec:`, which a shell runs) must be plain. */
+function plainPath(p: string): string {
+  if (!/^[A-Za-z0-9_./-]+$/.test(p)) throw new Error(`internal: path ${JSON.stringify(p)} is not safe for a QEMU option`);
+  return p;
 }
 
 /** QEMU's argv (without the binary). Starts paused (-S): the vCPUs are pinned before they run. */
@@ -91,6 +106,8 @@ export function qemuArgs(a: QemuArgsInput): string[] {
     '-append', a.append,
     '-no-reboot',
     ...serial,
+    ...(a.goPipe ? ['-serial', `pipe:${plainPath(a.goPipe)}`] : []),
+    ...(a.incoming ? ['-incoming', `exec:cat ${plainPath(a.incoming)}`] : []),
     '-qmp', `unix:${a.qmpSocket},server=on,wait=off`,
     '-pidfile', a.pidFile,
     '-S',
@@ -125,6 +142,11 @@ export interface GuestRunOptions {
   consoleLogPath: string;
   signal: AbortSignal;
   onResults: (chunk: Buffer) => void;
+  /**
+   * Snapshot guests (`boot: snapshot`): `save` boots to the probe's `ready` line, saves the VM
+   * to that file and quits; `restore` starts from it and sends the probe its script.
+   */
+  snapshot?: { save: string } | { restore: string; script: string[] };
 }
 
 /**
@@ -163,6 +185,10 @@ export interface GuestRunInfo {
   consoleLog: string;
   /** QEMU's stderr on the controller, when it said anything. */
   qemuLog: string | null;
+  /** Snapshot save: the state file's size in bytes, and QEMU start to the save's end. */
+  saved: { bytes: number; savedMs: number } | null;
+  /** Snapshot restore: QEMU start to the probe's first line after the restore. */
+  restoreMs: number | null;
   warnings: Warning[];
 }
 
@@ -260,8 +286,11 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     exitCode: null,
     consoleLog: o.consoleLogPath,
     qemuLog: null,
+    saved: null,
+    restoreMs: null,
     warnings,
   };
+  const snap = o.snapshot;
   const fail = (message: string, reason: GuestFailure) => {
     failure ??= { message, reason };
   };
@@ -277,7 +306,25 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     if (s.hugepages && (await t.run(['test', '-d', '/dev/hugepages'])).exitCode !== 0)
       throw new Error(`hugepages: true but ${t.name} has no /dev/hugepages (mount hugetlbfs and reserve pages: vm.nr_hugepages)`);
     info.cmdline = kernelCmdline(s, o.imageCmdline);
-    const args = qemuArgs({ settings: s, accel: o.accel, cpuModel: o.cpuModel, kernel, initrd, append: info.cmdline, consoleFile: f.console, resultsFile: f.results, qmpSocket: f.qmp, pidFile: f.pid });
+    const goPipe = `${tmp}/go`;
+    if (snap) {
+      const mk = await t.run(['mkfifo', '-m', '600', `${goPipe}.in`, `${goPipe}.out`]);
+      if (mk.exitCode !== 0) throw new Error(`${t.name}: mkfifo failed: ${mk.stderr.trim()}`);
+    }
+    const args = qemuArgs({
+      settings: s,
+      accel: o.accel,
+      cpuModel: o.cpuModel,
+      kernel,
+      initrd,
+      append: info.cmdline,
+      consoleFile: f.console,
+      resultsFile: f.results,
+      qmpSocket: f.qmp,
+      pidFile: f.pid,
+      ...(snap ? { goPipe } : {}),
+      ...(snap && 'restore' in snap ? { incoming: snap.restore } : {}),
+    });
     // The outer `timeout` ends QEMU on the target even if the controller vanishes.
     const maxS = Math.ceil((o.bootTimeoutMs + o.runTimeoutMs + POWEROFF_GRACE_MS) / 1000) + 60;
     const parser = new ProtocolParser();
@@ -297,6 +344,23 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     const startedAt = performance.now();
     const sinceStart = () => Math.round(performance.now() - startedAt);
     arm(o.bootTimeoutMs, 'boot-timeout', () => `guest printed no probe output within the boot timeout (${Math.round(o.bootTimeoutMs / 1000)} s, accel ${o.accel}${o.accel === 'kvm' ? '; if KVM hangs on this host use accel: tcg' : ''})`);
+    let saving: Promise<void> | null = null;
+    /** At the probe's `ready`: stop the vCPUs, stream the VM state into the file, quit. */
+    const saveState = async (file: string) => {
+      try {
+        const q = await qmpReady;
+        await q.execute('stop');
+        await q.execute('migrate', { uri: `exec:cat > ${plainPath(file)}` });
+        await migration(q, 'saving the guest state');
+        const size = await t.run(['stat', '-c', '%s', file]);
+        info.saved = { bytes: Number(size.stdout.trim()) || 0, savedMs: sinceStart() };
+        ended = true;
+        await q.execute('quit').catch(() => {}); // QEMU may close the socket before it replies
+      } catch (e) {
+        fail(`snapshot: ${(e as Error).message}`, 'other');
+        killer.abort();
+      }
+    };
     const onResults = (chunk: Buffer) => {
       if (sharedPort) consoleClock.push(chunk, sinceStart());
       o.onResults(chunk);
@@ -310,9 +374,11 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
         if (!firstLine) {
           firstLine = true;
           info.bootMs = sinceStart();
+          if (snap && 'restore' in snap) info.restoreMs = info.bootMs;
           info.bootAfterResumeMs = resumedAt ? Math.round(performance.now() - resumedAt) : null;
           arm(o.runTimeoutMs, 'run-timeout', () => `guest did not finish the probe run within ${Math.round(o.runTimeoutMs / 1000)} s after it started`);
         }
+        if (m.type === 'ready' && snap && 'save' in snap && !saving) saving = saveState(snap.save);
         if (m.type === 'hello' && !info.hello) {
           info.hello = m as unknown as Record<string, unknown>;
           info.guestUptimeAtProbeS = m.uptimeS;
@@ -350,6 +416,8 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       .finally(() => qemuGone.abort());
     // Paused at start: find the vCPU threads, pin and prioritise them, then let the guest run.
     const setupSignal = AbortSignal.any([killer.signal, qemuGone.signal]);
+    let qmpIsReady: (q: Qmp) => void = () => {};
+    const qmpReady = new Promise<Qmp>((r) => (qmpIsReady = r));
     const setup = (async () => {
       if (local) qmp = await connectLocalQmp(f.qmp, { timeoutMs: 15_000, signal: setupSignal });
       else {
@@ -360,9 +428,18 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       if (v) info.qemuVersion = `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`;
       const threads = await queryVcpuThreads(qmp);
       info.vcpus = await placeVcpus(t, s, threads, warnings);
+      // A restore must have loaded the whole state first: cont during the load is ignored.
+      if (snap && 'restore' in snap) await migration(qmp, 'loading the saved guest state');
       resumedAt = performance.now();
       info.boot.pausedMs = Math.round(resumedAt - startedAt);
       await qmp.execute('cont');
+      qmpIsReady(qmp);
+      if (snap && 'restore' in snap) {
+        // Only now: bytes that reached the UART during the load would have been lost.
+        const script = snap.script.join('\n') + '\ngo\n';
+        const w = await t.run({ script: 'cat > "$1"', args: [`${goPipe}.in`] }, { stdin: script, timeoutMs: 20_000, signal: setupSignal });
+        if (w.exitCode !== 0) throw new Error(`sending the script to the restored guest failed: ${w.stderr.trim()}`);
+      }
     })();
     await Promise.race([
       setup.catch((e: Error) => {
@@ -379,6 +456,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     // Whatever the guest wrote last is in the file even if tail had not passed it on yet.
     await follower.finish();
     await setup.catch(() => {});
+    await saving;
     if (!failure && r && !ended) {
       const how = describeExit(r.exitCode, r.signal);
       if (!firstLine) fail(r.exitCode === 0 ? `the guest stopped before the probe started (${how})` : `${how} before the probe started`, 'qemu-exit');
@@ -426,6 +504,16 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     }
   }
   return info;
+}
+
+/** Waits until the migration QEMU is doing (saving, or loading with -incoming) has completed. */
+async function migration(q: Qmp, what: string): Promise<void> {
+  for (;;) {
+    const st = await q.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
+    if (st.status === 'completed') return;
+    if (st.status === 'failed' || st.status === 'cancelled') throw new Error(`${what} failed: ${st['error-desc'] ?? st.status}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 interface FileFollower {

@@ -12,7 +12,8 @@ import type { GuestDeployment } from '../../scenario/schema.js';
 import type { DeploymentContext, DeploymentRunInfo, DeploymentRunner, ProbeInvocation } from '../types.js';
 import { buildGuestImage, busyboxPath, type GuestProfile } from './initramfs.js';
 import { resolveKernel } from './kernel.js';
-import { resultsDevice } from './qemu.js';
+import { goDevice, resultsDevice, runGuest, type GuestRunInfo } from './qemu.js';
+import type { Transport } from '../../transport/transport.js';
 import { runGuestWithAccel } from './accel.js';
 
 /** Slack on top of the expected measurement time (TCG guests are slow to start a run and to stop). */
@@ -23,7 +24,7 @@ function imageCacheDir(): string {
 }
 
 /** Builds (or finds in the cache) the initramfs for one script; returns its path on the controller. */
-export async function guestImage(profile: GuestProfile, probePath: string, script: string[], out: string): Promise<{ path: string; cmdline: string[]; hash: string }> {
+export async function guestImage(profile: GuestProfile, probePath: string, script: string[] | { wait: string }, out: string): Promise<{ path: string; cmdline: string[]; hash: string }> {
   const probe = await readFile(probePath);
   const busybox = profile === 'vm' ? await readFile(busyboxPath()) : undefined;
   // The key covers every input, so a hit is the same bytes the writer would make.
@@ -59,29 +60,36 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
     async runProbes(invs: ProbeInvocation[], ctx: DeploymentContext): Promise<DeploymentRunInfo> {
       const kernel = await resolveKernel(d.kernel);
       const out = resultsDevice(d.machine);
-      const image = await guestImage(d.kind, await ctx.staticProbe(), invs.map(scriptLine), out);
-      const consoleLog = join(ctx.runDir, `${ctx.stepLabel}.console.log`);
       await mkdir(ctx.runDir, { recursive: true });
-      const g = await runGuestWithAccel({
-        transport: ctx.transport,
-        settings: d,
-        kernelPath: kernel.path,
-        initrdPath: image.path,
-        imageCmdline: image.cmdline,
-        bootTimeoutMs: d.bootTimeout / 1e6,
-        runTimeoutMs: invs.reduce((a, inv) => a + inv.expectedMs, 0) * 2 + RUN_MARGIN_MS,
-        consoleLogPath: consoleLog,
-        signal: ctx.signal,
-        onResults: ctx.onData,
-      });
+      const consoleLog = join(ctx.runDir, `${ctx.stepLabel}.console.log`);
+      const runTimeoutMs = invs.reduce((a, inv) => a + inv.expectedMs, 0) * 2 + RUN_MARGIN_MS;
+      const base = { transport: ctx.transport, settings: d, kernelPath: kernel.path, bootTimeoutMs: d.bootTimeout / 1e6, runTimeoutMs, consoleLogPath: consoleLog, signal: ctx.signal, onResults: ctx.onData };
+      let g: GuestRunInfo;
+      let image: { hash: string };
+      const extra: Record<string, unknown> = {};
+      if (d.boot === 'snapshot') {
+        const snap = await snapshotFor(d, ctx, kernel.path);
+        image = snap.image;
+        g = await runGuest({ ...base, accel: snap.cold.accel, cpuModel: snap.cold.cpuModel, initrdPath: snap.image.path, imageCmdline: snap.image.cmdline, snapshot: { restore: snap.stateFile, script: invs.map(scriptLine) } });
+        // Why the snapshot runs under TCG holds for every restore of it.
+        g.warnings.unshift(...snap.cold.warnings);
+        extra.restoreMs = g.restoreMs;
+        extra.snapshot = { coldBootMs: snap.cold.bootMs, coldBoot: snap.cold.boot, savedMs: snap.cold.saved?.savedMs ?? null, stateBytes: snap.cold.saved?.bytes ?? null, consoleLog: snap.cold.consoleLog };
+      } else {
+        const img = await guestImage(d.kind, await ctx.staticProbe(), invs.map(scriptLine), out);
+        image = img;
+        g = await runGuestWithAccel({ ...base, initrdPath: img.path, imageCmdline: img.cmdline });
+      }
       const h = g.hello ?? {};
       const context: Record<string, unknown> = {
         deploymentKind: d.kind,
         accel: g.accel,
         cpuModel: g.cpuModel,
         machine: d.machine,
+        bootMode: d.boot,
         bootMs: g.bootMs,
         boot: g.boot,
+        ...extra,
         bootAfterResumeMs: g.bootAfterResumeMs,
         guestUptimeAtProbeS: g.guestUptimeAtProbeS,
         guestKernel: h.kernel ?? null,
@@ -102,4 +110,53 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
       return { context, warnings: g.warnings };
     },
   };
+}
+
+interface Snapshot {
+  stateFile: string;
+  image: { path: string; cmdline: string[]; hash: string };
+  /** The boot that made it: accelerator, CPU model, boot time to the probe's `ready`. */
+  cold: GuestRunInfo;
+}
+
+/** Per transport (one run and host), per deployment: the snapshot made at its first boot. */
+const snapshots = new WeakMap<Transport, Map<string, Promise<Snapshot>>>();
+
+/**
+ * Boots the deployment once to the probe's `ready` (waiting for its script) and saves the VM
+ * there, into a folder on the target removed when the host's run ends.
+ */
+function snapshotFor(d: GuestDeployment, ctx: DeploymentContext, kernelPath: string): Promise<Snapshot> {
+  let byDep = snapshots.get(ctx.transport);
+  if (!byDep) snapshots.set(ctx.transport, (byDep = new Map()));
+  let p = byDep.get(d.name);
+  if (!p) {
+    const t = ctx.transport;
+    p = (async () => {
+      const mk = await t.run(['mktemp', '-d', '/tmp/unilat-snap.XXXXXX']);
+      const dir = mk.stdout.trim();
+      if (mk.exitCode !== 0 || !dir.startsWith('/tmp/unilat-snap.')) throw new Error(`${t.name}: mktemp failed: ${mk.stderr.trim()}`);
+      ctx.atHostEnd(() => t.run(['rm', '-rf', '--', dir]).then(() => {}));
+      const image = await guestImage(d.kind, await ctx.staticProbe(), { wait: goDevice(d.machine) }, resultsDevice(d.machine));
+      const stateFile = `${dir}/state`;
+      const cold = await runGuestWithAccel({
+        transport: t,
+        settings: d,
+        kernelPath,
+        initrdPath: image.path,
+        imageCmdline: image.cmdline,
+        bootTimeoutMs: d.bootTimeout / 1e6,
+        runTimeoutMs: RUN_MARGIN_MS,
+        consoleLogPath: join(ctx.runDir, `${d.name}-snapshot.console.log`),
+        signal: ctx.signal,
+        onResults: () => {},
+        snapshot: { save: stateFile },
+      });
+      return { stateFile, image, cold };
+    })();
+    byDep.set(d.name, p);
+    // A failed snapshot is not kept: the next boot group tries again.
+    p.catch(() => byDep!.delete(d.name));
+  }
+  return p;
 }
