@@ -1573,6 +1573,52 @@ static inline uint64_t tsc_read(void)
 }
 #endif
 
+/*
+ * `unilat-probe tsc`: the TSC rate of this machine, measured against CLOCK_MONOTONIC_RAW over
+ * three 100 ms windows (median). Under QEMU TCG a guest's TSC is the host's, and a guest kernel
+ * that cannot calibrate it (microvm has no PIT route, HPET or PM timer) has no timer tick: the
+ * harness passes this rate as tsc_early_khz=.
+ */
+static int run_tsc(void)
+{
+	tsc_info_t t = tsc_probe();
+	double khz[3] = { 0, 0, 0 };
+	if (t.invariant) {
+		for (int i = 0; i < 3; i++) {
+			struct timespec a, b, nap = { 0, 100000000 };
+			clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+			uint64_t c0 = tsc_read();
+			while (nanosleep(&nap, &nap) && errno == EINTR)
+				;
+			uint64_t c1 = tsc_read();
+			clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+			double ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+			khz[i] = ms > 0 ? (double)(c1 - c0) / ms : 0;
+		}
+		for (int i = 0; i < 2; i++) /* sort three */
+			for (int j = 0; j < 2 - i; j++)
+				if (khz[j] > khz[j + 1]) {
+					double x = khz[j];
+					khz[j] = khz[j + 1];
+					khz[j + 1] = x;
+				}
+	}
+	sb_t b = { 0, 0, 0 };
+	msg_begin(&b, "tsc");
+	key(&b, "invariant");
+	sb_raw(&b, t.invariant ? "true" : "false");
+	key(&b, "khz");
+	if (t.invariant && khz[1] > 0)
+		sb_fmt(&b, "%.0f", khz[1]);
+	else
+		sb_raw(&b, "null");
+	key(&b, "reason");
+	sb_str(&b, t.invariant ? NULL : t.reason);
+	msg_end(&b);
+	free(b.p);
+	return 0;
+}
+
 /* ns per op of one batch; with `cycles`, also TSC ticks per op. The TSC reads sit inside the
  * clock reads, so they add their few ns to the ns figure (negligible against a ~1 ms batch). */
 static double time_op(int op, uint64_t n, int zfd, double *cycles)
@@ -1956,6 +2002,7 @@ static const char usage[] =
 	"  unilat-probe syscall [--batch N] [--batches N] [--warmup N] [--cpu C] [--ops LIST]\n"
 	"                       [--priority P] [--policy fifo|rr|other] [--mlockall] [--dma-latency] [--out PATH]\n"
 	"  unilat-probe script FILE|--wait DEV [--pid1] [--out PATH]\n"
+	"  unilat-probe tsc    (the TSC rate in kHz, where the TSC is invariant)\n"
 	"Writes the unilat probe protocol (docs/protocol.md). Exit: 0 ok, 2 bad arguments, 3 failure.\n";
 
 static void on_signal(int sig)
@@ -1985,6 +2032,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unilat-probe: missing mode (cyclic, syscall, script); see --help\n");
 		finish(2);
 	}
+	if (!strcmp(argv[1], "tsc"))
+		finish(run_tsc());
 	if (!strcmp(argv[1], "script")) {
 		const char *file = NULL, *out = NULL, *wait = NULL;
 		int pid1 = 0;

@@ -174,6 +174,14 @@ export interface ReadyMessage {
   wait: string;
 }
 
+/** `unilat-probe tsc`: the TSC rate, where it is invariant. */
+export interface TscMessage {
+  type: 'tsc';
+  invariant: boolean;
+  khz: number | null;
+  reason: string | null;
+}
+
 /** Script mode: the script ran to its end (the guest powers off next). */
 export interface EndMessage {
   type: 'end';
@@ -200,10 +208,11 @@ export type ProbeMessage =
   | DoneMessage
   | ErrorMessage
   | ReadyMessage
+  | TscMessage
   | EndMessage
   | UnknownMessage;
 
-const KNOWN_TYPES = new Set(['hello', 'warning', 'progress', 'hist', 'series', 'spikes', 'raw', 'op', 'done', 'error', 'ready', 'end']);
+const KNOWN_TYPES = new Set(['hello', 'warning', 'progress', 'hist', 'series', 'spikes', 'raw', 'op', 'done', 'error', 'ready', 'tsc', 'end']);
 
 // ---- errors ----
 

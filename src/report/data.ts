@@ -207,7 +207,7 @@ export function bootResults(record: RunRecord): ReturnType<typeof countedResults
 }
 
 export const BOOT_PHASES = [
-  ['pausedMs', 'paused for pinning'],
+  ['pausedMs', 'paused before start'],
   ['firstConsoleMs', 'first console byte'],
   ['kernelStartMs', 'kernel starts'],
   ['kernelToInitMs', 'kernel to init'],
@@ -220,7 +220,7 @@ export const BOOT_PHASES = [
 export type BootPhaseKey = (typeof BOOT_PHASES)[number][0];
 
 export const BOOT_NOTE =
-  "Milliseconds, median over boots. From QEMU's start (controller clock): paused while the harness pins the vCPUs, the first console byte, the guest kernel's start (its init line's arrival minus that line's printk time); by the guest's clock: kernel start to init (printk time), init to the probe (the probe's /proc/uptime, 10 ms resolution); total is QEMU start to the probe's first line. A snapshot deployment (boot: snapshot) restores a saved VM instead of booting: restore is QEMU start to the probe's first line after the restore, next to the cold boot that made the snapshot (to the probe waiting for its script). – where a figure cannot be known (a quiet kernel shows no init line; a restore has no kernel boot).";
+  "Milliseconds, median over boots. From QEMU's start (controller clock): paused before the vCPUs start (the harness pinning them; a restore also loads the saved state then), the first console byte, the guest kernel's start (its init line's arrival minus that line's printk time); by the guest's clock: kernel start to init (printk time), init to the probe (the probe's /proc/uptime, 10 ms resolution); total is QEMU start to the probe's first line. A snapshot deployment (boot: snapshot) restores a saved VM instead of booting: restore is QEMU start to the probe's first line after the restore, next to the cold boot that made the snapshot (to the probe waiting for its script). – where a figure cannot be known (a quiet kernel shows no init line; a restore has no kernel boot).";
 
 export interface BootBreakdownRow {
   deployment: string;

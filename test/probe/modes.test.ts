@@ -372,3 +372,22 @@ describe('probe build and arguments', () => {
   });
 
 });
+
+describe('probe tsc', () => {
+  test('measures the TSC rate where it is invariant, and says why not elsewhere', async () => {
+    const bin = await compileProbe();
+    const r = await runProbe(bin, ['tsc']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = parseStream(r.stdout).messages.find((x) => x.type === 'tsc');
+    assert.ok(m && m.type === 'tsc');
+    const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:.*$/m)?.[0] ?? '';
+    if (m.invariant) {
+      assert.ok(m.khz !== null && m.khz > 100_000 && m.khz < 10_000_000, `${m.khz} kHz`);
+      assert.match(flags, /constant_tsc/);
+      assert.equal(m.reason, null);
+    } else {
+      assert.equal(m.khz, null, 'no rate where the TSC is no constant clock');
+      assert.ok(m.reason && m.reason.length > 0);
+    }
+  });
+});

@@ -26,17 +26,20 @@ export type GuestSettings = Pick<
   'vcpus' | 'memory' | 'pin' | 'vcpuPolicy' | 'vcpuPriority' | 'memLock' | 'hugepages' | 'machine' | 'cmdline' | 'accel' | 'cpu'
 >;
 
-/** microvm has one serial port: results share it with the console. */
-export function resultsDevice(machine: GuestSettings['machine']): string {
-  return machine === 'microvm' ? '/dev/ttyS0' : '/dev/ttyS1';
-}
+/**
+ * The guest's serial ports, the same on every machine: ttyS0 the console, ttyS1 the probe's
+ * results, ttyS2 (snapshot guests) the probe's script. ISA serial devices with their own I/O
+ * port and IRQ: microvm ignores a second -serial, and COM3's usual IRQ 4 is COM1's.
+ */
+export const RESULTS_DEVICE = '/dev/ttyS1';
+export const GO_DEVICE = '/dev/ttyS2';
 
 /**
  * The guest kernel command line: our defaults, then the deployment's own words (so they can
  * override ours: the kernel keeps the last `panic=` or `rdinit=`), then the image's words, whose
  * `--` part (init arguments) must come last.
  */
-export function kernelCmdline(s: Pick<GuestSettings, 'machine' | 'cmdline'>, image: string[]): string {
+export function kernelCmdline(s: Pick<GuestSettings, 'machine' | 'cmdline'>, image: string[], ours: string[] = []): string {
   const dash = image.indexOf('--');
   const imageParams = dash < 0 ? image : image.slice(0, dash);
   const initArgs = dash < 0 ? [] : image.slice(dash);
@@ -44,8 +47,7 @@ export function kernelCmdline(s: Pick<GuestSettings, 'machine' | 'cmdline'>, ima
     'console=ttyS0',
     // panic=-1: a panic reboots at once, and -no-reboot turns that into QEMU's exit.
     'panic=-1',
-    // With one shared port, kernel messages could land inside protocol lines: keep it quiet.
-    ...(s.machine === 'microvm' ? ['quiet', 'loglevel=1'] : []),
+    ...ours,
     ...imageParams,
     ...s.cmdline.split(/\s+/).filter(Boolean),
     ...initArgs,
@@ -72,11 +74,6 @@ export interface QemuArgsInput {
   incoming?: string;
 }
 
-/** Snapshot guests: the port the probe waits on for its script (the third serial port). */
-export function goDevice(machine: GuestSettings['machine']): string {
-  return machine === 'microvm' ? '/dev/ttyS1' : '/dev/ttyS2';
-}
-
 /** Paths that go into QEMU options (and `-incoming exec:`, which a shell runs) must be plain. */
 function plainPath(p: string): string {
   if (!/^[A-Za-z0-9_./-]+$/.test(p)) throw new Error(`internal: path ${JSON.stringify(p)} is not safe for a QEMU option`);
@@ -87,9 +84,13 @@ function plainPath(p: string): string {
 export function qemuArgs(a: QemuArgsInput): string[] {
   const s = a.settings;
   // Files, not stdio: QEMU's UART drops a byte when its output would block a few times in a row,
-  // and a file never blocks. ttyS0 = console, ttyS1 = results (microvm: one port for both).
-  const serial =
-    s.machine === 'microvm' ? ['-serial', `file:${a.resultsFile}`] : ['-serial', `file:${a.consoleFile}`, '-serial', `file:${a.resultsFile}`];
+  // and a file never blocks. The script port is a pipe (FIFOs goPipe.in/.out), written once.
+  const serial = [
+    '-serial', `file:${a.consoleFile}`,
+    '-chardev', `file,id=results,path=${plainPath(a.resultsFile)}`,
+    '-device', 'isa-serial,chardev=results,iobase=0x2f8,irq=3',
+    ...(a.goPipe ? ['-chardev', `pipe,id=go,path=${plainPath(a.goPipe)}`, '-device', 'isa-serial,chardev=go,iobase=0x3e8,irq=5'] : []),
+  ];
   return [
     '-nodefaults',
     '-no-user-config',
@@ -106,7 +107,6 @@ export function qemuArgs(a: QemuArgsInput): string[] {
     '-append', a.append,
     '-no-reboot',
     ...serial,
-    ...(a.goPipe ? ['-serial', `pipe:${plainPath(a.goPipe)}`] : []),
     ...(a.incoming ? ['-incoming', `exec:cat ${plainPath(a.incoming)}`] : []),
     '-qmp', `unix:${a.qmpSocket},server=on,wait=off`,
     '-pidfile', a.pidFile,
@@ -147,6 +147,8 @@ export interface GuestRunOptions {
    * to that file and quits; `restore` starts from it and sends the probe its script.
    */
   snapshot?: { save: string } | { restore: string; script: string[] };
+  /** The target's TSC rate (kHz), null where unknown; asked only for microvm under TCG. */
+  tscKhz?: () => Promise<number | null>;
 }
 
 /**
@@ -261,7 +263,6 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
   const warnings: Warning[] = [];
   const tmp = local ? await mkdtemp(join(tmpdir(), 'unilat-guest-')) : await remoteTmpDir(t);
   const f = { console: `${tmp}/console.log`, results: `${tmp}/results.log`, qmp: `${tmp}/qmp.sock`, pid: `${tmp}/qemu.pid` };
-  const sharedPort = s.machine === 'microvm';
   const killer = new AbortController();
   const onOuterAbort = () => killer.abort(o.signal.reason);
   o.signal.addEventListener('abort', onOuterAbort, { once: true });
@@ -305,7 +306,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     }
     if (s.hugepages && (await t.run(['test', '-d', '/dev/hugepages'])).exitCode !== 0)
       throw new Error(`hugepages: true but ${t.name} has no /dev/hugepages (mount hugetlbfs and reserve pages: vm.nr_hugepages)`);
-    info.cmdline = kernelCmdline(s, o.imageCmdline);
+    info.cmdline = kernelCmdline(s, o.imageCmdline, await tscWords(o, warnings));
     const goPipe = `${tmp}/go`;
     if (snap) {
       const mk = await t.run(['mkfifo', '-m', '600', `${goPipe}.in`, `${goPipe}.out`]);
@@ -349,6 +350,8 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     const saveState = async (file: string) => {
       try {
         const q = await qmpReady;
+        // The default 128 MiB/s limit is for live migration over a network; a file takes all.
+        await q.execute('migrate-set-parameters', { 'max-bandwidth': 1e10 });
         await q.execute('stop');
         await q.execute('migrate', { uri: `exec:cat > ${plainPath(file)}` });
         await migration(q, 'saving the guest state');
@@ -362,7 +365,6 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       }
     };
     const onResults = (chunk: Buffer) => {
-      if (sharedPort) consoleClock.push(chunk, sinceStart());
       o.onResults(chunk);
       let msgs;
       try {
@@ -391,10 +393,8 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     // Made before tail starts: on a missing file `tail -F` falls back to polling (seconds late).
     await t.writeFile(f.results, '');
     follower = followFile(t, f.results, onResults);
-    if (!sharedPort) {
-      await t.writeFile(f.console, '');
-      consoleWatch = followFile(t, f.console, (c) => consoleClock.push(c, sinceStart()));
-    }
+    await t.writeFile(f.console, '');
+    consoleWatch = followFile(t, f.console, (c) => consoleClock.push(c, sinceStart()));
     // Set when QEMU ends by itself, so a QMP set-up waiting for a socket that will never come stops at once.
     const qemuGone = new AbortController();
     const running = t
@@ -478,7 +478,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     await (follower as FileFollower | null)?.stop();
     await (consoleWatch as FileFollower | null)?.stop();
     const consoleText = await t
-      .read(sharedPort ? f.results : f.console)
+      .read(f.console)
       .then((b) => b.toString('utf8'))
       .catch(() => '');
     await writeFile(o.consoleLogPath, consoleText).catch(() => {});
@@ -504,6 +504,19 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     }
   }
   return info;
+}
+
+/**
+ * microvm under TCG: the guest's TSC is the host's, but with no PIT route, HPET or PM timer the
+ * guest kernel can only calibrate it by a fast PIT read that fails whenever the vCPU thread is
+ * descheduled, and then it has no timer tick and hangs. Telling it the rate avoids that.
+ */
+async function tscWords(o: GuestRunOptions, warnings: Warning[]): Promise<string[]> {
+  if (o.settings.machine !== 'microvm' || o.accel !== 'tcg' || /(^|\s)tsc_early_khz=/.test(o.settings.cmdline)) return [];
+  const khz = o.tscKhz ? await o.tscKhz() : null;
+  if (khz) return [`tsc_early_khz=${khz}`];
+  warnings.push({ code: 'microvm-tsc-unknown', message: `${o.transport.name}: the TSC rate is unknown (no invariant TSC), so a microvm guest under TCG may hang calibrating it; set tsc_early_khz= in cmdline` });
+  return [];
 }
 
 /** Waits until the migration QEMU is doing (saving, or loading with -incoming) has completed. */

@@ -12,7 +12,8 @@ import type { GuestDeployment } from '../../scenario/schema.js';
 import type { DeploymentContext, DeploymentRunInfo, DeploymentRunner, ProbeInvocation } from '../types.js';
 import { buildGuestImage, busyboxPath, type GuestProfile } from './initramfs.js';
 import { resolveKernel } from './kernel.js';
-import { goDevice, resultsDevice, runGuest, type GuestRunInfo } from './qemu.js';
+import { GO_DEVICE, RESULTS_DEVICE, runGuest, type GuestRunInfo } from './qemu.js';
+import { hostTscKhz } from './tsc.js';
 import type { Transport } from '../../transport/transport.js';
 import { runGuestWithAccel } from './accel.js';
 
@@ -59,11 +60,12 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
   return {
     async runProbes(invs: ProbeInvocation[], ctx: DeploymentContext): Promise<DeploymentRunInfo> {
       const kernel = await resolveKernel(d.kernel);
-      const out = resultsDevice(d.machine);
+      const out = RESULTS_DEVICE;
       await mkdir(ctx.runDir, { recursive: true });
       const consoleLog = join(ctx.runDir, `${ctx.stepLabel}.console.log`);
       const runTimeoutMs = invs.reduce((a, inv) => a + inv.expectedMs, 0) * 2 + RUN_MARGIN_MS;
-      const base = { transport: ctx.transport, settings: d, kernelPath: kernel.path, bootTimeoutMs: d.bootTimeout / 1e6, runTimeoutMs, consoleLogPath: consoleLog, signal: ctx.signal, onResults: ctx.onData };
+      const tscKhz = () => hostTscKhz(ctx.transport, ctx.staticProbe);
+      const base = { transport: ctx.transport, settings: d, kernelPath: kernel.path, bootTimeoutMs: d.bootTimeout / 1e6, runTimeoutMs, consoleLogPath: consoleLog, signal: ctx.signal, onResults: ctx.onData, tscKhz };
       let g: GuestRunInfo;
       let image: { hash: string };
       const extra: Record<string, unknown> = {};
@@ -137,7 +139,7 @@ function snapshotFor(d: GuestDeployment, ctx: DeploymentContext, kernelPath: str
       const dir = mk.stdout.trim();
       if (mk.exitCode !== 0 || !dir.startsWith('/tmp/unilat-snap.')) throw new Error(`${t.name}: mktemp failed: ${mk.stderr.trim()}`);
       ctx.atHostEnd(() => t.run(['rm', '-rf', '--', dir]).then(() => {}));
-      const image = await guestImage(d.kind, await ctx.staticProbe(), { wait: goDevice(d.machine) }, resultsDevice(d.machine));
+      const image = await guestImage(d.kind, await ctx.staticProbe(), { wait: GO_DEVICE }, RESULTS_DEVICE);
       const stateFile = `${dir}/state`;
       const cold = await runGuestWithAccel({
         transport: t,
@@ -151,6 +153,7 @@ function snapshotFor(d: GuestDeployment, ctx: DeploymentContext, kernelPath: str
         signal: ctx.signal,
         onResults: () => {},
         snapshot: { save: stateFile },
+        tscKhz: () => hostTscKhz(t, ctx.staticProbe),
       });
       return { stateFile, image, cold };
     })();
