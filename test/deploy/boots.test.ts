@@ -71,6 +71,7 @@ describe('snapshot restore (boot: snapshot)', { timeout: 600_000 }, () => {
     assert.deepEqual(readdirSync('/tmp').filter((d) => d.startsWith('unilat-snap.')), before, 'the state file is removed after the run');
     const md = readFileSync(path.join(runDir, 'report.md'), 'utf8');
     assert.match(md, /restore \(snapshot\)/);
+    for (const c of ctx) assert.equal((c.boot as { firstConsoleMs: unknown }).firstConsoleMs, null, 'a restore has no boot console');
   });
 });
 

@@ -492,7 +492,8 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     const b = info.boot;
     const cc = clock as ConsoleClock | null;
     b.totalMs = info.bootMs;
-    b.firstConsoleMs = cc?.firstByteMs ?? null;
+    // A restored guest does not boot: what it prints later (powering off) is no boot phase.
+    b.firstConsoleMs = snap && 'restore' in snap ? null : (cc?.firstByteMs ?? null);
     b.kernelToInitMs = kernelInitMs(consoleText);
     if (b.kernelToInitMs !== null && cc?.initLineMs != null) b.kernelStartMs = Math.max(0, cc.initLineMs - b.kernelToInitMs);
     if (b.kernelToInitMs !== null && info.guestUptimeAtProbeS !== null) b.initToProbeMs = Math.max(0, Math.round(info.guestUptimeAtProbeS * 1000 - b.kernelToInitMs));
