@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
-import { copyFile, chmod, readFile, writeFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type { Command, RunOptions, RunResult, Transport } from './transport.js';
+import { copyFile, chmod, readFile, writeFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { abortError, type Command, type RunOptions, type RunResult, type Transport } from './transport.js';
 
 /** Runs commands on this machine as child processes, in their own process group. */
 export class LocalTransport implements Transport {
@@ -82,11 +85,22 @@ export class LocalTransport implements Transport {
     return readFile(remotePath);
   }
 
+  tempDir(prefix: string): Promise<string> {
+    return mkdtemp(join(tmpdir(), `unilat-${prefix}.`));
+  }
+
+  connectUnix(socketPath: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const s = connect(socketPath);
+      s.once('connect', () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+      s.once('error', reject);
+    });
+  }
+
   async close(): Promise<void> {}
 }
 
-export function abortError(): Error {
-  const e = new Error('aborted');
-  e.name = 'AbortError';
-  return e;
-}
+export { abortError };

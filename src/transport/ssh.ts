@@ -20,7 +20,7 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { appendKnownHost, checkHostKey, fingerprintSha256, knownHostName, knownKeyTypes, keyTypeOf, readKnownHosts } from './known-hosts.js';
-import { abortError } from './local.js';
+import { abortError } from './transport.js';
 import { shellJoin } from './quote.js';
 import { TransportError, type Command, type RunOptions, type RunResult, type Transport } from './transport.js';
 
@@ -631,6 +631,21 @@ export class SshTransport implements Transport {
 
   read(remotePath: string): Promise<Buffer> {
     return this.sftpCall<Buffer>('read', remotePath, (s, cb) => s.readFile(remotePath, cb));
+  }
+
+  async tempDir(prefix: string): Promise<string> {
+    if (!/^[a-z0-9-]+$/.test(prefix)) throw new Error(`internal: bad temp folder prefix ${JSON.stringify(prefix)}`);
+    const r = await this.run(['mktemp', '-d', `/tmp/unilat-${prefix}.XXXXXX`]);
+    const dir = r.stdout.trim();
+    if (r.exitCode !== 0 || !dir.startsWith(`/tmp/unilat-${prefix}.`)) throw new Error(`${this.name}: mktemp failed: ${this.scrub(r.stderr.trim())}`);
+    return dir;
+  }
+
+  connectUnix(socketPath: string): Promise<Duplex> {
+    this.usable();
+    return new Promise((resolve, reject) => {
+      this.client.openssh_forwardOutStreamLocal(socketPath, (err, ch) => (err ? reject(new Error(`${this.name}: ${socketPath}: ${this.scrub(err.message)}`)) : resolve(ch)));
+    });
   }
 
   /** Kills commands still running, then closes the connection (and the jump host's). */

@@ -4,6 +4,8 @@
  * only quote.ts turns them into a shell string, so no value from a file is ever pasted
  * into a remote shell unquoted.
  */
+import type { Duplex } from 'node:stream';
+
 export interface RunOptions {
   /** Bytes or text written to the command's stdin, then closed. */
   stdin?: string | Buffer;
@@ -38,7 +40,25 @@ export interface Transport {
   /** Write bytes to a remote file (creating or replacing it). */
   writeFile(remotePath: string, data: string | Buffer, mode?: number): Promise<void>;
   read(remotePath: string): Promise<Buffer>;
+  /** A new private folder (mode 0700) on the target, named `unilat-PREFIX.XXXXXX` in its temp folder; remove it with removeDir. */
+  tempDir(prefix: string): Promise<string>;
+  /** A byte stream to a UNIX socket on the target (over SSH: OpenSSH stream-local forwarding). */
+  connectUnix(socketPath: string): Promise<Duplex>;
   close(): Promise<void>;
+}
+
+/** Removes a folder made by tempDir (and what is in it); a folder already gone is no error. */
+export async function removeDir(t: Transport, dir: string): Promise<void> {
+  if (!/\/unilat-[a-z0-9-]+\.[A-Za-z0-9]{6}$/.test(dir)) throw new Error(`internal: ${JSON.stringify(dir)} is no unilat temp folder`);
+  const r = await t.run(['rm', '-rf', '--', dir]);
+  if (r.exitCode !== 0) throw new Error(`${t.name}: cannot remove ${dir}: ${r.stderr.trim()}`);
+}
+
+/** The error a run() rejects with when its signal aborted it. */
+export function abortError(): Error {
+  const e = new Error('aborted');
+  e.name = 'AbortError';
+  return e;
 }
 
 /** The transport failed to reach or keep the host (not a command's non-zero exit). */

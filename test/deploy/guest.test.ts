@@ -138,7 +138,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
 
   it('abort during the measurement kills QEMU and removes its files', async () => {
     const ac = new AbortController();
-    const before = readdirTmp().filter((d) => d.startsWith('unilat-guest-'));
+    const before = readdirTmp().filter((d) => d.startsWith('unilat-guest.'));
     const ctx = guestContext({ runDir, stepLabel: 'abort', signal: ac.signal });
     const onData = ctx.onData;
     // The stream may split the hello line across chunks: look at everything received so far.
@@ -150,7 +150,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
     };
     const long: ProbeInvocation = { mode: 'cyclic', args: ['--duration-ms', '60000'], expectedMs: 60000 };
     await assert.rejects(createGuestRunner(guestDeployment({ kind: 'vm' })).runProbes([long], ctx), { name: 'AbortError' });
-    const afterDirs = readdirTmp().filter((d) => d.startsWith('unilat-guest-'));
+    const afterDirs = readdirTmp().filter((d) => d.startsWith('unilat-guest.'));
     assert.deepEqual(afterDirs, before, 'no temp dir left');
     assert.ok(existsSync(path.join(runDir, 'abort.console.log')), 'the console log is kept');
   });

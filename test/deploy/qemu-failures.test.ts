@@ -48,6 +48,8 @@ function kvmRefusingTransport(): Transport & { kvmLaunches: number } {
     upload: t.upload.bind(t),
     writeFile: t.writeFile.bind(t),
     read: t.read.bind(t),
+    tempDir: t.tempDir.bind(t),
+    connectUnix: t.connectUnix.bind(t),
     close: t.close.bind(t),
   };
   return wrapped;

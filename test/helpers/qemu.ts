@@ -54,7 +54,7 @@ export function guestContext(over: Partial<DeploymentContext> & { runDir: string
   };
 }
 
-/** LocalTransport behind a plain object: not `instanceof LocalTransport`, so guests take the remote path. */
+/** LocalTransport behind a plain object: guest code must not care which transport it has. */
 export function disguisedLocal(name = 'disguised-local'): Transport {
   const t = new LocalTransport(name);
   return {
@@ -63,6 +63,8 @@ export function disguisedLocal(name = 'disguised-local'): Transport {
     upload: (a, b, m) => t.upload(a, b, m),
     writeFile: (p, d, m) => t.writeFile(p, d, m),
     read: (p) => t.read(p),
+    tempDir: (p) => t.tempDir(p),
+    connectUnix: (p) => t.connectUnix(p),
     close: () => t.close(),
   };
 }

@@ -10,7 +10,8 @@ import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Transport } from '../../src/transport/transport.js';
+import { removeDir, type Transport } from '../../src/transport/transport.js';
+import { createServer } from 'node:net';
 
 /** Alive = /proc entry present and not a zombie (PID 1 here may not reap orphans promptly). */
 export function alive(pid: number): boolean {
@@ -229,6 +230,36 @@ export function transportSuite(label: string, open: () => Promise<Transport>): v
 
     it('rejects reading a missing file with code ENOENT', async () => {
       await assert.rejects(t.read(path.join(dir, 'missing')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    });
+
+    it('makes private temp folders, each new, and removes them', async () => {
+      const a = await t.tempDir('suite');
+      const b = await t.tempDir('suite');
+      assert.notEqual(a, b);
+      assert.match(path.basename(a), /^unilat-suite\.[A-Za-z0-9]{6}$/);
+      const st = await stat(a);
+      assert.ok(st.isDirectory());
+      assert.equal(st.mode & 0o777, 0o700, 'only its owner may enter it');
+      await removeDir(t, a);
+      await removeDir(t, b);
+      assert.ok(!existsSync(a) && !existsSync(b));
+      await assert.rejects(removeDir(t, '/etc'), /no unilat temp folder/, 'removes only what tempDir made');
+    });
+
+    it('reaches a UNIX socket on the target as a byte stream', async () => {
+      const sock = path.join(dir, 'echo.sock');
+      const server = createServer((c) => c.on('data', (d) => c.write(Buffer.concat([Buffer.from('echo:'), d]))));
+      await new Promise<void>((r) => server.listen(sock, r));
+      try {
+        const s = await t.connectUnix(sock);
+        const reply = new Promise<string>((r) => s.once('data', (d: Buffer) => r(d.toString())));
+        s.write('hello\n');
+        assert.equal(await reply, 'echo:hello\n');
+        s.destroy();
+        await assert.rejects(t.connectUnix(path.join(dir, 'no-such.sock')));
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
     });
   });
 }

@@ -6,7 +6,7 @@
  * host, machine and CPU model for the transport's life (one run).
  */
 import type { Warning } from '../../results/types.js';
-import type { Transport } from '../../transport/transport.js';
+import { removeDir, type Transport } from '../../transport/transport.js';
 import { describeExit, stderrTail } from './qemu-exit.js';
 import { GuestError, QEMU, runGuest, type GuestRunInfo, type GuestRunOptions, type GuestSettings } from './qemu.js';
 
@@ -38,9 +38,7 @@ export function kvmCheckArgs(machine: string, cpu: string, bios: string): string
 export async function kvmCheck(t: Transport, machine: string, cpu: string): Promise<string | null> {
   const open = await t.run({ script: 'exec 3<>/dev/kvm', args: [] });
   if (open.exitCode !== 0) return `/dev/kvm cannot be opened on ${t.name}`;
-  const mk = await t.run(['mktemp', '-d', '/tmp/unilat-kvmcheck-XXXXXX']);
-  const dir = mk.stdout.trim();
-  if (mk.exitCode !== 0 || !dir) throw new Error(`${t.name}: cannot make a temporary folder for the KVM check: ${mk.stderr.trim()}`);
+  const dir = await t.tempDir('kvmcheck');
   try {
     const bios = `${dir}/kvm-check.bin`;
     await t.writeFile(bios, kvmCheckBios());
@@ -49,7 +47,7 @@ export async function kvmCheck(t: Transport, machine: string, cpu: string): Prom
     const said = stderrTail(r.stderr);
     return `a KVM test guest (machine ${machine}, cpu ${cpu}) did not run: ${describeExit(r.exitCode, r.signal)}${said.length ? `: ${said.join(' | ')}` : ''}`;
   } finally {
-    await t.run(['rm', '-rf', '--', dir]).catch(() => {});
+    await removeDir(t, dir).catch(() => {});
   }
 }
 

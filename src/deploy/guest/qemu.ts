@@ -4,15 +4,12 @@
  * stream the results serial port, enforce boot and run timeouts, and always kill QEMU and remove
  * everything it left on the target.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { ProtocolParser } from '../../probe/protocol.js';
 import type { Warning } from '../../results/types.js';
 import type { GuestDeployment } from '../../scenario/schema.js';
-import { LocalTransport } from '../../transport/local.js';
-import { TransportError, type Transport } from '../../transport/transport.js';
-import { connectLocalQmp, queryVcpuThreads, transportQmp, waitForSocket, type Qmp } from './qmp.js';
+import { abortError, removeDir, TransportError, type Transport } from '../../transport/transport.js';
+import { connectQmp, queryVcpuThreads, type Qmp } from './qmp.js';
 import { describeExit, stderrTail } from './qemu-exit.js';
 
 export const QEMU = 'qemu-system-x86_64';
@@ -258,10 +255,9 @@ export class ConsoleClock {
 /** Boots one guest and runs it to its end (or a timeout). Always kills QEMU and removes its files. */
 export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
   const t = o.transport;
-  const local = isLocal(t);
   const s = o.settings;
   const warnings: Warning[] = [];
-  const tmp = local ? await mkdtemp(join(tmpdir(), 'unilat-guest-')) : await remoteTmpDir(t);
+  const tmp = await t.tempDir('guest');
   const f = { console: `${tmp}/console.log`, results: `${tmp}/results.log`, qmp: `${tmp}/qmp.sock`, pid: `${tmp}/qemu.pid` };
   const killer = new AbortController();
   const onOuterAbort = () => killer.abort(o.signal.reason);
@@ -296,14 +292,11 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     failure ??= { message, reason };
   };
   try {
-    let kernel = o.kernelPath;
-    let initrd = o.initrdPath;
-    if (!local) {
-      kernel = `${tmp}/vmlinuz`;
-      initrd = `${tmp}/initrd.gz`;
-      await t.upload(o.kernelPath, kernel);
-      await t.upload(o.initrdPath, initrd);
-    }
+    // Copied even to this machine (a few MB): one path for every target.
+    const kernel = `${tmp}/vmlinuz`;
+    const initrd = `${tmp}/initrd.gz`;
+    await t.upload(o.kernelPath, kernel);
+    await t.upload(o.initrdPath, initrd);
     if (s.hugepages && (await t.run(['test', '-d', '/dev/hugepages'])).exitCode !== 0)
       throw new Error(`hugepages: true but ${t.name} has no /dev/hugepages (mount hugetlbfs and reserve pages: vm.nr_hugepages)`);
     info.cmdline = kernelCmdline(s, o.imageCmdline, await tscWords(o, warnings));
@@ -419,11 +412,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     let qmpIsReady: (q: Qmp) => void = () => {};
     const qmpReady = new Promise<Qmp>((r) => (qmpIsReady = r));
     const setup = (async () => {
-      if (local) qmp = await connectLocalQmp(f.qmp, { timeoutMs: 15_000, signal: setupSignal });
-      else {
-        await waitForSocket(t, f.qmp, 15_000, setupSignal);
-        qmp = transportQmp(t, f.qmp, setupSignal);
-      }
+      qmp = await connectQmp(t, f.qmp, { timeoutMs: 15_000, signal: setupSignal });
       const v = await qmp.execute<{ qemu: { major: number; minor: number; micro: number } }>('query-version').catch(() => null);
       if (v) info.qemuVersion = `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`;
       const threads = await queryVcpuThreads(qmp);
@@ -487,8 +476,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       const qemuLog = o.consoleLogPath.replace(/(\.console)?\.log$/, '') + '.qemu.log';
       if (await writeFile(qemuLog, stderrText).then(() => true, () => false)) info.qemuLog = qemuLog;
     }
-    if (local) await rm(tmp, { recursive: true, force: true });
-    else await t.run(['rm', '-rf', tmp]).catch(() => {});
+    await removeDir(t, tmp).catch(() => {});
     const b = info.boot;
     const cc = clock as ConsoleClock | null;
     b.totalMs = info.bootMs;
@@ -571,13 +559,6 @@ function followFile(t: Transport, path: string, onData: (chunk: Buffer) => void)
   };
 }
 
-async function remoteTmpDir(t: Transport): Promise<string> {
-  const r = await t.run(['mktemp', '-d', '/tmp/unilat-guest.XXXXXX']);
-  const dir = r.stdout.trim();
-  if (r.exitCode !== 0 || !dir.startsWith('/tmp/unilat-guest.')) throw new Error(`${t.name}: mktemp failed: ${r.stderr.trim()}`);
-  return dir;
-}
-
 /** vCPU = pCPU: each vCPU thread goes to its host CPU (taskset) with the deployment's policy (chrt). */
 async function placeVcpus(t: Transport, s: GuestSettings, threads: { vcpu: number; threadId: number }[], warnings: Warning[]): Promise<VcpuMapping[]> {
   const tids = new Set(threads.map((x) => x.threadId));
@@ -603,15 +584,4 @@ async function placeVcpus(t: Transport, s: GuestSettings, threads: { vcpu: numbe
     out.push(m);
   }
   return out;
-}
-
-/** Plain boolean (no type guard), so `t` keeps its Transport type in both branches. */
-export function isLocal(t: Transport): boolean {
-  return t instanceof LocalTransport;
-}
-
-function abortError(): Error {
-  const e = new Error('aborted');
-  e.name = 'AbortError';
-  return e;
 }

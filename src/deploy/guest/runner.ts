@@ -14,7 +14,7 @@ import { buildGuestImage, busyboxPath, type GuestProfile } from './initramfs.js'
 import { resolveKernel } from './kernel.js';
 import { GO_DEVICE, RESULTS_DEVICE, runGuest, type GuestRunInfo } from './qemu.js';
 import { hostTscKhz } from './tsc.js';
-import type { Transport } from '../../transport/transport.js';
+import { removeDir, type Transport } from '../../transport/transport.js';
 import { runGuestWithAccel } from './accel.js';
 
 /** Slack on top of the expected measurement time (TCG guests are slow to start a run and to stop). */
@@ -135,10 +135,8 @@ function snapshotFor(d: GuestDeployment, ctx: DeploymentContext, kernelPath: str
   if (!p) {
     const t = ctx.transport;
     p = (async () => {
-      const mk = await t.run(['mktemp', '-d', '/tmp/unilat-snap.XXXXXX']);
-      const dir = mk.stdout.trim();
-      if (mk.exitCode !== 0 || !dir.startsWith('/tmp/unilat-snap.')) throw new Error(`${t.name}: mktemp failed: ${mk.stderr.trim()}`);
-      ctx.atHostEnd(() => t.run(['rm', '-rf', '--', dir]).then(() => {}));
+      const dir = await t.tempDir('snap');
+      ctx.atHostEnd(() => removeDir(t, dir));
       const image = await guestImage(d.kind, await ctx.staticProbe(), { wait: GO_DEVICE }, RESULTS_DEVICE);
       const stateFile = `${dir}/state`;
       const cold = await runGuestWithAccel({
