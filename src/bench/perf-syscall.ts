@@ -2,7 +2,7 @@
  * Cross-check of the probe's getppid figure with `perf bench syscall basic` (which times
  * getppid() calls too): same host, right after the probe, several repetitions for an interval.
  */
-import { medianWithCi } from '../probe/protocol.js';
+import { medianWithCi } from '../stats/median.js';
 import type { OpStat, Warning } from '../results/types.js';
 import type { Transport } from '../transport/transport.js';
 

@@ -17,6 +17,7 @@ import type {
   Warning,
 } from '../results/types.js';
 import { summarize } from '../stats/quantiles.js';
+import { medianWithCi } from '../stats/median.js';
 
 export const MARKER = '@@UNILAT ';
 /** How many non-protocol lines the parser keeps for error messages. */
@@ -604,44 +605,6 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
     pieces.raw = raw;
   }
   return pieces;
-}
-
-/** Median of ascending numbers (mean of the two middle ones for an even count). */
-export function median(sorted: readonly number[]): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = n >> 1;
-  return n % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
-}
-
-/**
- * 1-based ranks [l, n+1-l] of order statistics forming a distribution-free confidence
- * interval for the median: the largest l with P(Binomial(n, 1/2) <= l-1) <= (1-level)/2,
- * so coverage is at least `level`. Returns [1, n] when n is too small to reach the level.
- */
-export function medianCiRanks(n: number, level = 0.95): [number, number] {
-  if (n <= 0) return [0, 0];
-  const alpha = (1 - level) / 2;
-  // CDF of Binomial(n, 1/2), accumulated in log space so large n does not underflow.
-  let logPmf = n * Math.log(0.5);
-  let cdf = 0;
-  let l = 0; // the rank being sought; 0 = none reaches the level
-  for (let k = 0; k < n; k++) {
-    cdf += Math.exp(logPmf); // now P(B <= k)
-    if (cdf > alpha) break;
-    l = k + 1; // rank k+1 is allowed: P(B <= (k+1) - 1) <= alpha
-    logPmf += Math.log((n - k) / (k + 1));
-  }
-  if (l < 1) return [1, n];
-  return [l, n + 1 - l];
-}
-
-/** Median and its 95% distribution-free interval from order statistics. */
-export function medianWithCi(samples: readonly number[], level = 0.95): { median: number; low: number; high: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  if (!sorted.length) return { median: NaN, low: NaN, high: NaN };
-  const [l, u] = medianCiRanks(sorted.length, level);
-  return { median: median(sorted), low: sorted[l - 1], high: sorted[u - 1] };
 }
 
 /** Why a run's ops carry no cycles: the probe's own reason, or that it said nothing about the TSC. */

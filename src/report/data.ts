@@ -5,7 +5,8 @@
 import { bucketBounds, mergeHistograms, type HistogramData } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
 import { quartiles } from '../stats/sample-quantiles.js';
-import { countedResults, median } from '../stats/compare.js';
+import { countedResults } from '../stats/compare.js';
+import { median, sorted } from '../stats/median.js';
 import {
   isLatencyResult,
   isOpsResult,
@@ -241,7 +242,7 @@ export function bootBreakdown(record: RunRecord): BootBreakdownRow[] {
       k === 'restoreMs' ? r.context?.restoreMs : k === 'coldBootMs' ? (r.context?.snapshot as { coldBootMs?: unknown } | undefined)?.coldBootMs : (r.context?.boot as Record<string, unknown> | undefined)?.[k];
     for (const [k] of BOOT_PHASES) {
       const v = mine.map((r) => figure(r, k)).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
-      phases[k] = v.length ? Math.round(median(v)) : null;
+      phases[k] = v.length ? Math.round(median(sorted(v))) : null;
     }
     const share = mine[0].context?.bootShare as { of?: number; freshBoot?: boolean } | undefined;
     const mode = share?.freshBoot ? 'a fresh boot for every benchmark' : `one boot per repetition runs all its benchmarks${share?.of && share.of > 1 ? ` (${share.of})` : ''}`;
@@ -362,7 +363,7 @@ export interface TaxRow {
  */
 function pooled(figures: Array<{ median: number; raw: readonly number[] | undefined }>): SpreadFigure | null {
   if (figures.every((f) => f.raw?.length)) {
-    const all = figures.flatMap((f) => f.raw!).sort((a, b) => a - b);
+    const all = sorted(figures.flatMap((f) => f.raw!));
     return { median: median(all), ...quartiles(all) };
   }
   return figures.length === 1 ? { median: figures[0].median, q1: null, q3: null } : null;

@@ -16,6 +16,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { mergeHistograms } from './histogram.js';
 import type { LatencySummary, Result, RunRecord } from './types.js';
 import { summarize } from '../stats/quantiles.js';
+import { median, sorted } from '../stats/median.js';
 
 export type History = Database.Database;
 
@@ -172,11 +173,6 @@ const SUMMARY_METRICS: Array<[string, keyof LatencySummary]> = [
   ['max', 'max'],
 ];
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 /**
  * Metric rows of a record: one set per completed result, and one pooled set (repetition
@@ -206,7 +202,7 @@ export function metricRows(record: RunRecord): MetricRow[] {
     const ops = list.flatMap((r) => (r.status === 'completed' && r.ops ? [r.ops] : []));
     for (const op of new Set(ops.flatMap((o) => Object.keys(o)))) {
       const samples = ops.flatMap((o) => (o[op] ? (o[op].raw?.length ? o[op].raw : [o[op].nsPerOp]) : []));
-      push(first, null, `syscall.${op}`, median(samples));
+      push(first, null, `syscall.${op}`, median(sorted(samples)));
     }
   }
   return rows;

@@ -41,6 +41,7 @@ import { bootstrapHistogram, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, rep
 import { deriveSeed, makeRng, normalSf, percentileInterval } from './dist.js';
 import { quantile } from './quantiles.js';
 import { rankSumHistograms, rankSumSamples } from './ranksum.js';
+import { median, sortInPlace } from './median.js';
 
 export type Verdict = 'better' | 'worse' | 'no significant change';
 
@@ -486,12 +487,6 @@ function groupKey(g: GroupKey): GroupKey {
   return { deployment: g.deployment, benchmark: g.benchmark, host: g.host };
 }
 
-/** The median of sorted values. */
-export function median(sorted: ArrayLike<number>): number {
-  const n = sorted.length;
-  if (!n) return NaN;
-  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-}
 
 /** Per-batch samples of an op over repetitions (the op's median when no raw samples were kept). */
 function opSamples(ops: Ops[], op: string): number[] {
@@ -509,8 +504,8 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
   const names = [...new Set(c.ops.flatMap((o) => Object.keys(o)))].filter((op) => b.ops.some((o) => o[op]));
   const rows: DraftRow[] = [];
   for (const op of names) {
-    const rb = opSamples(b.ops, op).sort((x, y) => x - y);
-    const rc = opSamples(c.ops, op).sort((x, y) => x - y);
+    const rb = sortInPlace(opSamples(b.ops, op));
+    const rc = sortInPlace(opSamples(c.ops, op));
     const vb = median(rb);
     const vc = median(rc);
     const rs = rankSumSamples(rc, rb);
@@ -530,8 +525,8 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
       for (let i = 0; i < s.resamples; i++) {
         for (let j = 0; j < tb.length; j++) tb[j] = rb[Math.floor(rng() * rb.length)];
         for (let j = 0; j < tc.length; j++) tc[j] = rc[Math.floor(rng() * rc.length)];
-        mb[i] = median(tb.sort());
-        mc[i] = median(tc.sort());
+        mb[i] = median(sortInPlace(tb));
+        mc[i] = median(sortInPlace(tc));
       }
       const wb = widenDraws(mb, vb, fb);
       const wc = widenDraws(mc, vc, fc);

@@ -1,14 +1,13 @@
 /** Pure parts of the protocol module, checked against independent computations. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { medianCiRanks, medianWithCi } from '../../src/stats/median.js';
 import {
   ProtocolError,
   ProtocolParser,
   TruncatedStreamError,
   appliedFromHello,
   checkComplete,
-  medianCiRanks,
-  medianWithCi,
   opRatios,
   opStat,
   parseLine,
