@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
 import { GateFailedError, InputError, RunFailedError } from '../errors.js';
 import { closeHistory, markRunFinished, markRunStarted, openHistory } from '../results/history.js';
+import { metricRows } from '../stats/metrics.js';
 import { deploymentComparisons, gateOutcomes, resolveBaseline } from '../run/finish.js';
 import { gatesPassed } from '../stats/gates.js';
 import { writeReports } from '../report/write.js';
@@ -121,7 +122,7 @@ async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: strin
   if (comparisons.length) extra.comparisons = comparisons;
   await saveRunRecord(dir, record);
   await writeReports(record, dir);
-  markRunFinished(db, record.id, { record, gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
+  markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
   closeHistory(db);
   for (const g of gates) process.stderr.write(`gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}\n`);
   const hostErr = Object.entries(record.hostErrors).map(([h, e]) => `${h}: ${e.split('\n')[0]}`);

@@ -13,10 +13,7 @@ import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { mergeHistograms } from './histogram.js';
-import type { LatencySummary, Result, RunRecord } from './types.js';
-import { summarize } from '../stats/quantiles.js';
-import { median, sorted } from '../stats/median.js';
+import type { MetricRow, RunRecord } from './types.js';
 
 export type History = Database.Database;
 
@@ -127,8 +124,9 @@ export interface FinishInfo extends RunMeta {
   /** Final status; defaults to the record's status, or 'failed' without a record. */
   status?: RunRecord['status'];
   gatesPassed?: boolean | null;
-  /** The final record: stored with its metrics in the same transaction. */
+  /** The final record: stored with its metric rows (stats/metrics.ts) in the same transaction. */
   record?: RunRecord;
+  metrics?: readonly MetricRow[];
   endedAt?: string;
 }
 
@@ -137,7 +135,7 @@ export function markRunFinished(db: History, id: string, info: FinishInfo = {}):
   if (info.record) {
     if (info.record.id !== id) throw new Error(`markRunFinished: record ${info.record.id} is not run ${id}`);
     const rec = info.status ? { ...info.record, status: info.status } : info.record;
-    recordRun(db, rec, { gatesPassed: info.gatesPassed, dir: info.dir });
+    recordRun(db, rec, info.metrics ?? [], { gatesPassed: info.gatesPassed, dir: info.dir });
     return;
   }
   db.transaction(() => {
@@ -152,66 +150,12 @@ function toInt(b: boolean | null | undefined): number | null {
   return b === undefined || b === null ? null : b ? 1 : 0;
 }
 
-interface MetricRow {
-  deployment: string;
-  benchmark: string;
-  host: string;
-  repetition: number | null;
-  metric: string;
-  value: number;
-}
-
-const SUMMARY_METRICS: Array<[string, keyof LatencySummary]> = [
-  ['count', 'count'],
-  ['min', 'min'],
-  ['mean', 'mean'],
-  ['p50', 'p50'],
-  ['p90', 'p90'],
-  ['p99', 'p99'],
-  ['p99.9', 'p999'],
-  ['p99.99', 'p9999'],
-  ['max', 'max'],
-];
-
-
 /**
- * Metric rows of a record: one set per completed result, and one pooled set (repetition
- * NULL) per deployment/benchmark/host over the counted repetitions (warm-up left out).
+ * Stores a whole run (row, its metric rows as stats/metrics.ts computes them, compressed record)
+ * in one transaction; replaces an earlier copy. The store computes nothing itself.
  */
-export function metricRows(record: RunRecord): MetricRow[] {
-  const rows: MetricRow[] = [];
-  const push = (r: { deployment: string; benchmark: string; host: string }, repetition: number | null, metric: string, value: number) => {
-    if (Number.isFinite(value)) rows.push({ deployment: r.deployment, benchmark: r.benchmark, host: r.host, repetition, metric, value });
-  };
-  const step = (r: Result) => JSON.stringify([r.deployment, r.benchmark, r.host]);
-  const counted = new Set(record.results.filter((r) => r.repetition > 0).map(step));
-  const pooled = new Map<string, Result[]>();
-  for (const r of record.results) {
-    if (r.status !== 'completed') continue;
-    if (r.latency) for (const [name, field] of SUMMARY_METRICS) push(r, r.repetition, name, r.latency[field]);
-    if (r.ops) for (const [op, st] of Object.entries(r.ops)) push(r, r.repetition, `syscall.${op}`, st.nsPerOp);
-    if (r.repetition > 0 || !counted.has(step(r))) pooled.set(step(r), [...(pooled.get(step(r)) ?? []), r]);
-  }
-  for (const list of pooled.values()) {
-    const first = list[0];
-    const hists = list.flatMap((r) => (r.status === 'completed' && r.latency ? [r.latency.histogram] : []));
-    if (hists.length) {
-      const s = summarize(mergeHistograms(hists));
-      for (const [name, field] of SUMMARY_METRICS) push(first, null, name, s[field]);
-    }
-    const ops = list.flatMap((r) => (r.status === 'completed' && r.ops ? [r.ops] : []));
-    for (const op of new Set(ops.flatMap((o) => Object.keys(o)))) {
-      const samples = ops.flatMap((o) => (o[op] ? (o[op].raw?.length ? o[op].raw : [o[op].nsPerOp]) : []));
-      push(first, null, `syscall.${op}`, median(sorted(samples)));
-    }
-  }
-  return rows;
-}
-
-/** Stores a whole run (row, metrics, compressed record) in one transaction; replaces an earlier copy. */
-export function recordRun(db: History, record: RunRecord, opts: { gatesPassed?: boolean | null; dir?: string } = {}): void {
+export function recordRun(db: History, record: RunRecord, rows: readonly MetricRow[], opts: { gatesPassed?: boolean | null; dir?: string } = {}): void {
   const blob = gzipSync(JSON.stringify(record));
-  const rows = metricRows(record);
   db.transaction(() => {
     db.prepare(
       `INSERT INTO runs (id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version, scenario_json, facts_json, record, writer_pid, writer_host)

@@ -179,6 +179,16 @@ export interface FailedResult extends ResultBase {
 
 export type Result = CompletedLatencyResult | CompletedOpsResult | FailedResult;
 
+/** One figure of a run as the history stores it (repetition null: pooled over counted repetitions). */
+export interface MetricRow {
+  deployment: string;
+  benchmark: string;
+  host: string;
+  repetition: number | null;
+  metric: string;
+  value: number;
+}
+
 export interface TuningChange {
   host: string;
   knob: string;

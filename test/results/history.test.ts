@@ -18,8 +18,16 @@ import {
   trend,
 } from '../../src/results/history.js';
 import { latencyResult, lognormalSamples, makeRng, opsResult, runRecord } from '../stats/synth.js';
+import { metricRows } from '../../src/stats/metrics.js';
+import type { RunRecord } from '../../src/results/types.js';
+
+/** Stores a record with its metric rows, as the run command does. */
+function store(db: Parameters<typeof recordRun>[0], rec: RunRecord, opts: Parameters<typeof recordRun>[3] = {}): void {
+  recordRun(db, rec, metricRows(rec), opts);
+}
 
 const historyModule = fileURLToPath(new URL('../../src/results/history.js', import.meta.url));
+const metricsModule = fileURLToPath(new URL('../../src/stats/metrics.js', import.meta.url));
 const synthModule = fileURLToPath(new URL('../stats/synth.js', import.meta.url));
 
 let dir: string;
@@ -61,10 +69,10 @@ describe('history', () => {
   test('record, list, load, trend, last good', () => {
     const db = openHistory(join(dir, 'basic.db'));
     try {
-      recordRun(db, sampleRun('r1', '2024-01-01T00:00:00Z', 1), { gatesPassed: true, dir: '/runs/r1' });
-      recordRun(db, sampleRun('r2', '2024-01-02T00:00:00Z', 1.1), { gatesPassed: false, dir: '/runs/r2' });
-      recordRun(db, sampleRun('r3', '2024-01-03T00:00:00Z', 1.2, 'rt1'), { dir: '/runs/r3' });
-      recordRun(db, { ...sampleRun('r4', '2024-01-04T00:00:00Z', 1), status: 'partial' }, { gatesPassed: true });
+      store(db, sampleRun('r1', '2024-01-01T00:00:00Z', 1), { gatesPassed: true, dir: '/runs/r1' });
+      store(db, sampleRun('r2', '2024-01-02T00:00:00Z', 1.1), { gatesPassed: false, dir: '/runs/r2' });
+      store(db, sampleRun('r3', '2024-01-03T00:00:00Z', 1.2, 'rt1'), { dir: '/runs/r3' });
+      store(db, { ...sampleRun('r4', '2024-01-04T00:00:00Z', 1), status: 'partial' }, { gatesPassed: true });
 
       assert.deepEqual(listRuns(db).map((r) => r.id), ['r4', 'r3', 'r2', 'r1']);
       assert.deepEqual(listRuns(db, { host: 'rt1' }).map((r) => r.id), ['r3']);
@@ -93,7 +101,7 @@ describe('history', () => {
       assert.equal(ops[0].benchmark, 'syscall');
 
       // Recording a run again replaces it rather than duplicating its metrics.
-      recordRun(db, sampleRun('r1', '2024-01-01T00:00:00Z', 1), { gatesPassed: true });
+      store(db, sampleRun('r1', '2024-01-01T00:00:00Z', 1), { gatesPassed: true });
       assert.equal(trend(db, { metric: 'p99', host: 'local' }).length, 3);
       assert.equal(integrityCheck(db), 'ok');
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
@@ -111,7 +119,10 @@ describe('history', () => {
       assert.equal(listRuns(db)[0].incomplete, true);
       assert.equal(lastGood(db, 'nightly'), null);
       assert.deepEqual(trend(db, { metric: 'p99' }), []);
-      markRunFinished(db, 's1', { record: sampleRun('s1', '2024-02-01T00:00:00Z', 1), gatesPassed: true });
+      {
+        const rec = sampleRun('s1', '2024-02-01T00:00:00Z', 1);
+        markRunFinished(db, 's1', { record: rec, metrics: metricRows(rec), gatesPassed: true });
+      }
       const s1 = listRuns(db)[0];
       assert.equal(s1.status, 'completed');
       assert.equal(s1.dir, '/runs/s1');
@@ -131,13 +142,14 @@ describe('history', () => {
     const file = join(dir, 'concurrent.db');
     const writer = (tag: string) => `
       import { openHistory, markRunStarted, recordRun } from ${JSON.stringify(historyModule)};
+      import { metricRows } from ${JSON.stringify(metricsModule)};
       import { latencyResult, lognormalSamples, makeRng, runRecord } from ${JSON.stringify(synthModule)};
       const db = openHistory(${JSON.stringify(file)});
       const rng = makeRng(${tag === 'a' ? 1 : 2});
       for (let i = 0; i < 25; i++) {
         const rec = runRecord('${tag}-' + i, [latencyResult(lognormalSamples(rng, 3000))], { startedAt: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(), scenario: { name: 'conc' } });
         markRunStarted(db, { ...rec, status: 'running', results: [] });
-        recordRun(db, rec, { gatesPassed: true });
+        recordRun(db, rec, metricRows(rec), { gatesPassed: true });
       }
       db.close();
       console.log('done');
@@ -161,6 +173,7 @@ describe('history', () => {
     const file = join(dir, 'killed.db');
     const script = `
       import { openHistory, markRunStarted, recordRun } from ${JSON.stringify(historyModule)};
+      import { metricRows } from ${JSON.stringify(metricsModule)};
       import { latencyResult, lognormalSamples, makeRng, runRecord } from ${JSON.stringify(synthModule)};
       const db = openHistory(${JSON.stringify(file)});
       const rng = makeRng(3);
@@ -169,7 +182,8 @@ describe('history', () => {
       console.log('started');
       // Keep writing other runs so the kill is likely to land inside a transaction.
       for (let i = 0; ; i++) {
-        recordRun(db, runRecord('other-' + i, [latencyResult(lognormalSamples(rng, 2000))], { scenario: { name: 'k' } }));
+        const other = runRecord('other-' + i, [latencyResult(lognormalSamples(rng, 2000))], { scenario: { name: 'k' } });
+        recordRun(db, other, metricRows(other));
         if (i === 3) console.log('busy');
       }
     `;
@@ -191,7 +205,7 @@ describe('history', () => {
         assert.equal(trend(db, { metric: 'p50', scenario: 'k' }).filter((p) => p.runId === r.id).length, 1);
       }
       // The database still takes writes.
-      recordRun(db, runRecord('after', [], { scenario: { name: 'k' } }));
+      store(db, runRecord('after', [], { scenario: { name: 'k' } }));
       assert.ok(listRuns(db).some((r) => r.id === 'after'));
     } finally {
       db.close();
