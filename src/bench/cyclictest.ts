@@ -8,7 +8,7 @@ import { RunFailedError } from '../errors.js';
 import type { LatencyResult, Warning } from '../results/types.js';
 import type { CyclictestBenchmark } from '../scenario/schema.js';
 import type { Transport } from '../transport/transport.js';
-import { buildCyclictestArgs, type CyclictestRequest } from './cyclictest-args.js';
+import { buildCyclictestArgs, type CyclictestRequest } from './cyclictest/args.js';
 import { parseCyclictestHistogram, parseCyclictestJson } from './import.js';
 
 export interface CyclictestRunOptions {

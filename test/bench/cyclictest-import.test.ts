@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildCyclictestArgs, parseCyclictestCmdline } from '../../src/bench/cyclictest-args.js';
+import { buildCyclictestArgs, parseCyclictestCmdline } from '../../src/bench/cyclictest/args.js';
 import { detectFormat, importFile, importFiles } from '../../src/bench/import.js';
 import { InputError } from '../../src/errors.js';
 import { benchmarkSchema, type CyclictestBenchmark } from '../../src/scenario/schema.js';

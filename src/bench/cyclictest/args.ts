@@ -8,9 +8,9 @@
  *  - `-D` is whole seconds (m/h/d suffixes); `2s` parses as 2.
  *  - there is no SCHED_DEADLINE in `--policy` (other, normal, batch, idle, fifo, rr).
  */
-import { InputError } from '../errors.js';
-import type { Warning } from '../results/types.js';
-import type { CyclictestBenchmark } from '../scenario/schema.js';
+import { InputError } from '../../errors.js';
+import type { Warning } from '../../results/types.js';
+import type { CyclictestBenchmark } from '../../scenario/schema.js';
 
 /** Histogram range (us) used when the scenario asks for none but a histogram changes nothing measured. */
 export const AUTO_HISTOGRAM_US = 10_000;

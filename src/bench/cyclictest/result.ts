@@ -2,9 +2,9 @@
  * Turns cyclictest's per-thread figures (its histogram in us, its own exact min/max/avg) into
  * unilat's LatencyResult. Shared by the live runner (cyclictest.ts) and the importers (import.ts).
  */
-import { Histogram, mergeHistograms, type HistogramData } from '../results/histogram.js';
-import type { LatencyResult, LatencySummary, ThreadLatency, Warning } from '../results/types.js';
-import { summarize } from '../stats/quantiles.js';
+import { Histogram, mergeHistograms, type HistogramData } from '../../results/histogram.js';
+import type { LatencyResult, LatencySummary, ThreadLatency, Warning } from '../../results/types.js';
+import { summarize } from '../../stats/quantiles.js';
 
 /** One thread as cyclictest reports it; values in cyclictest's unit (us, or ns with -N). */
 export interface CyclictestThread {

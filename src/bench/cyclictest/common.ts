@@ -1,0 +1,63 @@
+/**
+ * What the cyclictest importers share: the imported file's shape, options, and "FILE:LINE: what
+ * is wrong" errors.
+ */
+import { InputError } from '../../errors.js';
+import type { LatencyResult, Warning } from '../../results/types.js';
+
+export type ImportFormat = 'cyclictest-json' | 'cyclictest-histogram' | 'cyclictest-verbose';
+
+export interface ImportMeta {
+  tool: 'cyclictest';
+  version: string | null;
+  cmdline: string | null;
+  startTime: string | null;
+  endTime: string | null;
+  threads: number;
+  /** The measured machine's name, when the file says (JSON sysinfo.nodename). */
+  host: string | null;
+  /** Histogram range in the tool's unit; null when there was none. */
+  histogramRange: number | null;
+  unit: 'us' | 'ns';
+  /** Cycle numbers of the overflows cyclictest listed, per thread (it lists at most `range` of them). */
+  overflowCycles?: Record<number, number[]>;
+  /** Verbose: samples read, and cycle-number gaps (oscilloscope mode or lost lines). */
+  samples?: number;
+  cycleGaps?: number;
+}
+
+export interface ImportedFile {
+  file: string;
+  format: ImportFormat;
+  latency: LatencyResult;
+  warnings: Warning[];
+  meta: ImportMeta;
+}
+
+export interface ImportOptions {
+  /** The file's values are ns (cyclictest -N). JSON files say so in their cmdline. */
+  nsecs?: boolean;
+  /** Verbose: latencies above this (ns) are kept as spikes. */
+  spikeThresholdNs?: number;
+  /** Verbose: at most this many spikes are kept; the rest are counted. */
+  maxSpikes?: number;
+}
+
+export function fail(file: string, line: number | null, what: string): never {
+  throw new InputError(`${file}${line !== null ? `:${line}` : ''}: ${what}`);
+}
+
+export function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+export function lineAt(text: string, pos: number): number {
+  let n = 1;
+  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+export function lineOf(text: string, needle: string): number | null {
+  const i = text.indexOf(needle);
+  return i < 0 ? null : lineAt(text, i);
+}
