@@ -1,4 +1,4 @@
-/** Every CLI command, one module each. Add a command here and nowhere else. */
+/** Every CLI command, one module each. Add a command here and nowhere else. Each module holds only the yargs definition; its handler imports `<name>.impl.js` (and the heavy libraries) when the command runs, so --help, --version, validate start fast. */
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_HELP } from './common.js';
 import { compareCommand } from './compare.js';
