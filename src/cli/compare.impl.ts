@@ -1,6 +1,6 @@
 /** `unilat compare` itself, imported by its command definition only when the command runs. */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { GateFailedError, InputError } from '../errors.js';
 import { renderComparisonMarkdown } from '../report/compare-md.js';
 import { renderCompareHtml } from '../report/html.js';
@@ -11,6 +11,7 @@ import type { RunRecord } from '../results/types.js';
 import { compareDeployments, compareRuns, type GateSpec } from '../stats/compare.js';
 import { DEFAULT_HISTORY_DB } from './history.js';
 import type { Args } from './compare.js';
+import { quoteWithSuggestion } from './suggest.js';
 
 interface Loaded {
   record: RunRecord;
@@ -21,7 +22,9 @@ interface Loaded {
 /** A run folder (or run.json), else a run id in the history database. */
 async function loadRunArg(arg: string, db: () => History): Promise<Loaded> {
   if (existsSync(arg)) {
-    const dir = statSync(arg).isDirectory() ? resolve(arg) : resolve(arg, '..');
+    const isDir = statSync(arg).isDirectory();
+    if (isDir && !existsSync(join(arg, 'run.json'))) throw new InputError(`${arg} is not a run folder (no run.json)`);
+    const dir = isDir ? resolve(arg) : resolve(arg, '..');
     return { record: await loadRunRecord(arg), dir };
   }
   const record = loadRun(db(), arg);
@@ -52,6 +55,9 @@ export async function handler(a: Args): Promise<void> {
     if (a.runs.length !== (single ? 1 : 2))
       throw new InputError(single ? 'give one run (the candidate) with --baseline or --deployments' : 'give two runs: BASELINE CANDIDATE (or CANDIDATE --baseline last-good)');
     if (a.threshold !== undefined && !(a.threshold >= 0 && a.threshold < 1)) throw new InputError(`--threshold ${a.threshold}: give a fraction like 0.05`);
+    // Checked before any work: writing into a missing folder would fail on a temporary file's name.
+    for (const [flag, folder] of [['--out', a.out], ['--junit', a.junit && dirname(a.junit)]] as const)
+      if (folder && !(existsSync(folder) && statSync(folder).isDirectory())) throw new InputError(`${flag}: ${folder} is not a folder (create it first)`);
     const cand = await loadRunArg(a.runs[single ? 0 : 1], openDb);
     const scenarioThreshold = (cand.record.scenario as { noiseThreshold?: unknown } | null)?.noiseThreshold;
     const opts = {
@@ -65,6 +71,11 @@ export async function handler(a: Args): Promise<void> {
     if (a.deployments !== undefined) {
       const [base, c, ...rest] = a.deployments.split(',').map((s) => s.trim());
       if (!base || !c || rest.length) throw new InputError(`--deployments ${a.deployments}: give two names, BASE,CAND`);
+      // An unknown name would compare nothing and pass; say which names the run has.
+      const known = [...new Set(cand.record.results.map((r) => r.deployment))];
+      const unknown = [base, c].filter((n) => !known.includes(n));
+      if (unknown.length)
+        throw new InputError(`--deployments: ${a.runs[0]} has no deployment named ${unknown.map((n) => quoteWithSuggestion(n, known)).join(', ')} (it has: ${known.join(', ') || 'no results'})`);
       comparison = compareDeployments(cand.record, base, c, opts);
       baselineRecord = null;
     } else {

@@ -5,12 +5,13 @@ import { formatNs } from '../scenario/units.js';
 import { loadInventory, loadScenarios } from './load.js';
 import { parseDurationArg } from './args.js';
 import type { Args } from './plan.js';
+import { unknownOnlyMessage } from './suggest.js';
 
 export async function handler(a: Args): Promise<void> {
   const [l] = await loadScenarios([a.scenario], await loadInventory(a.hosts));
   const only = a.only ?? [];
   const bad = unknownOnly(l.scenario, only);
-  if (bad.length) throw new InputError(`--only: no deployment or benchmark named ${bad.map((b) => `"${b}"`).join(', ')}`);
+  if (bad.length) throw new InputError(unknownOnlyMessage(`${l.file}: `, bad, l.scenario));
   const plan = buildPlan(l.scenario, l.hosts, { durationNs: parseDurationArg(a.duration), only });
   if (a.json) {
     process.stdout.write(`${JSON.stringify(plan.steps.map((s) => ({ ...s, deployment: s.deployment.name, benchmark: s.benchmark.name })), null, 2)}\n`);

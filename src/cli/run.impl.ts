@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import { parseDurationArg } from './args.js';
 import { loadInventory, loadScenarios, type LoadedWithHosts } from './load.js';
 import type { Args } from './run.js';
+import { unknownOnlyMessage } from './suggest.js';
 
 export async function handler(a: Args): Promise<void> {
   const durationNs = parseDurationArg(a.duration);
@@ -24,7 +25,7 @@ export async function handler(a: Args): Promise<void> {
   const loaded = await loadScenarios(a.scenario, inv);
   for (const l of loaded) {
     const bad = unknownOnly(l.scenario, a.only ?? []);
-    if (bad.length) throw new InputError(`--only: ${l.file} has no deployment or benchmark named ${bad.map((b) => `"${b}"`).join(', ')}`);
+    if (bad.length) throw new InputError(unknownOnlyMessage(`${l.file}: `, bad, l.scenario));
   }
   const failures: string[] = [];
   const gateFailures: string[] = [];

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { commaList } from './suggest.js';
 import { hostsOption, type HostsArg } from './common.js';
 
 export interface Args extends HostsArg {
@@ -21,7 +22,7 @@ export const runCommand: CommandModule<object, Args> = {
       .options(hostsOption)
       .option('out', { type: 'string', default: 'reports', describe: 'folder that receives the run folders' })
       .option('duration', { type: 'string', describe: 'override every benchmark duration (30s, 5m)' })
-      .option('only', { type: 'string', array: true, describe: 'run only these deployments and/or benchmarks (by name)' })
+      .option('only', { type: 'string', requiresArg: true, coerce: commaList, describe: 'run only these deployments and/or benchmarks (by name; repeat the flag or separate with commas)' })
       .option('parallel', { type: 'number', default: 8, describe: 'hosts measured at the same time' })
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown SSH host keys (like OpenSSH accept-new); changed keys are still refused' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
