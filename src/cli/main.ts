@@ -50,6 +50,9 @@ function unknownFlags(argv: string[], cmd: string | undefined): string | undefin
 
 export async function main(argv: string[]): Promise<number> {
   const cmd = commandOf(argv);
+  const first = argv.find((a) => !a.startsWith('-'));
+  const near = !cmd && first !== undefined ? closest(first, commandNames) : undefined;
+  if (near) return reportError(new UsageError(`Unknown command: ${first} (did you mean ${near}?)`), undefined);
   const dashProblem = singleDashLong(argv);
   if (dashProblem) return reportError(new UsageError(dashProblem), cmd);
   const cli = yargs(argv)

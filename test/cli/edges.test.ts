@@ -29,6 +29,10 @@ test('a misspelled flag is named with the flag it probably meant', async () => {
   await expectUsage(['--verson'], /Unknown argument: verson \(did you mean --version\?\)/);
 });
 
+test('a misspelled command is named with the command it probably meant', async () => {
+  await expectUsage(['valdiate', QUICK], /^unilat: Unknown command: valdiate \(did you mean validate\?\)$/m, /^see unilat --help$/m);
+});
+
 test('a long option with one dash says to use two', async () => {
   const r = await expectUsage(['run', '-duration', '3s', QUICK], /-duration: long options take two dashes: use --duration instead/);
   assert.doesNotMatch(r.stderr, /Unknown arguments: d, u/);
