@@ -1,11 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { InputError } from '../errors.js';
-import { buildPlan, unknownOnly } from '../scenario/plan.js';
-import { formatNs } from '../scenario/units.js';
-import { hostsOption, loadInventory, loadScenarios, type HostsArg } from './common.js';
-import { parseDurationArg } from './args.js';
+import { commaList } from './suggest.js';
+import { hostsOption, type HostsArg } from './common.js';
 
-interface Args extends HostsArg {
+export interface Args extends HostsArg {
   scenario: string;
   duration?: string;
   only?: string[];
@@ -20,34 +17,7 @@ export const planCommand: CommandModule<object, Args> = {
       .positional('scenario', { type: 'string', demandOption: true })
       .options(hostsOption)
       .option('duration', { type: 'string', describe: 'override every benchmark duration (30s, 5m)' })
-      .option('only', { type: 'string', array: true, describe: 'keep only these deployments/benchmarks' })
+      .option('only', { type: 'string', requiresArg: true, coerce: commaList, describe: 'keep only these deployments/benchmarks (repeat the flag or separate with commas)' })
       .option('json', { type: 'boolean', describe: 'print the plan as JSON' }) as never,
-  handler: async (a) => {
-    const [l] = await loadScenarios([a.scenario], await loadInventory(a.hosts));
-    const only = a.only ?? [];
-    const bad = unknownOnly(l.scenario, only);
-    if (bad.length) throw new InputError(`--only: no deployment or benchmark named ${bad.map((b) => `"${b}"`).join(', ')}`);
-    const plan = buildPlan(l.scenario, l.hosts, { durationNs: parseDurationArg(a.duration), only });
-    if (a.json) {
-      process.stdout.write(`${JSON.stringify(plan.steps.map((s) => ({ ...s, deployment: s.deployment.name, benchmark: s.benchmark.name })), null, 2)}\n`);
-      return;
-    }
-    const rows = plan.steps.map((s) => [
-      String(s.order + 1),
-      s.host,
-      `${s.deployment.name} (${s.deployment.kind})`,
-      `${s.benchmark.name} (${s.benchmark.kind})`,
-      s.warmup ? 'warm-up' : String(s.repetition),
-      s.benchmark.kind === 'syscall' ? `${s.benchmark.batches} x ${s.benchmark.batch}` : s.benchmark.loops !== undefined ? `${s.benchmark.loops} loops` : formatNs(s.durationNs),
-      s.boot ? `${s.boot.index + 1} of ${s.boot.size}` : '–',
-    ]);
-    process.stdout.write(table(['#', 'host', 'deployment', 'benchmark', 'repetition', 'length', 'in boot'], rows));
-    process.stdout.write(`${plan.steps.length} steps on ${plan.hosts.length} host(s); hosts run concurrently, steps on one host in this order.\n`);
-  },
+  handler: async (a) => (await import('./plan.impl.js')).handler(a),
 };
-
-export function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
-  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n') + '\n';
-}

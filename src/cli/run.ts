@@ -1,23 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { join } from 'node:path';
-import { GateFailedError, InputError, RunFailedError } from '../errors.js';
-import { closeHistory, markRunFinished, markRunStarted, openHistory } from '../results/history.js';
-import { metricRows } from '../stats/metrics.js';
-import { deploymentComparisons, gateOutcomes, resolveBaseline } from '../run/finish.js';
-import { gatesPassed } from '../stats/gates.js';
-import { writeReports } from '../report/write.js';
-import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
-import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/types.js';
-import { execute } from '../run/executor.js';
-import { createProgress } from '../run/progress.js';
-import { buildPlan, unknownOnly } from '../scenario/plan.js';
-import { installSignalRestore } from '../target/tuning.js';
-import { connectHost } from '../run/connect.js';
-import { VERSION } from '../version.js';
-import { parseDurationArg } from './args.js';
-import { hostsOption, loadInventory, loadScenarios, type HostsArg, type LoadedWithHosts } from './common.js';
+import { commaList } from './suggest.js';
+import { hostsOption, type HostsArg } from './common.js';
 
-interface Args extends HostsArg {
+export interface Args extends HostsArg {
   scenario: string[];
   out: string;
   duration?: string;
@@ -37,99 +22,11 @@ export const runCommand: CommandModule<object, Args> = {
       .options(hostsOption)
       .option('out', { type: 'string', default: 'reports', describe: 'folder that receives the run folders' })
       .option('duration', { type: 'string', describe: 'override every benchmark duration (30s, 5m)' })
-      .option('only', { type: 'string', array: true, describe: 'run only these deployments and/or benchmarks (by name)' })
+      .option('only', { type: 'string', requiresArg: true, coerce: commaList, describe: 'run only these deployments and/or benchmarks (by name; repeat the flag or separate with commas)' })
       .option('parallel', { type: 'number', default: 8, describe: 'hosts measured at the same time' })
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown SSH host keys (like OpenSSH accept-new); changed keys are still refused' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('db', { type: 'string', describe: 'history database (default: history.db in the --out folder)' })
       .usage('$0 run <scenario..> [options]\n\nThe last line printed is the run folder.') as never,
-  handler: async (a) => {
-    const durationNs = parseDurationArg(a.duration);
-    if (!Number.isInteger(a.parallel) || a.parallel < 1) throw new InputError(`--parallel: must be a whole number >= 1, got ${a.parallel}`);
-    const inv = await loadInventory(a.hosts);
-    const loaded = await loadScenarios(a.scenario, inv);
-    for (const l of loaded) {
-      const bad = unknownOnly(l.scenario, a.only ?? []);
-      if (bad.length) throw new InputError(`--only: ${l.file} has no deployment or benchmark named ${bad.map((b) => `"${b}"`).join(', ')}`);
-    }
-    const failures: string[] = [];
-    const gateFailures: string[] = [];
-    for (const l of loaded) {
-      const { dir, ok, gatesFailed, summary } = await runScenario(l, { ...a, durationNs });
-      if (!ok) failures.push(`${l.file}: ${summary}`);
-      if (gatesFailed) gateFailures.push(`${l.file}: ${gatesFailed} gate(s) failed`);
-      process.stdout.write(`${dir}\n`);
-    }
-    // A failed run outranks a failed gate: its figures are incomplete.
-    if (failures.length) throw new RunFailedError(failures.join('\n'));
-    if (gateFailures.length) throw new GateFailedError(gateFailures.join('\n'));
-  },
+  handler: async (a) => (await import('./run.impl.js')).handler(a),
 };
-
-interface RunOpts extends Args {
-  durationNs?: number;
-}
-
-async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: string; ok: boolean; gatesFailed: number; summary: string }> {
-  const plan = buildPlan(l.scenario, l.hosts, { durationNs: a.durationNs, only: a.only });
-  const id = newRunId(l.scenario.name);
-  const dir = await createRunDir(a.out, id);
-  const record: RunRecord = {
-    schemaVersion: SCHEMA_VERSION,
-    id,
-    tool: { name: 'unilat', version: VERSION },
-    startedAt: new Date().toISOString(),
-    endedAt: null,
-    status: 'running',
-    scenario: l.scenario,
-    scenarioFile: l.file,
-    facts: {},
-    tuning: [],
-    results: [],
-    warnings: [],
-    hostErrors: {},
-    extra: { plan: { steps: plan.steps.length, order: plan.steps.map((s) => `${s.host}:${s.deployment.name}/${s.benchmark.name}#${s.repetition}`) } },
-  };
-  await saveRunRecord(dir, record);
-  const db = openHistory(a.db ?? join(a.out, 'history.db'));
-  markRunStarted(db, record, { dir });
-  const progress = createProgress(process.stderr, a.quiet);
-  const ac = new AbortController();
-  // First signal: stop measuring, restore hosts, write what was measured. Second: restore and exit now.
-  let removeHard: (() => void) | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    progress.log('unilat', `${sig}: stopping; restoring hosts and saving what was measured (again to exit at once)`);
-    ac.abort();
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    removeHard = installSignalRestore();
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  try {
-    await execute({ plan, runDir: dir, record, parallel: a.parallel, signal: ac.signal, progress, connect: (h, signal) => connectHost(h, { acceptNewHostKeys: a.acceptNewHostKeys, signal }) });
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-    removeHard?.();
-    progress.done();
-  }
-  const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
-  record.endedAt = new Date().toISOString();
-  record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
-  const baseline = await resolveBaseline(l.scenario, db);
-  const gates = gateOutcomes(l.scenario, record, baseline.record, baseline.note);
-  const extra = (record.extra ??= {});
-  if (gates.length) extra.gates = gates;
-  const comparisons = deploymentComparisons(l.scenario, record);
-  if (comparisons.length) extra.comparisons = comparisons;
-  await saveRunRecord(dir, record);
-  await writeReports(record, dir);
-  markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
-  closeHistory(db);
-  for (const g of gates) process.stderr.write(`gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}\n`);
-  const hostErr = Object.entries(record.hostErrors).map(([h, e]) => `${h}: ${e.split('\n')[0]}`);
-  const stepErr = failedSteps.filter((r) => !record.hostErrors[r.host]).map((r) => r.error.split('\n')[0]);
-  for (const e of [...hostErr, ...stepErr]) process.stderr.write(`error: ${e}\n`);
-  const ok = record.status === 'completed';
-  const gatesFailed = gates.filter((g) => !g.pass).length;
-  return { dir, ok, gatesFailed, summary: ok ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed` };
-}
-

@@ -63,12 +63,12 @@ const latencyKnobs = {
   interval: time('interval', 'us').default(1000_000).meta({ description: 'wake-up interval of the first thread' }),
   distance: time('distance', 'us', -1).default(0).meta({ description: 'interval increment per thread (cyclictest -d)' }),
   priority: int(1, 99).default(80).meta({ description: 'real-time priority (1..99)' }),
-  policy: policySchema.default('fifo'),
+  policy: policySchema.default('fifo').meta({ description: 'scheduling policy of the threads: fifo, rr, other or deadline (SCHED_DEADLINE)' }),
   runtime: time('runtime', 'us').optional().meta({ description: 'SCHED_DEADLINE runtime' }),
   deadline: time('deadline', 'us').optional().meta({ description: 'SCHED_DEADLINE deadline' }),
   period: time('period', 'us').optional().meta({ description: 'SCHED_DEADLINE period (default: interval)' }),
   affinity: cpuList.optional().meta({ description: 'CPUs for the threads, round-robin (cyclictest -a)' }),
-  mlockall: z.boolean().default(true),
+  mlockall: z.boolean().default(true).meta({ description: 'lock memory before measuring' }),
   dmaLatency: z.boolean().default(true).meta({ description: 'hold /dev/cpu_dma_latency at 0 during the run' }),
   duration: time('duration', 's').optional().meta({ description: 'overrides the scenario duration' }),
   loops: int(1).optional().meta({ description: 'stop after this many wake-ups per thread instead of a duration' }),
@@ -76,14 +76,14 @@ const latencyKnobs = {
 };
 
 const cyclicBenchmark = z.strictObject({
-  name,
-  kind: z.literal('cyclic'),
+  name: name.meta({ description: 'benchmark name (unique in the scenario)' }),
+  kind: z.literal('cyclic').meta({ description: 'the probe\'s cyclictest-style wake-up latency' }),
   ...latencyKnobs,
 });
 
 const cyclictestBenchmark = z.strictObject({
-  name,
-  kind: z.literal('cyclictest'),
+  name: name.meta({ description: 'benchmark name (unique in the scenario)' }),
+  kind: z.literal('cyclictest').meta({ description: 'rt-tests\' cyclictest on the target, with the same knobs' }),
   ...latencyKnobs,
   histogram: int(1, 1_000_000).optional().meta({ description: 'cyclictest -h: histogram range in us' }),
   args: z.array(z.string()).default([]).meta({ description: 'extra cyclictest arguments' }),
@@ -92,72 +92,72 @@ const cyclictestBenchmark = z.strictObject({
 export const SYSCALL_OPS = ['loop', 'func', 'indirect', 'clock_gettime', 'getppid', 'read'] as const;
 
 const syscallBenchmark = z.strictObject({
-  name,
-  kind: z.literal('syscall'),
+  name: name.meta({ description: 'benchmark name (unique in the scenario)' }),
+  kind: z.literal('syscall').meta({ description: 'ns per operation: function call vs system call' }),
   batch: int(0, 100_000_000).default(0).meta({ description: 'iterations per batch (one ns/op sample each); 0 lets the probe calibrate each op to about 1 ms per batch' }),
-  batches: int(5, 1_000_000).default(200),
-  warmup: int(0, 1_000_000).default(20),
-  cpu: int(0, 4095).default(0),
-  ops: z.array(z.enum(SYSCALL_OPS)).min(1).default([...SYSCALL_OPS]),
-  priority: int(1, 99).default(80),
-  policy: policySchema.exclude(['deadline']).default('fifo'),
+  batches: int(5, 1_000_000).default(200).meta({ description: 'batches per op (one ns/op sample each)' }),
+  warmup: int(0, 1_000_000).default(20).meta({ description: 'uncounted batches per op before measuring' }),
+  cpu: int(0, 4095).default(0).meta({ description: 'the CPU it is pinned to' }),
+  ops: z.array(z.enum(SYSCALL_OPS)).min(1).default([...SYSCALL_OPS]).meta({ description: 'operations to time: loop (empty loop), func (function call), indirect (indirect call), clock_gettime (vDSO), getppid (raw system call), read (1 byte from /dev/zero)' }),
+  priority: int(1, 99).default(80).meta({ description: 'real-time priority (1..99)' }),
+  policy: policySchema.exclude(['deadline']).default('fifo').meta({ description: 'scheduling policy: fifo, rr or other' }),
   perf: z.boolean().default(false).meta({ description: 'also record `perf bench syscall basic` where perf exists' }),
 });
 
 export const benchmarkSchema = z.discriminatedUnion('kind', [cyclicBenchmark, syscallBenchmark, cyclictestBenchmark]);
 
 export const loadSchema = z.strictObject({
-  tool: z.enum(['stress-ng', 'hackbench', 'command']),
-  args: z.array(z.string()).default([]),
-  cpus: cpuList.optional(),
+  tool: z.enum(['stress-ng', 'hackbench', 'command']).meta({ description: 'stress-ng, hackbench, or command (args are the program and its arguments)' }),
+  args: z.array(z.string()).default([]).meta({ description: 'arguments of the tool (for command: the program and its arguments)' }),
+  cpus: cpuList.optional().meta({ description: 'pin the load to these CPUs' }),
 });
 
 export const tuningSchema = z.strictObject({
-  governor: z.string().regex(/^[a-z]+$/, 'a cpufreq governor name like performance').optional(),
+  governor: z.string().regex(/^[a-z]+$/, 'a cpufreq governor name like performance').optional().meta({ description: 'cpufreq governor (skipped with a note where there is no cpufreq)' }),
   rtThrottling: z.boolean().optional().meta({ description: 'false sets sched_rt_runtime_us = -1 for the run' }),
   irqAffinity: cpuList.optional().meta({ description: 'move IRQs to these CPUs, away from the measurement CPUs' }),
   dmaLatency: int(0, 1_000_000).optional().meta({ description: 'hold /dev/cpu_dma_latency at this value (us)' }),
 });
 
 const common = {
-  name,
-  tuning: tuningSchema.optional(),
-  load: loadSchema.optional(),
+  name: name.meta({ description: 'deployment name (unique in the scenario)' }),
+  tuning: tuningSchema.optional().meta({ description: 'host tuning for this deployment; every change is recorded and restored afterwards' }),
+  load: loadSchema.optional().meta({ description: 'background load during this deployment\'s measurements (instead of the scenario\'s)' }),
 };
 
-const bareMetal = z.strictObject({ ...common, kind: z.literal('bare-metal') });
+const bareMetal = z.strictObject({ ...common, kind: z.literal('bare-metal').meta({ description: 'directly on the host' }) });
 
 const guestFields = {
   kernel: z.string().min(1).default('debian-rt').meta({ description: 'a kernel image path, or debian-rt / debian' }),
-  accel: z.enum(['kvm', 'tcg', 'auto']).default('auto'),
+  accel: z.enum(['kvm', 'tcg', 'auto']).default('auto').meta({ description: 'kvm, tcg, or auto (KVM where a KVM guest really runs, else TCG with a warning)' }),
   cpu: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.+=,-]*$/, 'a QEMU -cpu value like host, max, EPYC-v4 or host,-arch-capabilities')
     .optional()
     .meta({ description: 'QEMU CPU model: host, max or a model name (default: host under KVM, max under TCG)' }),
-  vcpus: int(1, 256).default(1),
-  memory: size.default(256),
+  vcpus: int(1, 256).default(1).meta({ description: 'vCPUs' }),
+  memory: size.default(256).meta({ description: 'guest memory: a number (MiB) or a size like 256M, 1G' }),
   pin: z.array(int(0, 4095)).optional().meta({ description: 'host CPU for each vCPU' }),
-  vcpuPolicy: policySchema.exclude(['deadline']).optional(),
-  vcpuPriority: int(1, 99).optional(),
-  memLock: z.boolean().default(false),
-  hugepages: z.boolean().default(false),
-  machine: z.enum(['pc', 'q35', 'microvm']).default('pc'),
+  vcpuPolicy: policySchema.exclude(['deadline']).optional().meta({ description: 'host scheduling policy of the vCPU threads: fifo, rr or other' }),
+  vcpuPriority: int(1, 99).optional().meta({ description: 'priority of the vCPU threads (with vcpuPolicy)' }),
+  memLock: z.boolean().default(false).meta({ description: 'lock guest memory on the host (-overcommit mem-lock=on)' }),
+  hugepages: z.boolean().default(false).meta({ description: 'back guest memory with /dev/hugepages' }),
+  machine: z.enum(['pc', 'q35', 'microvm']).default('pc').meta({ description: 'QEMU machine: pc, q35 or microvm (no PCI, qboot)' }),
   cmdline: z.string().default('').meta({ description: 'extra guest kernel arguments' }),
-  bootTimeout: time('bootTimeout', 's').default(120e9),
+  bootTimeout: time('bootTimeout', 's').default(120e9).meta({ description: 'give up when the probe has not started by then' }),
   boot: z.enum(['cold', 'snapshot']).default('cold').meta({ description: 'cold: boot the kernel; snapshot: boot once to the probe waiting for its script, save the VM, restore it for every boot (instant clone)' }),
   freshBoot: z.boolean().default(false).meta({ description: 'boot a fresh guest for every benchmark (default: one boot per repetition runs all of its benchmarks)' }),
 };
 
-const vm = z.strictObject({ ...common, kind: z.literal('vm'), ...guestFields });
-const unikernel = z.strictObject({ ...common, kind: z.literal('unikernel'), ...guestFields });
+const vm = z.strictObject({ ...common, kind: z.literal('vm').meta({ description: 'a BusyBox guest under QEMU, the probe a child of its shell' }), ...guestFields });
+const unikernel = z.strictObject({ ...common, kind: z.literal('unikernel').meta({ description: 'a guest under QEMU whose PID 1 is the probe' }), ...guestFields });
 
 export const deploymentSchema = z.discriminatedUnion('kind', [bareMetal, vm, unikernel]);
 
 const gate = z
   .union([
     z.string(),
-    z.strictObject({ gate: z.string(), benchmark: name.optional(), deployment: name.optional() }),
+    z.strictObject({ gate: z.string().meta({ description: 'the gate, like "p99 < 50us" or "p99.9 may not regress more than 10%"' }), benchmark: name.optional().meta({ description: 'only results of this benchmark' }), deployment: name.optional().meta({ description: 'only results of this deployment' }) }),
   ])
   .transform((v, ctx): Gate => {
     const text = typeof v === 'string' ? v : v.gate;
@@ -171,19 +171,19 @@ const gate = z
 
 export const scenarioSchema = z
   .strictObject({
-    $schema: z.string().optional(),
-    name,
-    description: z.string().default(''),
+    $schema: z.string().optional().meta({ description: 'the JSON Schema of this file (for editors)' }),
+    name: name.meta({ description: 'scenario name (in run ids and the history)' }),
+    description: z.string().default('').meta({ description: 'free text' }),
     hosts: z.array(z.string().min(1)).min(1).default(['local']).meta({ description: 'host or group names; "local" is this machine' }),
-    repetitions: int(1, 10_000).default(1),
+    repetitions: int(1, 10_000).default(1).meta({ description: 'every deployment x benchmark runs this often, interleaved (A B A B)' }),
     warmup: z.boolean().default(false).meta({ description: 'run one uncounted warm-up repetition first' }),
-    duration: time('duration', 's').default(10e9),
-    load: loadSchema.optional(),
-    deployments: z.array(deploymentSchema).min(1),
-    benchmarks: z.array(benchmarkSchema).min(1),
-    gates: z.array(gate).default([]),
+    duration: time('duration', 's').default(10e9).meta({ description: 'default length of latency benchmarks' }),
+    load: loadSchema.optional().meta({ description: 'background load for every deployment (a deployment may set its own)' }),
+    deployments: z.array(deploymentSchema).min(1).meta({ description: 'where to measure: bare-metal, vm or unikernel' }),
+    benchmarks: z.array(benchmarkSchema).min(1).meta({ description: 'what to measure: cyclic, cyclictest or syscall' }),
+    gates: z.array(gate).default([]).meta({ description: '`unilat run` exits 1 when one fails: "p99 < 50us", "syscall.getppid < 200ns", "p99.9 may not regress more than 10%"' }),
     baseline: z.string().optional().meta({ description: 'baseline for relative gates: a run folder or last-good' }),
-    noiseThreshold: z.number().min(0).max(1).default(0.05),
+    noiseThreshold: z.number().min(0).max(1).default(0.05).meta({ description: 'changes smaller than this fraction are "no significant change"' }),
   })
   .superRefine((s, ctx) => {
     for (const key of ['deployments', 'benchmarks'] as const) {
@@ -225,9 +225,9 @@ const hostEntry = z.strictObject({
   address: z.string().min(1).meta({ description: 'IP address or DNS name' }),
   port: int(1, 65535).optional().meta({ description: 'SSH port (default 22, or from ~/.ssh/config with sshConfig)' }),
   user: z.string().min(1).optional().meta({ description: 'login user (default root, or from ~/.ssh/config with sshConfig)' }),
-  identityFile: z.string().optional(),
-  passphraseEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
-  passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional(),
+  identityFile: z.string().optional().meta({ description: 'SSH private key file' }),
+  passphraseEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional().meta({ description: 'environment variable holding the identity file\'s passphrase' }),
+  passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name').optional().meta({ description: 'environment variable holding the SSH password' }),
   agent: z.boolean().default(false).meta({ description: 'authenticate with ssh-agent (SSH_AUTH_SOCK)' }),
   knownHosts: z.string().optional().meta({ description: 'known_hosts file (default ~/.ssh/known_hosts)' }),
   jump: z.string().optional().meta({ description: 'name of another host to jump through (ProxyJump)' }),
@@ -258,8 +258,14 @@ export const hostsFileSchema = z
 export type HostsFile = z.output<typeof hostsFileSchema>;
 export type HostEntry = z.output<typeof hostEntry>;
 
-export function scenarioJsonSchema(): unknown {
-  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+/** A stable name, not a download address: editors take the schema from the modeline's file path. */
+export const SCHEMA_ID = 'urn:unilat:scenario-schema';
+
+/** The scenario's JSON Schema in draft-07, the draft YAML editors (yaml-language-server) read best. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as Record<string, unknown>;
+  const { $schema, ...rest } = schema;
+  return { $schema, $id: SCHEMA_ID, title: 'unilat scenario', description: 'A unilat scenario file: what to measure (benchmarks), where (deployments on hosts), and the gates', ...rest };
 }
 
 export { z };
