@@ -41,6 +41,7 @@ export const importCommand: CommandModule<object, Args> = {
       scenario: { name, imported: a.file },
       scenarioFile: null,
       facts: {},
+      readiness: {},
       tuning: [],
       results,
       warnings: [],

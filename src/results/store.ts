@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { migrateRunRecord } from './migrate.js';
 import { SCHEMA_VERSION, type RunRecord } from './types.js';
 
 export function newRunId(scenarioName: string, now = new Date()): string {
@@ -41,7 +42,7 @@ export async function loadRunRecord(dirOrFile: string): Promise<RunRecord> {
   } catch (e) {
     throw new InputError(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  const r = data as Partial<RunRecord>;
+  const r = migrateRunRecord(data) as Partial<RunRecord>;
   if (!r || typeof r !== 'object' || typeof r.schemaVersion !== 'number' || !Array.isArray(r.results))
     throw new InputError(`${file}: not a unilat run record (schemaVersion and results[] missing)`);
   if (r.schemaVersion > SCHEMA_VERSION)

@@ -17,7 +17,7 @@ import {
   recordRun,
   trend,
 } from '../../src/results/history.js';
-import { latencyResult, lognormalSamples, makeRng, opsResult, runRecord } from '../stats/synth.js';
+import { latencyResult, lognormalSamples, makeRng, opsResult, runRecord, testScenario } from '../stats/synth.js';
 
 const historyModule = fileURLToPath(new URL('../../src/results/history.js', import.meta.url));
 const synthModule = fileURLToPath(new URL('../stats/synth.js', import.meta.url));
@@ -38,7 +38,7 @@ function sampleRun(id: string, startedAt: string, scale: number, host = 'local')
       latencyResult(lognormalSamples(rng, 2000, 5000, 0.3, scale), { repetition: 2, host }),
       opsResult({ getppid: lognormalSamples(rng, 20, 80, 0.05, scale) }, { host }),
     ],
-    { startedAt, scenario: { name: 'nightly' }, facts: { [host]: { kernel: '6.1-rt' } } },
+    { startedAt, scenario: testScenario('nightly') },
   );
 }
 
@@ -191,7 +191,7 @@ describe('history', () => {
         assert.equal(trend(db, { metric: 'p50', scenario: 'k' }).filter((p) => p.runId === r.id).length, 1);
       }
       // The database still takes writes.
-      recordRun(db, runRecord('after', [], { scenario: { name: 'k' } }));
+      recordRun(db, runRecord('after', [], { scenario: testScenario('k') }));
       assert.ok(listRuns(db).some((r) => r.id === 'after'));
     } finally {
       db.close();
