@@ -9,7 +9,7 @@
  * Metrics are rows (per result, and pooled over counted repetitions) for trend queries; the
  * full run record is kept gzip-compressed for loadRun.
  */
-import { migrateRunRecord } from './migrate.js';
+import { parseRunRecord } from './schema.js';
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
@@ -370,7 +370,7 @@ export function loadRun(db: History, id: string): RunRecord | null {
   const row = db.prepare('SELECT record FROM runs WHERE id = ?').get(id) as { record: Buffer | null } | undefined;
   if (!row?.record) return null;
   // Runs recorded by older versions are stored in their layout.
-  return migrateRunRecord(JSON.parse(gunzipSync(row.record).toString('utf8'))) as RunRecord;
+  return parseRunRecord(JSON.parse(gunzipSync(row.record).toString('utf8')), `history run ${id}`);
 }
 
 /** SQLite's own consistency check ("ok" when the file is sound). */

@@ -131,11 +131,11 @@ describe('history', () => {
     const file = join(dir, 'concurrent.db');
     const writer = (tag: string) => `
       import { openHistory, markRunStarted, recordRun } from ${JSON.stringify(historyModule)};
-      import { latencyResult, lognormalSamples, makeRng, runRecord } from ${JSON.stringify(synthModule)};
+      import { latencyResult, lognormalSamples, makeRng, runRecord, testScenario } from ${JSON.stringify(synthModule)};
       const db = openHistory(${JSON.stringify(file)});
       const rng = makeRng(${tag === 'a' ? 1 : 2});
       for (let i = 0; i < 25; i++) {
-        const rec = runRecord('${tag}-' + i, [latencyResult(lognormalSamples(rng, 3000))], { startedAt: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(), scenario: { name: 'conc' } });
+        const rec = runRecord('${tag}-' + i, [latencyResult(lognormalSamples(rng, 3000))], { startedAt: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(), scenario: testScenario('conc') });
         markRunStarted(db, { ...rec, status: 'running', results: [] });
         recordRun(db, rec, { gatesPassed: true });
       }
@@ -161,15 +161,15 @@ describe('history', () => {
     const file = join(dir, 'killed.db');
     const script = `
       import { openHistory, markRunStarted, recordRun } from ${JSON.stringify(historyModule)};
-      import { latencyResult, lognormalSamples, makeRng, runRecord } from ${JSON.stringify(synthModule)};
+      import { latencyResult, lognormalSamples, makeRng, runRecord, testScenario } from ${JSON.stringify(synthModule)};
       const db = openHistory(${JSON.stringify(file)});
       const rng = makeRng(3);
-      const rec = runRecord('killed', [], { status: 'running', endedAt: null, scenario: { name: 'k' } });
+      const rec = runRecord('killed', [], { status: 'running', endedAt: null, scenario: testScenario('k') });
       markRunStarted(db, rec, { dir: '/runs/killed' });
       console.log('started');
       // Keep writing other runs so the kill is likely to land inside a transaction.
       for (let i = 0; ; i++) {
-        recordRun(db, runRecord('other-' + i, [latencyResult(lognormalSamples(rng, 2000))], { scenario: { name: 'k' } }));
+        recordRun(db, runRecord('other-' + i, [latencyResult(lognormalSamples(rng, 2000))], { scenario: testScenario('k') }));
         if (i === 3) console.log('busy');
       }
     `;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli.js';
@@ -52,4 +52,44 @@ test('unilat report rewrites the reports of a version 1 record', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** A run folder holding the quickstart record after `tamper` changed it. */
+function tamperedRun(tamper: (r: Record<string, any>) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'unilat-tampered-'));
+  const r = migrateRunRecord(raw('v1-quickstart.json')) as Record<string, any>;
+  tamper(r);
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(r));
+  return dir;
+}
+
+test('unilat report refuses a tampered record: exit 2, the field named, no report written', async () => {
+  const cases: Array<[(r: Record<string, any>) => void, RegExp]> = [
+    [(r) => (r.results[0].latency.p99 = 'fast'), /run\.json: results\.0\.latency\.p99: expected number, received string$/m],
+    [(r) => delete r.results[1].ops.getppid.nsPerOp, /run\.json: results\.1\.ops\.getppid\.nsPerOp: expected number, received undefined$/m],
+    [(r) => (r.readiness.local[0].status = 'maybe'), /run\.json: readiness\.local\.0\.status: .*"pass"/m],
+    [(r) => (r.results[0].context = { bootShare: { index: 'first' } }), /run\.json: results\.0\.context\.bootShare\.index: expected number/m],
+    [(r) => (r.scenario.deployments = 'bare'), /run\.json: scenario\.deployments: expected array, received string$/m],
+  ];
+  for (const [tamper, message] of cases) {
+    const dir = tamperedRun(tamper);
+    try {
+      const r = await runCli(['report', dir]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.deepEqual(readdirSync(dir), ['run.json'], 'no report files');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('unilat schema --run-record prints a JSON Schema the fixtures fit', async () => {
+  const r = await runCli(['schema', '--run-record']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as { properties: Record<string, { const?: number }>; required: string[] };
+  assert.equal(s.properties.schemaVersion.const, SCHEMA_VERSION);
+  for (const k of ['scenario', 'facts', 'readiness', 'results']) assert.ok(s.required.includes(k), k);
+  assert.ok('gates' in s.properties && 'comparisons' in s.properties && !('extra' in s.properties));
 });
