@@ -13,25 +13,27 @@ const num = z.number();
 const str = z.string();
 const nullNum = num.nullable();
 const nullStr = str.nullable();
+// A statistic of no samples is NaN (or ±Infinity), which JSON writes as null; the reports show it as "–".
+const fig = nullNum;
 
-const histogram = z.looseObject({ layout: z.literal('loglin7'), bins: z.array(z.tuple([num, num])), min: num, max: num, count: num, sum: num, sumSq: num });
-const summaryShape = { count: num, min: num, mean: num, stddev: num, p50: num, p90: num, p99: num, p999: num, p9999: num, max: num };
+const histogram = z.looseObject({ layout: z.literal('loglin7'), bins: z.array(z.tuple([num, num])), min: fig, max: fig, count: num, sum: num, sumSq: num });
+const summaryShape = { count: num, min: fig, mean: fig, stddev: fig, p50: fig, p90: fig, p99: fig, p999: fig, p9999: fig, max: fig };
 const latency = z.looseObject({
   ...summaryShape,
   histogram,
-  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: num, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: num, max: num, mean: num })) })),
+  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: num, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })) })),
   spikes: z.array(z.looseObject({ thread: num, t: num, latency: num })),
   spikesDropped: num,
   overflows: num.optional(),
 });
 const opStat = z.looseObject({
-  nsPerOp: num,
-  ciLow: num,
-  ciHigh: num,
+  nsPerOp: fig,
+  ciLow: fig,
+  ciHigh: fig,
   samples: num,
   iterationsPerBatch: num,
-  raw: z.array(num),
-  cycles: z.looseObject({ perOp: num, ciLow: num, ciHigh: num, raw: z.array(num) }).nullable().optional(),
+  raw: z.array(fig),
+  cycles: z.looseObject({ perOp: fig, ciLow: fig, ciHigh: fig, raw: z.array(fig) }).nullable().optional(),
   cyclesReason: str.optional(),
 });
 const applied = z.looseObject({
@@ -82,7 +84,7 @@ const resultBase = {
   context: context.optional(),
 };
 const completed = z
-  .looseObject({ ...resultBase, status: z.literal('completed'), applied: applied.nullable(), latency: latency.optional(), ops: z.record(str, opStat).optional(), ratios: z.record(str, num).optional() })
+  .looseObject({ ...resultBase, status: z.literal('completed'), applied: applied.nullable(), latency: latency.optional(), ops: z.record(str, opStat).optional(), ratios: z.record(str, fig).optional() })
   .refine((r) => (r.latency === undefined) !== (r.ops === undefined), 'a completed result has either latency or ops');
 const failed = z.looseObject({ ...resultBase, status: z.enum(['failed', 'aborted']), error: str });
 const result = z.discriminatedUnion('status', [completed, failed]);
@@ -102,9 +104,9 @@ const comparisonRow = z.looseObject({
   baselineGroup: group,
   candidateGroup: group,
   metric: str,
-  baseline: num,
-  candidate: num,
-  ratio: num,
+  baseline: fig,
+  candidate: fig,
+  ratio: fig,
   ratioLow: nullNum,
   ratioHigh: nullNum,
   p: nullNum,

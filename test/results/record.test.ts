@@ -93,3 +93,16 @@ test('unilat schema --run-record prints a JSON Schema the fixtures fit', async (
   for (const k of ['scenario', 'facts', 'readiness', 'results']) assert.ok(s.required.includes(k), k);
   assert.ok('gates' in s.properties && 'comparisons' in s.properties && !('extra' in s.properties));
 });
+
+test('a statistic of no samples (NaN, written by JSON as null) still loads', async () => {
+  const dir = tamperedRun((r) => {
+    r.results[0].latency.p99 = null;
+    r.results[1].ops.getppid.ciLow = null;
+  });
+  try {
+    const r = await loadRunRecord(dir);
+    assert.equal(r.results[0].status === 'completed' && r.results[0].latency?.p99, null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
