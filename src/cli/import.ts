@@ -51,7 +51,7 @@ export const importCommand: CommandModule<object, Args> = {
     await writeReports(record, dir);
     for (const r of results)
       process.stdout.write(
-        `${(r.context?.import as { file: string }).file}: ${r.latency.count} samples, max ${r.latency.max / 1000} us` +
+        `${r.context?.import?.file}: ${r.latency.count} samples, max ${r.latency.max / 1000} us` +
           `${r.warnings.length ? ` (${r.warnings.length} warning${r.warnings.length > 1 ? 's' : ''})` : ''}\n`,
       );
     process.stdout.write(`${dir}\n`);

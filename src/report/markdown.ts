@@ -248,7 +248,7 @@ function sideBySide(record: RunRecord): string[] {
     const h = lat.length ? summarize(mergeHistograms(lat.map((r) => r.latency.histogram))) : null;
     const ops = mine.filter(isOpsResult);
     const op = (n: string) => mean(ops.map((r) => r.ops[n]?.nsPerOp).filter((v): v is number => v !== undefined));
-    const boots = bootResults(record).filter((r) => r.deployment === dep && r.host === host).map((r) => r.context!.bootMs as number);
+    const boots = bootResults(record).filter((r) => r.deployment === dep && r.host === host).flatMap((r) => (typeof r.context?.bootMs === 'number' ? [r.context.bootMs] : []));
     const kind = runScenario(record)?.deployments.find((d) => d.name === dep)?.kind ?? '';
     return [
       multiHost ? `${dep} @ ${host}` : dep,
