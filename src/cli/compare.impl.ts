@@ -7,7 +7,7 @@ import { renderCompareHtml } from '../report/html.js';
 import { renderComparisonJunit } from '../report/junit.js';
 import { lastGood, loadRun, openHistory, scenarioName, type History } from '../results/history.js';
 import { loadRunRecord, writeAtomic } from '../results/store.js';
-import type { RunRecord } from '../results/types.js';
+import { runScenario, type RunRecord } from '../results/types.js';
 import { compareDeployments, compareRuns, type GateSpec } from '../stats/compare.js';
 import { DEFAULT_HISTORY_DB } from './history.js';
 import type { Args } from './compare.js';
@@ -34,9 +34,9 @@ async function loadRunArg(arg: string, db: () => History): Promise<Loaded> {
 
 /** The relative gates of the candidate's scenario (a comparison gates only those metrics, with their allowance). */
 function relativeGates(record: RunRecord): GateSpec[] | undefined {
-  const gates = (record.scenario as { gates?: unknown } | null)?.gates;
-  if (!Array.isArray(gates)) return undefined;
-  const rel = gates.filter((g): g is GateSpec & { type: 'relative' } => !!g && typeof g === 'object' && (g as { type?: unknown }).type === 'relative');
+  const gates = runScenario(record)?.gates;
+  if (!gates) return undefined;
+  const rel = gates.filter((g) => g.type === 'relative');
   return rel.length ? rel.map((g) => ({ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment })) : undefined;
 }
 
@@ -59,9 +59,8 @@ export async function handler(a: Args): Promise<void> {
     for (const [flag, folder] of [['--out', a.out], ['--junit', a.junit && dirname(a.junit)]] as const)
       if (folder && !(existsSync(folder) && statSync(folder).isDirectory())) throw new InputError(`${flag}: ${folder} is not a folder (create it first)`);
     const cand = await loadRunArg(a.runs[single ? 0 : 1], openDb);
-    const scenarioThreshold = (cand.record.scenario as { noiseThreshold?: unknown } | null)?.noiseThreshold;
     const opts = {
-      threshold: a.threshold ?? (typeof scenarioThreshold === 'number' ? scenarioThreshold : undefined),
+      threshold: a.threshold ?? runScenario(cand.record)?.noiseThreshold,
       gates: relativeGates(cand.record),
       ignoreHost: a.ignoreHost,
       seed: a.seed,

@@ -22,6 +22,7 @@ export async function handler(a: Args): Promise<void> {
     scenario: { name, imported: a.file },
     scenarioFile: null,
     facts: {},
+    readiness: {},
     tuning: [],
     results,
     warnings: [],
@@ -31,7 +32,7 @@ export async function handler(a: Args): Promise<void> {
   await writeReports(record, dir);
   for (const r of results)
     process.stdout.write(
-      `${(r.context?.import as { file: string }).file}: ${r.latency.count} samples, max ${r.latency.max / 1000} us` +
+      `${r.context?.import?.file}: ${r.latency.count} samples, max ${r.latency.max / 1000} us` +
         `${r.warnings.length ? ` (${r.warnings.length} warning${r.warnings.length > 1 ? 's' : ''})` : ''}\n`,
     );
   process.stdout.write(`${dir}\n`);

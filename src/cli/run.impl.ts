@@ -60,11 +60,12 @@ async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: strin
     scenario: l.scenario,
     scenarioFile: l.file,
     facts: {},
+    readiness: {},
+    plan: { steps: plan.steps.length, order: plan.steps.map((s) => `${s.host}:${s.deployment.name}/${s.benchmark.name}#${s.repetition}`) },
     tuning: [],
     results: [],
     warnings: [],
     hostErrors: {},
-    extra: { plan: { steps: plan.steps.length, order: plan.steps.map((s) => `${s.host}:${s.deployment.name}/${s.benchmark.name}#${s.repetition}`) } },
   };
   await saveRunRecord(dir, record);
   const db = openHistory(a.db ?? join(a.out, 'history.db'));
@@ -92,10 +93,9 @@ async function runScenario(l: LoadedWithHosts, a: RunOpts): Promise<{ dir: strin
   record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
   const baseline = await resolveBaseline(l.scenario, db);
   const gates = gateOutcomes(l.scenario, record, baseline.record, baseline.note);
-  const extra = (record.extra ??= {});
-  if (gates.length) extra.gates = gates;
+  if (gates.length) record.gates = gates;
   const comparisons = deploymentComparisons(l.scenario, record);
-  if (comparisons.length) extra.comparisons = comparisons;
+  if (comparisons.length) record.comparisons = comparisons;
   await saveRunRecord(dir, record);
   await writeReports(record, dir);
   markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });

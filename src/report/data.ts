@@ -19,6 +19,7 @@ import {
   type RunRecord,
   type SeriesPoint,
   type Spike,
+  runScenario,
 } from '../results/types.js';
 
 /** The results that count (warm-up left out): the same rule as the statistics use. */
@@ -202,8 +203,7 @@ export function exceedance(h: HistogramData): Array<[number, number]> {
 /** Guest results that stand for their boot: the first benchmark of a shared boot (or every one, fresh boots). */
 export function bootResults(record: RunRecord): ReturnType<typeof countedResults> {
   return countedResults(record).filter((r) => {
-    const share = r.context?.bootShare as { index?: number } | undefined;
-    return typeof r.context?.bootMs === 'number' && (share?.index ?? 0) === 0;
+    return typeof r.context?.bootMs === 'number' && (r.context.bootShare?.index ?? 0) === 0;
   });
 }
 
@@ -239,12 +239,12 @@ export function bootBreakdown(record: RunRecord): BootBreakdownRow[] {
     const mine = boots.filter((r) => r.deployment === deployment);
     const phases = {} as Record<BootPhaseKey, number | null>;
     const figure = (r: (typeof mine)[number], k: BootPhaseKey): unknown =>
-      k === 'restoreMs' ? r.context?.restoreMs : k === 'coldBootMs' ? (r.context?.snapshot as { coldBootMs?: unknown } | undefined)?.coldBootMs : (r.context?.boot as Record<string, unknown> | undefined)?.[k];
+      k === 'restoreMs' ? r.context?.restoreMs : k === 'coldBootMs' ? r.context?.snapshot?.coldBootMs : r.context?.boot?.[k];
     for (const [k] of BOOT_PHASES) {
       const v = mine.map((r) => figure(r, k)).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
       phases[k] = v.length ? Math.round(median(sorted(v))) : null;
     }
-    const share = mine[0].context?.bootShare as { of?: number; freshBoot?: boolean } | undefined;
+    const share = mine[0].context?.bootShare;
     const mode = share?.freshBoot ? 'a fresh boot for every benchmark' : `one boot per repetition runs all its benchmarks${share?.of && share.of > 1 ? ` (${share.of})` : ''}`;
     return { deployment, boots: mine.length, phases, mode };
   });
@@ -386,7 +386,7 @@ function taxOp(results: CompletedOpsResult[], op: string): TaxOp | null {
  * own kernel in a guest). Counted repetitions are pooled.
  */
 export function syscallTax(record: RunRecord): Array<{ state: string; rows: TaxRow[] }> {
-  const kinds = new Map(((record.scenario as { deployments?: Array<{ name: string; kind: string }> })?.deployments ?? []).map((d) => [d.name, d.kind]));
+  const kinds = new Map((runScenario(record)?.deployments ?? []).map((d) => [d.name, d.kind]));
   const groups = new Map<string, { state: string; key: string; results: CompletedOpsResult[] }>();
   for (const r of countedResults(record)) {
     if (!isOpsResult(r) || (!r.ops.getppid && !r.ops.func)) continue;

@@ -10,20 +10,11 @@ import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
 /** Section ids every report has, in page order (tests and links rely on them). */
 export const SECTION_IDS = ['summary', 'warnings', 'failures', 'configuration', 'hosts', 'benchmarks'] as const;
 
-/** A readiness check as the target module writes it into record.extra.readiness[host]. */
-export interface ReadinessCheckLike {
-  id?: string;
-  status: 'pass' | 'warn' | 'fail';
-  title: string;
-  detail: string;
-  fix?: string;
-}
-
 /**
  * Optional inputs beyond the record. Gates and comparisons are rows of plain fields (the
  * statistics module's verdict types are not written yet): each row is shown as given, and a
- * `status`/`verdict`/`pass`/`ok` field colours it. Without them, record.extra.gates and
- * record.extra.comparisons are used when they are arrays of objects.
+ * `status`/`verdict`/`pass`/`ok` field colours it. Without them, record.gates and
+ * record.comparisons are used.
  */
 export interface HtmlExtras {
   gates?: ReadonlyArray<Record<string, unknown>>;
@@ -210,9 +201,9 @@ function summarySection(record: RunRecord, extras: HtmlExtras): string {
     }
   }
   if (!latRows.length && !opsRows.length) out.push('<p class="none">No completed measurement in this run.</p>');
-  const gates = extras.gates ?? asRows(record.extra?.gates);
+  const gates = extras.gates ?? asRows(record.gates);
   if (gates?.length) out.push('<h3 id="gates">Gates</h3>', verdictTable(gates));
-  const comparisons = extras.comparisons ?? asRows(record.extra?.comparisons);
+  const comparisons = extras.comparisons ?? asRows(record.comparisons);
   if (comparisons?.length) out.push('<h3 id="comparisons">Comparisons</h3>', verdictTable(comparisons));
   out.push('</section>');
   return out.join('\n');
@@ -298,7 +289,7 @@ function configurationSection(record: RunRecord): string {
       table(
         ['deployment', 'benchmark', 'host', 'rep', 'load'],
         loads.map((r) => {
-          const l = r.context!.load as Record<string, unknown>;
+          const l = r.context!.load!;
           const cmd = Array.isArray(l.commandLine) ? l.commandLine.join(' ') : l.tool;
           return [esc(r.deployment), esc(r.benchmark), esc(r.host), repLabel(r), `<code>${esc(cmd)}</code>${l.diedEarly ? ' <strong class="badge bad">died early</strong>' : ''}`];
         }),
@@ -323,14 +314,14 @@ export function flattenFacts(v: unknown, prefix = '', out: Array<[string, string
 
 function hostsSection(record: RunRecord): string {
   const out: string[] = ['<section id="hosts"><h2>Hosts and real-time readiness</h2>'];
-  const readiness = (record.extra?.readiness ?? {}) as Record<string, unknown>;
+  const readiness = record.readiness;
   const hosts = [...new Set([...Object.keys(record.facts), ...Object.keys(readiness)])];
   if (!hosts.length) out.push('<p class="none">No host facts were gathered.</p>');
   for (const h of hosts) {
     out.push(`<h3 id="host-${esc(slug(h))}">${esc(h)}</h3>`);
     const checks = readiness[h];
-    if (Array.isArray(checks) && checks.every((c) => c && typeof c === 'object' && 'status' in c && 'title' in c)) {
-      const list = checks as ReadinessCheckLike[];
+    if (checks) {
+      const list = checks;
       const count = (st: string) => list.filter((c) => c.status === st).length;
       out.push(`<p>Readiness checklist: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail.</p>`);
       out.push(
@@ -438,15 +429,10 @@ function comparisonRows(list: readonly Comparison[]): Array<Record<string, unkno
   );
 }
 
-function isComparisonList(v: unknown): v is Comparison[] {
-  return Array.isArray(v) && v.every((c) => c && typeof c === 'object' && Array.isArray((c as Comparison).rows));
-}
-
 /** report.html for a run record. */
 export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
-  const s = (record.scenario ?? {}) as { name?: unknown };
-  const title = extras.title ?? `unilat report: ${String(s.name ?? record.id)}`;
-  const comparisons = extras.comparisons ?? (isComparisonList(record.extra?.comparisons) ? comparisonRows(record.extra.comparisons) : undefined);
+  const title = extras.title ?? `unilat report: ${record.scenario.name ?? record.id}`;
+  const comparisons = extras.comparisons ?? (record.comparisons ? comparisonRows(record.comparisons) : undefined);
   return page(
     title,
     `Run <code>${esc(record.id)}</code> · started ${esc(record.startedAt)} · status ${statusBadge(record)}`,

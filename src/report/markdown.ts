@@ -1,10 +1,9 @@
 import { renderComparisonMarkdown } from './compare-md.js';
-import { countedResults, type Comparison } from '../stats/compare.js';
+import { countedResults } from '../stats/compare.js';
 import { BOOT_NOTE, BOOT_PHASES, bootBreakdown, bootResults } from './data.js';
-import type { GateOutcome } from '../stats/gates.js';
 import { mergeHistograms } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
-import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
+import { isLatencyResult, isOpsResult, runScenario, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
 import { spreadText, syscallTax } from './data.js';
 
 const us = (ns: number) => (Number.isFinite(ns) ? (ns / 1000).toFixed(2) : '–');
@@ -50,10 +49,10 @@ function label(r: Result): string {
 
 /** report.md: tables a researcher can paste, with the configuration and warnings. */
 export function renderMarkdown(record: RunRecord, extraSections: string[] = []): string {
-  const s = record.scenario as { name?: string; description?: string };
+  const s = record.scenario;
   const out: string[] = [];
   out.push(`# unilat report: ${s.name ?? 'run'}`, '');
-  if (s.description) out.push(s.description.trim(), '');
+  if ('description' in s && s.description) out.push(s.description.trim(), '');
   out.push(
     `- Run: \`${record.id}\`, unilat ${record.tool.version}`,
     `- Started ${record.startedAt}${record.endedAt ? `, ended ${record.endedAt}` : ''}`,
@@ -152,7 +151,7 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   out.push(...taxSection(record));
   out.push(...guestSection(record));
   out.push(...bootSection(record));
-  const comparisons = (record.extra?.comparisons ?? []) as Comparison[];
+  const comparisons = record.comparisons ?? [];
   if (comparisons.length) {
     out.push('## Deployment vs deployment', '');
     // The comparison writer's own title is a level-1 heading; nest it here.
@@ -197,25 +196,18 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   return out.join('\n');
 }
 
-interface CheckLike {
-  status: 'pass' | 'warn' | 'fail';
-  title: string;
-  detail: string;
-  fix?: string;
-}
-
 /** Host facts in brief and each host's real-time readiness checklist. */
 function hostSection(record: RunRecord): string[] {
   const hosts = Object.keys(record.facts);
   if (!hosts.length) return [];
   const out = ['## Hosts', ''];
-  const readiness = (record.extra?.readiness ?? {}) as Record<string, CheckLike[]>;
+  const readiness = record.readiness;
   for (const h of hosts) {
-    const f = record.facts[h] as { kernel?: { release?: string; version?: string; preemptRt?: boolean }; cmdline?: { raw?: string }; cpu?: { model?: string | null; onlineCount?: number } };
+    const f = record.facts[h];
     out.push(`### ${h}`, '');
     out.push(`- Kernel: ${f.kernel?.release ?? '?'} ${f.kernel?.preemptRt ? '(PREEMPT_RT)' : '(**not PREEMPT_RT**)'}`);
     if (f.cpu?.model) out.push(`- CPU: ${f.cpu.model}${f.cpu.onlineCount ? `, ${f.cpu.onlineCount} online` : ''}`);
-    if (f.cmdline?.raw !== undefined) out.push(`- Command line: \`${f.cmdline.raw}\``);
+    if (f.cmdline?.raw != null) out.push(`- Command line: \`${f.cmdline.raw}\``);
     out.push('');
     const checks = readiness[h];
     if (Array.isArray(checks) && checks.length) {
@@ -227,7 +219,7 @@ function hostSection(record: RunRecord): string[] {
 }
 
 function gatesSection(record: RunRecord): string[] {
-  const gates = (record.extra?.gates ?? []) as GateOutcome[];
+  const gates = record.gates ?? [];
   if (!gates.length) return [];
   const failed = gates.filter((g) => !g.pass).length;
   return [
@@ -256,8 +248,8 @@ function sideBySide(record: RunRecord): string[] {
     const h = lat.length ? summarize(mergeHistograms(lat.map((r) => r.latency.histogram))) : null;
     const ops = mine.filter(isOpsResult);
     const op = (n: string) => mean(ops.map((r) => r.ops[n]?.nsPerOp).filter((v): v is number => v !== undefined));
-    const boots = bootResults(record).filter((r) => r.deployment === dep && r.host === host).map((r) => r.context!.bootMs as number);
-    const kind = (record.scenario as { deployments?: Array<{ name: string; kind: string }> }).deployments?.find((d) => d.name === dep)?.kind ?? '';
+    const boots = bootResults(record).filter((r) => r.deployment === dep && r.host === host).flatMap((r) => (typeof r.context?.bootMs === 'number' ? [r.context.bootMs] : []));
+    const kind = runScenario(record)?.deployments.find((d) => d.name === dep)?.kind ?? '';
     return [
       multiHost ? `${dep} @ ${host}` : dep,
       kind,

@@ -9,6 +9,7 @@
  * Metrics are rows (per result, and pooled over counted repetitions) for trend queries; the
  * full run record is kept gzip-compressed for loadRun.
  */
+import { parseRunRecord } from './schema.js';
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
@@ -83,8 +84,8 @@ export function closeHistory(db: History): void {
 
 /** The scenario's name from a record (its resolved scenario, else the file name). */
 export function scenarioName(record: RunRecord): string {
-  const s = record.scenario as { name?: unknown } | null;
-  if (s && typeof s.name === 'string') return s.name;
+  // Records of old or foreign writers may lack it: the schema does not require a name.
+  if (typeof record.scenario?.name === 'string') return record.scenario.name;
   return record.scenarioFile ? basename(record.scenarioFile).replace(/\.ya?ml$/, '') : 'unknown';
 }
 
@@ -308,7 +309,8 @@ export function lastGood(db: History, scenario: string): { id: string; dir: stri
 export function loadRun(db: History, id: string): RunRecord | null {
   const row = db.prepare('SELECT record FROM runs WHERE id = ?').get(id) as { record: Buffer | null } | undefined;
   if (!row?.record) return null;
-  return JSON.parse(gunzipSync(row.record).toString('utf8')) as RunRecord;
+  // Runs recorded by older versions are stored in their layout.
+  return parseRunRecord(JSON.parse(gunzipSync(row.record).toString('utf8')), `history run ${id}`);
 }
 
 /** SQLite's own consistency check ("ok" when the file is sound). */

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { SCHEMA_VERSION, type RunRecord } from './types.js';
+import { parseRunRecord } from './schema.js';
+import type { RunRecord } from './types.js';
 
 export function newRunId(scenarioName: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
@@ -41,10 +42,5 @@ export async function loadRunRecord(dirOrFile: string): Promise<RunRecord> {
   } catch (e) {
     throw new InputError(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  const r = data as Partial<RunRecord>;
-  if (!r || typeof r !== 'object' || typeof r.schemaVersion !== 'number' || !Array.isArray(r.results))
-    throw new InputError(`${file}: not a unilat run record (schemaVersion and results[] missing)`);
-  if (r.schemaVersion > SCHEMA_VERSION)
-    throw new InputError(`${file}: schemaVersion ${r.schemaVersion} is newer than this unilat understands (${SCHEMA_VERSION}); upgrade unilat`);
-  return r as RunRecord;
+  return parseRunRecord(data, file);
 }

@@ -1,6 +1,12 @@
+import type { Scenario } from '../scenario/schema.js';
+import type { Comparison } from '../stats/compare.js';
+import type { GateOutcome } from '../stats/gates.js';
+import type { HostFacts } from '../target/facts.js';
+import type { Check } from '../target/readiness.js';
 import type { HistogramData } from './histogram.js';
 
-export const SCHEMA_VERSION = 1;
+/** 2: readiness, plan, gates and comparisons are top-level fields (1 had them in `extra`); see migrateRunRecord. */
+export const SCHEMA_VERSION = 2;
 
 /** Latency figures of one histogram, all in nanoseconds. */
 export interface LatencySummary {
@@ -130,7 +136,6 @@ export interface AppliedConfig {
   mitigationsReason?: string | null;
   /** syscall mode: the TSC state behind the op's cycles. */
   tsc?: TscState;
-  [key: string]: unknown;
 }
 
 export interface ResultKey {
@@ -152,8 +157,40 @@ interface ResultBase extends ResultKey {
   startedAt: string;
   endedAt: string;
   warnings: Warning[];
-  /** Extra measurement context (boot time, load, guest info), by later capabilities. */
-  context?: Record<string, unknown>;
+  /** Extra measurement context (boot time, load, guest info). */
+  context?: ResultContext;
+}
+
+/** Guest boot phases (ms, null where unknown), as src/deploy/guest/qemu.ts measures them. */
+export interface BootPhases {
+  pausedMs: number | null;
+  firstConsoleMs: number | null;
+  kernelStartMs: number | null;
+  kernelToInitMs: number | null;
+  initToProbeMs: number | null;
+  totalMs: number | null;
+}
+
+/**
+ * What a result carries beyond its figures. The fields the reports read are typed; the rest
+ * (guest kernel, QEMU version, log paths...) is kept as written, so the bag stays open.
+ */
+export interface ResultContext {
+  /** Guests: QEMU start to the probe's first line. */
+  bootMs?: number | null;
+  boot?: BootPhases;
+  /** Which benchmark of its boot this was (index 0 stands for the boot). */
+  bootShare?: { index: number; of: number; freshBoot: boolean };
+  /** boot: snapshot: QEMU start to the probe's first line after the restore. */
+  restoreMs?: number | null;
+  snapshot?: { coldBootMs: number | null; coldBoot?: BootPhases; savedMs?: number | null; stateBytes?: number | null; consoleLog?: string | null };
+  accel?: 'kvm' | 'tcg';
+  deploymentKind?: string;
+  /** The background load that ran during the measurement. */
+  load?: { tool: string; commandLine: string[]; cpus: string | number[] | null; startedAt: string; ranMs: number; diedEarly: boolean; exitCode: number | null };
+  /** unilat import: the file the result came from. */
+  import?: { file: string; format: string; [key: string]: unknown };
+  [key: string]: unknown;
 }
 
 export interface CompletedLatencyResult extends ResultBase {
@@ -206,18 +243,41 @@ export interface RunRecord {
   endedAt: string | null;
   /** 'completed' only when every planned step ran; 'partial' when some failed; 'aborted' on a signal. */
   status: 'running' | 'completed' | 'partial' | 'aborted' | 'failed';
-  /** The scenario as resolved (defaults filled in), and where it came from. */
-  scenario: unknown;
+  /** The scenario as resolved (defaults filled in), or what an import came from; and its file. */
+  scenario: Scenario | ImportedScenario;
   scenarioFile: string | null;
   /** Facts per host, as gathered before anything changed. */
-  facts: Record<string, unknown>;
+  facts: Record<string, HostFacts>;
+  /** Real-time readiness checklist per host, from those facts. */
+  readiness: Record<string, Check[]>;
+  /** The executed order; absent for imports. */
+  plan?: RunPlan;
   tuning: TuningChange[];
   results: Result[];
   warnings: Warning[];
   /** Errors that ended a host's work, by host. */
   hostErrors: Record<string, string>;
-  /** Extra sections contributed by later capabilities (gates, comparisons, boot times). */
-  extra?: Record<string, unknown>;
+  /** Scenario gates and their outcomes; absent when the scenario has none. */
+  gates?: GateOutcome[];
+  /** Each deployment against the first, when a scenario has several; absent otherwise. */
+  comparisons?: Comparison[];
+}
+
+/** `unilat import` has no scenario: its name and the files it read stand in. */
+export interface ImportedScenario {
+  name: string;
+  imported: string[];
+}
+
+export interface RunPlan {
+  steps: number;
+  /** "host:deployment/benchmark#repetition", in executed order. */
+  order: string[];
+}
+
+/** The resolved scenario of a run, null for an import. */
+export function runScenario(record: RunRecord): Scenario | null {
+  return 'imported' in record.scenario ? null : record.scenario;
 }
 
 export function isLatencyResult(r: Result): r is CompletedLatencyResult {

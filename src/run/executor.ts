@@ -51,9 +51,8 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
     t = await o.connect(host, o.signal);
     const facts = await gatherFacts(t);
     o.record.facts[host.name] = facts;
-    const readiness = ((o.record.extra ??= {}).readiness ??= {}) as Record<string, unknown>;
     const checks = checkReadiness(facts);
-    readiness[host.name] = checks;
+    o.record.readiness[host.name] = checks;
     const count = (st: string) => checks.filter((c) => c.status === st).length;
     o.progress.log(host.name, `readiness: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${checks.filter((c) => c.status === 'fail').map((c) => `; FAIL ${c.title}: ${c.fix}`).join('')}`);
     // Tuning an earlier run left behind (lost connection, killed controller) is undone first.

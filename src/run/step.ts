@@ -4,7 +4,7 @@
  */
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { PlanStep } from '../scenario/plan.js';
-import type { FailedResult, Result, RunRecord, Warning } from '../results/types.js';
+import { runScenario, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
 import { TuningJournal, applyTuning, type TuningKnobs } from '../target/tuning.js';
 import { provisionProbe, buildLocalProbe, type ProvisionedProbe } from '../target/probe.js';
 import { TransportError, type Transport } from '../transport/transport.js';
@@ -57,7 +57,7 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
       staticProbe: () => buildLocalProbe({ static: true }),
       onProgress: (f) => s.progress.fraction(s.host.name, f),
       stepLabel: steps.length > 1 ? `${first.deployment.name}-r${first.repetition}` : `${first.deployment.name}-${first.benchmark.name}-r${first.repetition}`,
-      scenarioLoad: (s.record.scenario as { load?: PlanStep['deployment']['load'] }).load,
+      scenarioLoad: runScenario(s.record)?.load,
       atHostEnd: (c) => s.cleanups.push(c),
     });
     const endedAt = new Date().toISOString();

@@ -35,6 +35,7 @@
  * runs, which every thread of a run shares, so such a rule would add a knob and fix nothing.
  */
 import { mergeHistograms, bucketBounds, type HistogramData } from '../results/histogram.js';
+import type { RelativeGate } from '../scenario/gates.js';
 import type { Ops, Result, RunRecord } from '../results/types.js';
 import { batchMaxima, designEffect, opsDesignEffect, widenDraws, widenFactor, type BatchSource, type DesignEffect } from './batch.js';
 import { bootstrapHistogram, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, repetitionRatioInterval, tailSupport } from './bootstrap.js';
@@ -106,12 +107,7 @@ export interface Comparison {
 }
 
 /** A relative allowance for some rows (a relative gate: "p99 may not regress more than 10%"). */
-export interface GateSpec {
-  metric: string;
-  maxRegression: number;
-  benchmark?: string;
-  deployment?: string;
-}
+export type GateSpec = Pick<RelativeGate, 'metric' | 'maxRegression' | 'benchmark' | 'deployment'>;
 
 export interface CompareOptions {
   /** Noise threshold as a fraction (default 0.05). */

@@ -5,32 +5,8 @@
  * matches nothing fails with a reason: a gate that cannot be checked must not pass.
  */
 import type { LatencySummary, Result, RunRecord } from '../results/types.js';
+import type { AbsoluteGate, Gate, RelativeGate } from '../scenario/gates.js';
 import { compareRuns, countedResults, groupLabel, METRIC_QUANTILE, type CompareOptions } from './compare.js';
-
-/*
- * The gate shapes, structurally identical to scenario/gates.ts's Gate (stats/ imports only
- * result types; a parsed scenario Gate is accepted as is).
- */
-export interface AbsoluteGateLike {
-  type: 'absolute';
-  text: string;
-  metric: string;
-  inclusive: boolean;
-  limitNs: number;
-  benchmark?: string;
-  deployment?: string;
-}
-
-export interface RelativeGateLike {
-  type: 'relative';
-  text: string;
-  metric: string;
-  maxRegression: number;
-  benchmark?: string;
-  deployment?: string;
-}
-
-export type GateLike = AbsoluteGateLike | RelativeGateLike;
 
 export interface GateOutcome {
   /** The gate as written. */
@@ -71,12 +47,12 @@ export function metricValue(r: Result, metric: string): number | undefined {
   return field && r.latency ? r.latency[field] : undefined;
 }
 
-function filterText(g: GateLike): string {
+function filterText(g: Gate): string {
   const parts = [g.benchmark && `benchmark ${g.benchmark}`, g.deployment && `deployment ${g.deployment}`].filter(Boolean);
   return parts.length ? parts.join(', ') : 'any benchmark and deployment';
 }
 
-function matches(g: GateLike, r: { benchmark: string; deployment: string }): boolean {
+function matches(g: Gate, r: { benchmark: string; deployment: string }): boolean {
   return (g.benchmark === undefined || g.benchmark === r.benchmark) && (g.deployment === undefined || g.deployment === r.deployment);
 }
 
@@ -86,7 +62,7 @@ export function formatNs(ns: number): string {
   return ns < 10_000 ? `${+ns.toFixed(1)} ns` : `${+(ns / 1000).toFixed(2)} us`;
 }
 
-function evaluateAbsolute(g: AbsoluteGateLike, record: RunRecord): GateOutcome[] {
+function evaluateAbsolute(g: AbsoluteGate, record: RunRecord): GateOutcome[] {
   const out: GateOutcome[] = [];
   for (const r of countedResults(record)) {
     if (!matches(g, r)) continue;
@@ -113,7 +89,7 @@ function evaluateAbsolute(g: AbsoluteGateLike, record: RunRecord): GateOutcome[]
   return out;
 }
 
-function evaluateRelative(g: RelativeGateLike, record: RunRecord, opts: GateOptions): GateOutcome[] {
+function evaluateRelative(g: RelativeGate, record: RunRecord, opts: GateOptions): GateOutcome[] {
   const limit = 1 + g.maxRegression;
   const fail = (detail: string): GateOutcome[] => [{ gate: g.text, key: filterText(g), value: null, limit, pass: false, detail }];
   if (!opts.baseline) return fail('no baseline run to compare with');
@@ -143,7 +119,7 @@ function evaluateRelative(g: RelativeGateLike, record: RunRecord, opts: GateOpti
 }
 
 /** Evaluates every gate; the outcomes of one gate stay together, in the gates' order. */
-export function evaluateGates(gates: readonly GateLike[], record: RunRecord, opts: GateOptions = {}): GateOutcome[] {
+export function evaluateGates(gates: readonly Gate[], record: RunRecord, opts: GateOptions = {}): GateOutcome[] {
   return gates.flatMap((g) => (g.type === 'absolute' ? evaluateAbsolute(g, record) : evaluateRelative(g, record, opts)));
 }
 

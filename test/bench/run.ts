@@ -23,6 +23,7 @@ import { quantile, summarize } from '../../src/stats/quantiles.js';
 import { reporters } from '../../src/report/write.js';
 import { compileProbe, runProbe, cleanupProbes } from '../helpers/probe.js';
 import { latencySampler, probeStream, probeStreamText, writeVerboseFile } from './lib/synth.js';
+import { testScenario } from '../stats/synth.js';
 import { fmt, machine, parseArgs } from './lib/util.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -117,7 +118,7 @@ function bigRecord(n: number, seconds: number): RunRecord {
   }
   return {
     schemaVersion: SCHEMA_VERSION, id: 'bench', tool: { name: 'unilat', version: 'bench' }, startedAt: new Date(0).toISOString(), endedAt: new Date(1).toISOString(),
-    status: 'completed', scenario: { name: 'bench', description: 'synthetic large run' }, scenarioFile: null, facts: {}, tuning: [], results, warnings: [], hostErrors: {},
+    status: 'completed', scenario: testScenario('bench', { description: 'synthetic large run' }), scenarioFile: null, facts: {}, readiness: {}, tuning: [], results, warnings: [], hostErrors: {},
   };
 }
 

@@ -29,7 +29,7 @@ test('a failing absolute gate exits 1 and is listed in terminal and reports; pas
   assert.match(bad.stderr, /gate FAIL: p99 < 1ns/);
   assert.match(bad.stderr, /gate pass: syscall\.getppid < 100s/);
   const rec = JSON.parse(readFileSync(join(runDir(bad.stdout), 'run.json'), 'utf8')) as RunRecord;
-  const gates = rec.extra?.gates as Array<{ gate: string; pass: boolean }>;
+  const gates = rec.gates ?? [];
   assert.deepEqual(gates.map((g) => [g.gate, g.pass]), [['p99 < 1ns', false], ['syscall.getppid < 100s', true]]);
   assert.match(readFileSync(join(runDir(bad.stdout), 'report.md'), 'utf8'), /## Gates: \*\*1 FAILED\*\*/);
 

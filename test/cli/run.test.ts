@@ -21,7 +21,7 @@ test('run quickstart on local writes a complete run folder; report rebuilds it',
   const dir = lastLine(r.stdout);
   assert.ok(dir.startsWith(out), `last line is the run folder: ${dir}`);
   const rec = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
-  assert.equal(rec.schemaVersion, 1);
+  assert.equal(rec.schemaVersion, 2);
   assert.equal(rec.status, 'completed');
   assert.equal(rec.results.length, 2);
   const lat = rec.results.find(isLatencyResult);

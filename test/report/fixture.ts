@@ -11,6 +11,7 @@ import path from 'node:path';
 import { assembleStream } from '../../src/probe/protocol.js';
 import { SCHEMA_VERSION, type Result, type RunRecord } from '../../src/results/types.js';
 import { loadScenario } from '../../src/scenario/load.js';
+import type { Scenario } from '../../src/scenario/schema.js';
 import { gatherFacts } from '../../src/target/facts.js';
 import { checkReadiness } from '../../src/target/readiness.js';
 import { LocalTransport } from '../../src/transport/local.js';
@@ -47,7 +48,7 @@ const DEPLOYMENTS = {
 export async function measuredRecord(): Promise<RunRecord> {
   const bin = await compileProbe();
   const dir = await mkdtemp(path.join(tmpdir(), 'unilat-report-'));
-  let scenario: unknown;
+  let scenario: Scenario;
   try {
     const file = path.join(dir, 'scenario.yaml');
     await writeFile(file, SCENARIO);
@@ -94,6 +95,6 @@ export async function measuredRecord(): Promise<RunRecord> {
     results,
     warnings: [{ code: 'test-warning', message: 'a run-level warning with <markup> & "quotes" that must show as text' }],
     hostErrors: {},
-    extra: { readiness: { local: checkReadiness(facts) } },
+    readiness: { local: checkReadiness(facts) },
   };
 }

@@ -14,6 +14,7 @@ import { renderSummaryCsv } from '../../src/report/csv.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { cleanupProbes, compileProbe, runProbe } from '../helpers/probe.js';
+import { testScenario } from '../stats/synth.js';
 
 /** What a kernel booted with mitigations=off writes (texts as Linux 6.1 words them). */
 const OFF_VULNERABILITIES = {
@@ -67,9 +68,10 @@ describe('syscall tax table', () => {
       startedAt: here.startedAt,
       endedAt: off.endedAt,
       status: 'completed',
-      scenario: { name: 'tax', deployments: [{ name: 'bare', kind: 'bare-metal' }, { name: 'unikernel-off', kind: 'unikernel' }] },
+      scenario: testScenario('tax', { deployments: [{ name: 'bare', kind: 'bare-metal' }, { name: 'unikernel-off', kind: 'unikernel', kernel: 'debian-rt' }], benchmarks: [{ name: 'syscalls', kind: 'syscall' }] }),
       scenarioFile: null,
       facts: {},
+      readiness: {},
       tuning: [],
       results: [here, off],
       warnings: [],

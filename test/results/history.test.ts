@@ -17,7 +17,7 @@ import {
   recordRun,
   trend,
 } from '../../src/results/history.js';
-import { latencyResult, lognormalSamples, makeRng, opsResult, runRecord } from '../stats/synth.js';
+import { latencyResult, lognormalSamples, makeRng, opsResult, runRecord, testScenario } from '../stats/synth.js';
 import { metricRows } from '../../src/stats/metrics.js';
 import type { RunRecord } from '../../src/results/types.js';
 
@@ -46,7 +46,7 @@ function sampleRun(id: string, startedAt: string, scale: number, host = 'local')
       latencyResult(lognormalSamples(rng, 2000, 5000, 0.3, scale), { repetition: 2, host }),
       opsResult({ getppid: lognormalSamples(rng, 20, 80, 0.05, scale) }, { host }),
     ],
-    { startedAt, scenario: { name: 'nightly' }, facts: { [host]: { kernel: '6.1-rt' } } },
+    { startedAt, scenario: testScenario('nightly') },
   );
 }
 
@@ -143,11 +143,11 @@ describe('history', () => {
     const writer = (tag: string) => `
       import { openHistory, markRunStarted, recordRun } from ${JSON.stringify(historyModule)};
       import { metricRows } from ${JSON.stringify(metricsModule)};
-      import { latencyResult, lognormalSamples, makeRng, runRecord } from ${JSON.stringify(synthModule)};
+      import { latencyResult, lognormalSamples, makeRng, runRecord, testScenario } from ${JSON.stringify(synthModule)};
       const db = openHistory(${JSON.stringify(file)});
       const rng = makeRng(${tag === 'a' ? 1 : 2});
       for (let i = 0; i < 25; i++) {
-        const rec = runRecord('${tag}-' + i, [latencyResult(lognormalSamples(rng, 3000))], { startedAt: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(), scenario: { name: 'conc' } });
+        const rec = runRecord('${tag}-' + i, [latencyResult(lognormalSamples(rng, 3000))], { startedAt: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(), scenario: testScenario('conc') });
         markRunStarted(db, { ...rec, status: 'running', results: [] });
         recordRun(db, rec, metricRows(rec), { gatesPassed: true });
       }
@@ -174,15 +174,15 @@ describe('history', () => {
     const script = `
       import { openHistory, markRunStarted, recordRun } from ${JSON.stringify(historyModule)};
       import { metricRows } from ${JSON.stringify(metricsModule)};
-      import { latencyResult, lognormalSamples, makeRng, runRecord } from ${JSON.stringify(synthModule)};
+      import { latencyResult, lognormalSamples, makeRng, runRecord, testScenario } from ${JSON.stringify(synthModule)};
       const db = openHistory(${JSON.stringify(file)});
       const rng = makeRng(3);
-      const rec = runRecord('killed', [], { status: 'running', endedAt: null, scenario: { name: 'k' } });
+      const rec = runRecord('killed', [], { status: 'running', endedAt: null, scenario: testScenario('k') });
       markRunStarted(db, rec, { dir: '/runs/killed' });
       console.log('started');
       // Keep writing other runs so the kill is likely to land inside a transaction.
       for (let i = 0; ; i++) {
-        const other = runRecord('other-' + i, [latencyResult(lognormalSamples(rng, 2000))], { scenario: { name: 'k' } });
+        const other = runRecord('other-' + i, [latencyResult(lognormalSamples(rng, 2000))], { scenario: testScenario('k') });
         recordRun(db, other, metricRows(other));
         if (i === 3) console.log('busy');
       }
@@ -205,7 +205,7 @@ describe('history', () => {
         assert.equal(trend(db, { metric: 'p50', scenario: 'k' }).filter((p) => p.runId === r.id).length, 1);
       }
       // The database still takes writes.
-      store(db, runRecord('after', [], { scenario: { name: 'k' } }));
+      store(db, runRecord('after', [], { scenario: testScenario('k') }));
       assert.ok(listRuns(db).some((r) => r.id === 'after'));
     } finally {
       db.close();

@@ -8,6 +8,7 @@ import {
   type Result,
   type RunRecord,
 } from '../../src/results/types.js';
+import { scenarioSchema, type Scenario, type ScenarioInput } from '../../src/scenario/schema.js';
 import { summarize } from '../../src/stats/quantiles.js';
 import { makeRng, normalDraw, type Rng } from '../../src/stats/dist.js';
 
@@ -82,6 +83,11 @@ export function failedResult(w: Where = {}): FailedResult {
   };
 }
 
+/** A scenario as the real schema resolves it (defaults filled in). */
+export function testScenario(name: string, over: Partial<ScenarioInput> = {}): Scenario {
+  return scenarioSchema.parse({ name, hosts: ['local'], deployments: [{ name: 'bare', kind: 'bare-metal' }], benchmarks: [{ name: 'cyclic', kind: 'cyclic' }], ...over });
+}
+
 export function runRecord(id: string, results: Result[], extra: Partial<RunRecord> = {}): RunRecord {
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -90,9 +96,10 @@ export function runRecord(id: string, results: Result[], extra: Partial<RunRecor
     startedAt: '2024-01-01T00:00:00Z',
     endedAt: '2024-01-01T00:01:00Z',
     status: 'completed',
-    scenario: { name: 'synthetic' },
+    scenario: testScenario('synthetic'),
     scenarioFile: null,
-    facts: { local: { kernel: 'synthetic' } },
+    facts: {},
+    readiness: {},
     tuning: [],
     results,
     warnings: [],
