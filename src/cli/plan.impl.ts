@@ -1,6 +1,6 @@
 /** `unilat plan` itself, imported by its command definition only when the command runs. */
 import { InputError } from '../errors.js';
-import { buildPlan, unknownOnly } from '../scenario/plan.js';
+import { buildPlan, unknownOnly } from '../run/plan.js';
 import { formatNs } from '../scenario/units.js';
 import { loadInventory, loadScenarios } from './load.js';
 import { parseDurationArg } from './args.js';

@@ -10,7 +10,7 @@ import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
 import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/types.js';
 import { execute } from '../run/executor.js';
 import { createProgress } from '../run/progress.js';
-import { buildPlan, unknownOnly } from '../scenario/plan.js';
+import { buildPlan, unknownOnly } from '../run/plan.js';
 import { installSignalRestore } from '../target/tuning.js';
 import { connectHost } from '../run/connect.js';
 import { VERSION } from '../version.js';

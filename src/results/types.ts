@@ -1,8 +1,7 @@
 import type { Scenario } from '../scenario/schema.js';
-import type { Comparison } from '../stats/compare.js';
-import type { GateOutcome } from '../stats/gates.js';
-import type { HostFacts } from '../target/facts.js';
-import type { Check } from '../target/readiness.js';
+import type { Comparison, GateOutcome } from './comparison.js';
+import type { HostFacts } from './facts.js';
+import type { Check } from './readiness.js';
 import type { HistogramData } from './histogram.js';
 
 /** 2: readiness, plan, gates and comparisons are top-level fields (1 had them in `extra`); see migrateRunRecord. */

@@ -4,7 +4,7 @@
  * as soon as it exists; a host that fails is reported and the others go on.
  */
 import type { ResolvedHost } from '../hosts/inventory.js';
-import type { Plan, PlanStep } from '../scenario/plan.js';
+import type { Plan, PlanStep } from './plan.js';
 import { saveRunRecord } from '../results/store.js';
 import type { Result, RunRecord } from '../results/types.js';
 import { gatherFacts } from '../target/facts.js';

@@ -7,7 +7,7 @@ import { runCyclictest, type CyclictestApplied } from '../bench/cyclictest.js';
 import { startLoad, type LoadStopResult } from '../bench/load.js';
 import { perfSyscallBasic } from '../bench/perf-syscall.js';
 import { ProtocolParser, assembleRun, checkComplete, scriptSteps, type ProbeRun } from '../probe/protocol.js';
-import type { PlanStep } from '../scenario/plan.js';
+import type { PlanStep } from './plan.js';
 import type { Load } from '../scenario/schema.js';
 import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/types.js';
 import { TransportError, type Transport } from '../transport/transport.js';

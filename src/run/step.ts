@@ -3,7 +3,7 @@
  * their deployment, the probe's stream parsed, then load stopped and tuning restored, always.
  */
 import type { ResolvedHost } from '../hosts/inventory.js';
-import type { PlanStep } from '../scenario/plan.js';
+import type { PlanStep } from './plan.js';
 import { runScenario, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
 import { TuningJournal, applyTuning, type TuningKnobs } from '../target/tuning.js';
 import { provisionProbe, buildLocalProbe, type ProvisionedProbe } from '../target/probe.js';

@@ -43,8 +43,9 @@ import { deriveSeed, makeRng, normalSf, percentileInterval } from './dist.js';
 import { quantile } from './quantiles.js';
 import { rankSumHistograms, rankSumSamples } from './ranksum.js';
 import { median, sortInPlace } from './median.js';
+import type { Comparison, ComparisonRow, GroupKey, Verdict } from '../results/comparison.js';
+export type { Comparison, ComparisonRow, GroupKey, Verdict };
 
-export type Verdict = 'better' | 'worse' | 'no significant change';
 
 /** Latency metrics compared by default (gate names: p99.9, not p999). */
 export const DEFAULT_LATENCY_METRICS = ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean'] as const;
@@ -55,56 +56,8 @@ export const METRIC_QUANTILE: Readonly<Record<string, number>> = { p50: 0.5, p90
 export const DEFAULT_THRESHOLD = 0.05;
 export const DEFAULT_ALPHA = 0.05;
 
-export interface GroupKey {
-  deployment: string;
-  benchmark: string;
-  host: string;
-}
 
-export interface ComparisonRow {
-  /** Display key of the group, e.g. "cyclic/bare@local" or "cyclic@local: vm vs bare". */
-  key: string;
-  baselineGroup: GroupKey;
-  candidateGroup: GroupKey;
-  /** p50 p90 p99 p99.9 p99.99 max mean, or syscall.<op> (ns/op). */
-  metric: string;
-  baseline: number;
-  candidate: number;
-  ratio: number;
-  /** 95% interval of the ratio; null for max (judged by the exceedance test instead). */
-  ratioLow: number | null;
-  ratioHigh: number | null;
-  /** Rank-sum two-sided p-value (candidate vs baseline distributions; per-batch samples for ops). */
-  p: number | null;
-  /** Common-language effect size P(candidate > baseline); 0.5 means no tendency. */
-  effect: number | null;
-  verdict: Verdict;
-  /** Noise threshold used for this row (a relative gate's allowance when gated by one). */
-  threshold: number;
-  /** Whether a regression of this row fails the comparison. */
-  gated?: boolean;
-  /** Samples behind each side (latency samples, or per-batch op samples). */
-  samples: { baseline: number; candidate: number };
-  /** Repetitions behind each side. */
-  repetitions: { baseline: number; candidate: number };
-  /** What decided the verdict, and why a verdict was withheld. */
-  note?: string;
-}
 
-export interface Comparison {
-  baselineId: string | null;
-  candidateId: string | null;
-  threshold: number;
-  alpha: number;
-  level: number;
-  resamples: number;
-  seed: number;
-  rows: ComparisonRow[];
-  /** Gated rows whose verdict is worse. */
-  regressions: ComparisonRow[];
-  /** Groups present on one side only (not compared). */
-  unmatched: { baseline: string[]; candidate: string[] };
-}
 
 /** A relative allowance for some rows (a relative gate: "p99 may not regress more than 10%"). */
 export type GateSpec = Pick<RelativeGate, 'metric' | 'maxRegression' | 'benchmark' | 'deployment'>;

@@ -6,20 +6,11 @@
  */
 import type { LatencySummary, Result, RunRecord } from '../results/types.js';
 import type { AbsoluteGate, Gate, RelativeGate } from '../scenario/gates.js';
+import type { GateOutcome } from '../results/comparison.js';
 import { compareRuns, countedResults, groupLabel, METRIC_QUANTILE, type CompareOptions } from './compare.js';
 
-export interface GateOutcome {
-  /** The gate as written. */
-  gate: string;
-  /** What it was checked on: a result ("cyclic/bare@local#1"), a group, or the filter that matched nothing. */
-  key: string;
-  /** Measured value (ns for absolute gates, ratio candidate/baseline for relative ones); null when none. */
-  value: number | null;
-  /** Limit in ns (absolute) or as a ratio, 1 + allowance (relative). */
-  limit: number;
-  pass: boolean;
-  detail: string;
-}
+
+export type { GateOutcome };
 
 export interface GateOptions {
   /** Baseline run for relative gates. */

@@ -3,19 +3,10 @@
  * it found and gives a one-line fix, so a user can make a host ready without reading docs.
  */
 import type { HostFacts } from './facts.js';
+import type { Check, CheckStatus } from '../results/readiness.js';
+export type { Check, CheckStatus };
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
 
-export interface Check {
-  /** Stable identifier (used in reports and to silence a check). */
-  id: string;
-  status: CheckStatus;
-  title: string;
-  /** What was found. */
-  detail: string;
-  /** One line that makes the check pass ('' when it passes). */
-  fix: string;
-}
 
 /**
  * Housekeeping/measurement split suggested in fixes: keep CPU 0 (and the lower half on

@@ -1,5 +1,5 @@
 import type { ResolvedHost } from '../hosts/inventory.js';
-import type { Benchmark, Deployment, Scenario } from './schema.js';
+import type { Benchmark, Deployment, Scenario } from '../scenario/schema.js';
 
 /** One measurement the executor will make. Building the plan touches nothing (plan, then apply). */
 export interface PlanStep {

@@ -1,0 +1,67 @@
+/** Comparisons and gate outcomes as the run record keeps them (computed by stats/compare.ts and stats/gates.ts). */
+
+export type Verdict = 'better' | 'worse' | 'no significant change';
+
+export interface GroupKey {
+  deployment: string;
+  benchmark: string;
+  host: string;
+}
+
+export interface ComparisonRow {
+  /** Display key of the group, e.g. "cyclic/bare@local" or "cyclic@local: vm vs bare". */
+  key: string;
+  baselineGroup: GroupKey;
+  candidateGroup: GroupKey;
+  /** p50 p90 p99 p99.9 p99.99 max mean, or syscall.<op> (ns/op). */
+  metric: string;
+  baseline: number;
+  candidate: number;
+  ratio: number;
+  /** 95% interval of the ratio; null for max (judged by the exceedance test instead). */
+  ratioLow: number | null;
+  ratioHigh: number | null;
+  /** Rank-sum two-sided p-value (candidate vs baseline distributions; per-batch samples for ops). */
+  p: number | null;
+  /** Common-language effect size P(candidate > baseline); 0.5 means no tendency. */
+  effect: number | null;
+  verdict: Verdict;
+  /** Noise threshold used for this row (a relative gate's allowance when gated by one). */
+  threshold: number;
+  /** Whether a regression of this row fails the comparison. */
+  gated?: boolean;
+  /** Samples behind each side (latency samples, or per-batch op samples). */
+  samples: { baseline: number; candidate: number };
+  /** Repetitions behind each side. */
+  repetitions: { baseline: number; candidate: number };
+  /** What decided the verdict, and why a verdict was withheld. */
+  note?: string;
+}
+
+export interface Comparison {
+  baselineId: string | null;
+  candidateId: string | null;
+  threshold: number;
+  alpha: number;
+  level: number;
+  resamples: number;
+  seed: number;
+  rows: ComparisonRow[];
+  /** Gated rows whose verdict is worse. */
+  regressions: ComparisonRow[];
+  /** Groups present on one side only (not compared). */
+  unmatched: { baseline: string[]; candidate: string[] };
+}
+
+export interface GateOutcome {
+  /** The gate as written. */
+  gate: string;
+  /** What it was checked on: a result ("cyclic/bare@local#1"), a group, or the filter that matched nothing. */
+  key: string;
+  /** Measured value (ns for absolute gates, ratio candidate/baseline for relative ones); null when none. */
+  value: number | null;
+  /** Limit in ns (absolute) or as a ratio, 1 + allowance (relative). */
+  limit: number;
+  pass: boolean;
+  detail: string;
+}
