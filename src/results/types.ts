@@ -160,13 +160,23 @@ interface ResultBase extends ResultKey {
   context?: ResultContext;
 }
 
-/** Guest boot phases (ms, null where unknown), as src/deploy/guest/qemu.ts measures them. */
+/**
+ * Where a guest's boot time went (measured by deploy/guest/qemu.ts), in ms; null where it cannot be known. Host-clock figures are
+ * measured from QEMU's start at the controller; guest-clock ones come from the guest kernel's
+ * printk times and the probe's /proc/uptime (10 ms resolution).
+ */
 export interface BootPhases {
+  /** QEMU start to `cont`: the harness pinning the paused vCPUs over QMP. */
   pausedMs: number | null;
+  /** QEMU start to the first console byte (firmware's banner, or the kernel's first line). */
   firstConsoleMs: number | null;
+  /** QEMU start to the guest kernel's start: when its init line arrived minus that line's printk time (firmware, kernel load and decompression). */
   kernelStartMs: number | null;
+  /** The guest kernel's own printk time when it started init (`Run /init as init process`). */
   kernelToInitMs: number | null;
+  /** From that moment to the probe's start, by the guest's clock. */
   initToProbeMs: number | null;
+  /** QEMU start to the probe's first line at the controller. */
   totalMs: number | null;
 }
 
