@@ -62,7 +62,7 @@ test('compare calls idle vs stress-ng a p99 regression (exit 1, compare.md, JUni
   const c = await runCli(['compare', runDir(a.stdout), runDir(b.stdout), '--junit', junit, '--out', dir]);
   assert.equal(c.code, 1, `compare must call a regression\n${c.stdout}\n${c.stderr}`);
   const cmp = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as { rows: Array<{ metric: string; verdict: string }> };
-  assert.equal(cmp.rows.find((r) => r.metric === 'p99')?.verdict, 'worse');
+  assert.equal(cmp.rows.find((r) => r.metric === 'p99')?.verdict, 'worse', `p99 not called worse:\n${readFileSync(join(dir, 'compare.md'), 'utf8')}`);
   assert.match(readFileSync(join(dir, 'compare.md'), 'utf8'), /p99/);
   const html = readFileSync(join(dir, 'compare.html'), 'utf8');
   assert.match(html, /<section id="summary">/);

@@ -86,7 +86,7 @@ describe('microvm (no PCI, no ACPI tables to scan, qboot)', { timeout: 900_000 }
       assert.equal(c.machine, 'microvm');
       // The harness told the kernel the TSC rate (it cannot calibrate it on microvm under TCG) where it is invariant.
       const tscKnown = !rec.results[0].warnings.some((w) => w.code === 'microvm-tsc-unknown');
-      if (tscKnown) assert.match(String(c.cmdline), /tsc_early_khz=\d+/);
+      if (tscKnown) assert.match(String(c.cmdline), /tsc_early_khz=\d+ tsc=reliable/);
       const log = readFileSync(String(c.consoleLog), 'utf8');
       assert.match(log, /Linux version .*PREEMPT_RT/, 'kernel messages on the console, not in the results stream');
       assert.ok(((c.boot as Record<string, unknown>).kernelToInitMs as number) > 0, 'microvm shows its init line now that it need not be quiet');

@@ -484,7 +484,10 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
 async function tscWords(o: GuestRunOptions, warnings: Warning[]): Promise<string[]> {
   if (o.settings.machine !== 'microvm' || o.accel !== 'tcg' || /(^|\s)tsc_early_khz=/.test(o.settings.cmdline)) return [];
   const khz = o.tscKhz ? await o.tscKhz() : null;
-  if (khz) return [`tsc_early_khz=${khz}`];
+  // tsc=reliable: with no other clocksource, the watchdog compares the TSC with jiffies, which
+  // lag whenever the vCPU thread is descheduled, marks the TSC unstable and falls back to 4 ms
+  // jiffies, on which the probe never gets going (seen under load). The host's TSC is invariant.
+  if (khz) return [`tsc_early_khz=${khz}`, 'tsc=reliable'];
   warnings.push({ code: 'microvm-tsc-unknown', message: `${o.transport.name}: the TSC rate is unknown (no invariant TSC), so a microvm guest under TCG may hang calibrating it; set tsc_early_khz= in cmdline` });
   return [];
 }
