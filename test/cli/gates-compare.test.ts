@@ -52,10 +52,10 @@ test('compare calls idle vs stress-ng a p99 regression (exit 1, compare.md, JUni
   const bFile = join(dir, 'ab-load', 'ab.yaml');
   rmSync(join(dir, 'ab-load'), { recursive: true, force: true });
   await import('node:fs').then((fs) => fs.mkdirSync(join(dir, 'ab-load')));
-  // The load runs on the measurement's CPU at a higher real-time priority for 30% of the time:
+  // The load runs on the measurement's CPU at a higher real-time priority for 60% of the time, in 10 ms slices:
   // a regression on any machine (unpinned, the threads could escape to the other CPU). (A plain SCHED_OTHER CPU hog is not: on a VM it can even lower
   // latency by keeping the vCPUs out of idle, as seen here.)
-  writeFileSync(bFile, `name: ab\n${body('    load: {tool: stress-ng, args: ["--cpu", "1", "--cpu-load", "30", "--sched", "fifo", "--sched-prio", "90"], cpus: "1"}\n')}`);
+  writeFileSync(bFile, `name: ab\n${body('    load: {tool: stress-ng, args: ["--cpu", "1", "--cpu-load", "60", "--cpu-load-slice", "10", "--sched", "fifo", "--sched-prio", "90"], cpus: "1"}\n')}`);
   const b = await runCli(['run', bFile, '--out', dir, '--db', db, '--quiet']);
   assert.equal(b.code, 0, b.stderr);
   const junit = join(dir, 'ab.xml');
