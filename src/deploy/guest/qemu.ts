@@ -249,7 +249,8 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
   let qmp: Qmp | null = null;
   let failure: { message: string; reason: GuestFailure } | Error | null = null;
   let exited: QemuExit | null = null;
-  let clock: ConsoleClock | null = null;
+  // Times console bytes as they arrive; before the console is followed it simply knows nothing.
+  const clock = new ConsoleClock();
   const info: GuestRunInfo = {
     accel: o.accel,
     cpuModel: o.cpuModel,
@@ -314,8 +315,6 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
         killer.abort();
       }, ms);
     };
-    const consoleClock = new ConsoleClock();
-    clock = consoleClock;
     const startedAt = performance.now();
     const sinceStart = () => Math.round(performance.now() - startedAt);
     arm(o.bootTimeoutMs, 'boot-timeout', () => `guest printed no probe output within the boot timeout (${Math.round(o.bootTimeoutMs / 1000)} s, accel ${o.accel}${o.accel === 'kvm' ? '; if KVM hangs on this host use accel: tcg' : ''})`);
@@ -368,7 +367,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     await t.writeFile(f.results, '');
     follower = followFile(t, f.results, onResults);
     await t.writeFile(f.console, '');
-    consoleWatch = followFile(t, f.console, (c) => consoleClock.push(c, sinceStart()));
+    consoleWatch = followFile(t, f.console, (c) => clock.push(c, sinceStart()));
     // Set when QEMU ends by itself, so a QMP set-up waiting for a socket that will never come stops at once.
     const qemuGone = new AbortController();
     const running = t
@@ -459,12 +458,11 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     }
     await removeDir(t, tmp).catch(() => {});
     const b = info.boot;
-    const cc = clock as ConsoleClock | null;
     b.totalMs = info.bootMs;
     // A restored guest does not boot: what it prints later (powering off) is no boot phase.
-    b.firstConsoleMs = snap && 'restore' in snap ? null : (cc?.firstByteMs ?? null);
+    b.firstConsoleMs = snap && 'restore' in snap ? null : clock.firstByteMs;
     b.kernelToInitMs = kernelInitMs(consoleText);
-    if (b.kernelToInitMs !== null && cc?.initLineMs != null) b.kernelStartMs = Math.max(0, cc.initLineMs - b.kernelToInitMs);
+    if (b.kernelToInitMs !== null && clock.initLineMs !== null) b.kernelStartMs = Math.max(0, clock.initLineMs - b.kernelToInitMs);
     if (b.kernelToInitMs !== null && info.guestUptimeAtProbeS !== null) b.initToProbeMs = Math.max(0, Math.round(info.guestUptimeAtProbeS * 1000 - b.kernelToInitMs));
     if (failure) {
       if ((failure as Error).name === 'AbortError' || failure instanceof TransportError) throw failure;

@@ -60,7 +60,6 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
   return {
     async runProbes(invs: ProbeInvocation[], ctx: DeploymentContext): Promise<DeploymentRunInfo> {
       const kernel = await resolveKernel(d.kernel);
-      const out = RESULTS_DEVICE;
       await mkdir(ctx.runDir, { recursive: true });
       const consoleLog = join(ctx.runDir, `${ctx.stepLabel}.console.log`);
       const runTimeoutMs = invs.reduce((a, inv) => a + inv.expectedMs, 0) * 2 + RUN_MARGIN_MS;
@@ -78,7 +77,7 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
         extra.restoreMs = g.restoreMs;
         extra.snapshot = { coldBootMs: snap.cold.bootMs, coldBoot: snap.cold.boot, savedMs: snap.cold.saved?.savedMs ?? null, stateBytes: snap.cold.saved?.bytes ?? null, consoleLog: snap.cold.consoleLog };
       } else {
-        const img = await guestImage(d.kind, await ctx.staticProbe(), invs.map(scriptLine), out);
+        const img = await guestImage(d.kind, await ctx.staticProbe(), invs.map(scriptLine), RESULTS_DEVICE);
         image = img;
         g = await runGuestWithAccel({ ...base, initrdPath: img.path, imageCmdline: img.cmdline });
       }
