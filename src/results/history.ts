@@ -60,7 +60,7 @@ export function openHistory(file: string): History {
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
+    enableWal(db, file);
     // NORMAL is durable against a killed process in WAL mode; only power loss can drop the last commit.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -76,6 +76,26 @@ export function openHistory(file: string): History {
     throw e;
   }
   return db;
+}
+
+/**
+ * Switches to WAL, retrying while another process holds the lock: changing the journal mode
+ * can return SQLITE_BUSY at once, without calling the busy handler, when two writers open a
+ * new database together.
+ */
+function enableWal(db: History, file: string): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) {
+        throw new Error(`${file}: could not switch the history database to WAL: ${(e as Error).message}`);
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }
 
 export function closeHistory(db: History): void {

@@ -169,6 +169,32 @@ describe('history', () => {
     }
   });
 
+  test('opening while another process holds a write lock on a new rollback-journal file waits instead of failing', async () => {
+    // SQLite answers the switch to WAL with SQLITE_BUSY at once, without its busy handler, in this case.
+    const file = join(dir, 'locked.db');
+    let opened: string | undefined;
+    const holder = child(
+      `
+      import Database from 'better-sqlite3';
+      const db = new Database(${JSON.stringify(file)});
+      db.exec('CREATE TABLE t (x)');
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('INSERT INTO t VALUES (1)');
+      console.log('locked');
+      setTimeout(() => { db.exec('COMMIT'); db.close(); console.log('released'); }, 400);
+    `,
+      (line) => {
+        if (line !== 'locked') return;
+        const db = openHistory(file);
+        opened = db.pragma('journal_mode', { simple: true }) as string;
+        db.close();
+      },
+    );
+    const r = await holder;
+    assert.equal(r.code, 0);
+    assert.equal(opened, 'wal');
+  });
+
   test('a writer killed with SIGKILL mid-run: the file opens, integrity ok, the run shows incomplete', async () => {
     const file = join(dir, 'killed.db');
     const script = `
