@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { ROOT } from './helpers/cli.js';
 
 /** Lowest first. '.' is src/ itself (errors, version). */
-export const LAYERS = ['.', 'transport', 'scenario', 'hosts', 'results', 'stats', 'probe', 'target', 'deploy', 'bench', 'report', 'run', 'cli'];
+export const LAYERS = ['.', 'transport', 'scenario', 'hosts', 'results', 'stats', 'probe', 'prepare', 'deploy', 'bench', 'report', 'run', 'cli'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -2,8 +2,8 @@
 import { InputError, RunFailedError } from '../errors.js';
 import { resolveHosts } from '../hosts/inventory.js';
 import { connectHost } from '../run/connect.js';
-import { gatherFacts } from '../target/facts.js';
-import { checkReadiness, formatChecklist } from '../target/readiness.js';
+import { gatherFacts } from '../prepare/facts.js';
+import { checkReadiness, formatChecklist } from '../prepare/readiness.js';
 import { loadInventory } from './load.js';
 import type { Args } from './facts.js';
 

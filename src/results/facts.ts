@@ -1,4 +1,4 @@
-/** What a host is, as the run record keeps it (gathered by target/facts.ts before anything changes). */
+/** What a host is, as the run record keeps it (gathered by prepare/facts.ts before anything changes). */
 
 /** A boot-time CPU list parameter (isolcpus=, nohz_full=, rcu_nocbs=, irqaffinity=). */
 export interface CpuListParam {

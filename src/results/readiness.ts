@@ -1,4 +1,4 @@
-/** One item of a host's real-time readiness checklist, as the run record keeps it (made by target/readiness.ts). */
+/** One item of a host's real-time readiness checklist, as the run record keeps it (made by prepare/readiness.ts). */
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 

@@ -5,8 +5,8 @@
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { PlanStep } from './plan.js';
 import { runScenario, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
-import { TuningJournal, applyTuning, type TuningKnobs } from '../target/tuning.js';
-import { provisionProbe, buildLocalProbe, type ProvisionedProbe } from '../target/probe.js';
+import { TuningJournal, applyTuning, type TuningKnobs } from '../prepare/tuning.js';
+import { provisionProbe, buildLocalProbe, type ProvisionedProbe } from '../prepare/probe.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import type { Progress } from './progress.js';
 import { measure } from './measure.js';

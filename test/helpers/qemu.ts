@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { buildLocalProbe } from '../../src/target/probe.js';
+import { buildLocalProbe } from '../../src/prepare/probe.js';
 import type { DeploymentContext } from '../../src/deploy/types.js';
 import type { GuestDeployment } from '../../src/scenario/schema.js';
 import { LocalTransport } from '../../src/transport/local.js';

@@ -18,7 +18,7 @@ import {
   splitRuns, scriptSteps,
 } from '../../src/probe/protocol.js';
 import type { CyclesStat } from '../../src/results/types.js';
-import { parseCmdline } from '../../src/target/facts.js';
+import { parseCmdline } from '../../src/prepare/facts.js';
 import { buildProbe, cleanupProbes, compileProbe, runProbe } from '../helpers/probe.js';
 
 const isRoot = process.getuid?.() === 0;

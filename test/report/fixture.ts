@@ -12,8 +12,8 @@ import { assembleStream } from '../../src/probe/protocol.js';
 import { SCHEMA_VERSION, type Result, type RunRecord } from '../../src/results/types.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { gatherFacts } from '../../src/target/facts.js';
-import { checkReadiness } from '../../src/target/readiness.js';
+import { gatherFacts } from '../../src/prepare/facts.js';
+import { checkReadiness } from '../../src/prepare/readiness.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { compileProbe, runProbe } from '../helpers/probe.js';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalTransport } from '../../src/transport/local.js';
-import { gatherFacts, parseFacts } from '../../src/target/facts.js';
-import { checkReadiness, formatChecklist, formatChecklistMarkdown, worstStatus } from '../../src/target/readiness.js';
+import { gatherFacts, parseFacts } from '../../src/prepare/facts.js';
+import { checkReadiness, formatChecklist, formatChecklistMarkdown, worstStatus } from '../../src/prepare/readiness.js';
 import { RT_HOST_OUTPUT } from './fixtures.js';
 
 const byId = (checks: ReturnType<typeof checkReadiness>) => Object.fromEntries(checks.map((c) => [c.id, c]));

@@ -13,7 +13,7 @@ import {
   applyTuning,
   recoverLeftoverJournals,
   validateKnobs,
-} from '../../src/target/tuning.js';
+} from '../../src/prepare/tuning.js';
 
 const RT = '/proc/sys/kernel/sched_rt_runtime_us';
 const root = process.getuid?.() === 0;

@@ -5,7 +5,7 @@
  * Without UNILAT_TUNING_CHILD it does nothing, because `node --test dist/test/` runs every file.
  */
 import { LocalTransport } from '../../src/transport/local.js';
-import { TuningJournal, applyTuning, installSignalRestore } from '../../src/target/tuning.js';
+import { TuningJournal, applyTuning, installSignalRestore } from '../../src/prepare/tuning.js';
 
 if (process.env.UNILAT_TUNING_CHILD === '1') {
   const t = new LocalTransport();

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { availableParallelism, hostname, release, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { LocalTransport } from '../../src/transport/local.js';
-import { FACTS_SCRIPT, gatherFacts, parseCmdline, parseCpuList, parseFacts, splitSections } from '../../src/target/facts.js';
+import { FACTS_SCRIPT, gatherFacts, parseCmdline, parseCpuList, parseFacts, splitSections } from '../../src/prepare/facts.js';
 import { RT_HOST_OUTPUT } from './fixtures.js';
 
 test('parseCpuList: ranges, singles, strides, all/N, garbage', () => {
