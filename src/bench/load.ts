@@ -9,17 +9,19 @@
  * hackbench exits after its loops, so it is restarted in a loop for as long as the load is
  * meant to run; a failing hackbench ends the loop (and shows up as diedEarly with its exit code).
  * A watchdog in the same group kills everything after maxRunMs, so a load cannot outlive a
- * controller that died without calling stop().
+ * controller that died without calling stop(); and the load and its folder are in the host's
+ * undo journal before they exist, so a step that fails, a signal or the next connection ends it.
  */
 import { RunFailedError } from '../errors.js';
 import type { Load } from '../scenario/schema.js';
-import type { Transport } from '../transport/transport.js';
+import { abortError, type Transport } from '../transport/transport.js';
+import { journaledTempDir, processMarker, type HostJournal } from '../prepare/journal.js';
 import { requireTool } from './cyclictest.js';
 
 export interface LoadOptions {
+  /** The host's undo journal: the load and its state folder are recorded in it. */
+  journal: HostJournal;
   signal?: AbortSignal;
-  /** Directory on the target for the load's state directory. */
-  tmpDir?: string;
   /** Safety net: the load's group is killed after this long even without stop(). Default 6 h. */
   maxRunMs?: number;
 }
@@ -40,8 +42,6 @@ export interface LoadHandle {
   startedAt: Date;
   /** Process group (= session) id on the target. */
   pgid: number;
-  /** Command that kills the whole load on the target: for an undo journal. */
-  undo: string[];
   isRunning(): Promise<boolean>;
   /** Idempotent: later calls return the first call's promise. */
   stop(): Promise<LoadStopResult>;
@@ -88,7 +88,7 @@ while [ ! -s "$dir/pid" ] && [ "$i" -lt 500 ]; do sleep 0.01; i=$((i+1)); done
 cat "$dir/pid"
 `;
 
-export async function startLoad(t: Transport, load: Load, opts: LoadOptions = {}): Promise<LoadHandle> {
+export async function startLoad(t: Transport, load: Load, opts: LoadOptions): Promise<LoadHandle> {
   const signal = opts.signal;
   if (signal?.aborted) throw abortError();
   const commandLine = loadCommand(load);
@@ -98,19 +98,22 @@ export async function startLoad(t: Transport, load: Load, opts: LoadOptions = {}
   if (load.tool !== 'command' || pkg) await requireTool(t, commandLine[0], pkg ?? commandLine[0], signal);
   else await requireTool(t, commandLine[0], `that provides ${commandLine[0]}`, signal);
 
-  const mk = await t.run(['mktemp', '-d', `${opts.tmpDir ?? '/tmp'}/unilat-load.XXXXXX`], { signal });
-  if (mk.exitCode !== 0) throw new RunFailedError(`${t.name}: cannot make a temporary directory: ${mk.stderr.trim()}`);
-  const dir = mk.stdout.trim();
+  const j = opts.journal;
+  const { path: dir, entry: dirEntry } = await journaledTempDir(j, 'load', 'load');
+  const marker = processMarker(j, 'load');
+  const proc = await j.recordOne({ area: 'load', knob: 'load', kind: 'process', path: commandLine[0], before: '', after: commandLine.join(' '), marker, group: true });
   const pinned = load.cpus ? ['taskset', '-c', load.cpus.join(','), ...commandLine] : commandLine;
   const maxS = Math.ceil((opts.maxRunMs ?? 6 * 3600_000) / 1000);
   const loop = load.tool === 'hackbench' ? '1' : '0';
-  // sh -c RUNNER sh DIR MAX LOOP CMD...: the runner script is one literal argument, the rest are data.
-  const r = await t.run({ script: LAUNCH, args: [dir, RUNNER, 'unilat-load', dir, String(maxS), loop, ...pinned] }, { signal, timeoutMs: 15_000 });
+  // sh -c RUNNER MARKER DIR MAX LOOP CMD...: the runner script is one literal argument, the rest are data;
+  // the marker, its $0, is how the journal finds the load's session.
+  const r = await t.run({ script: LAUNCH, args: [dir, RUNNER, marker, dir, String(maxS), loop, ...pinned] }, { signal, timeoutMs: 15_000 });
   const pgid = Number(r.stdout.trim());
   if (r.exitCode !== 0 || !Number.isInteger(pgid) || pgid <= 1) {
-    await t.run(['rm', '-rf', dir]).catch(() => {});
+    await j.undo([proc, dirEntry]).catch(() => {});
     throw new RunFailedError(`${t.name}: starting the load failed: ${r.stderr.trim() || r.stdout.trim()}`);
   }
+  await j.settle([proc], 'applied', undefined);
   const startedAt = new Date();
 
   // The shell's kill builtin: a kill binary may be missing, and its group syntax varies.
@@ -135,8 +138,10 @@ export async function startLoad(t: Transport, load: Load, opts: LoadOptions = {}
     if (await groupAlive()) await kill('KILL', `-${pgid}`);
     for (let i = 0; i < 50 && (await groupAlive()); i++) await sleep(100);
     if (await groupAlive()) throw new RunFailedError(`${t.name}: load process group ${pgid} survived SIGKILL`);
+    await j.settle([proc], 'restored');
     const err = await t.run(['tail', '-n', '5', `${dir}/err`]);
-    await t.run(['rm', '-rf', dir]);
+    const removed = await j.undo([dirEntry]);
+    if (removed.errors.length) throw new RunFailedError(removed.errors.join('; '));
     const code = rc !== null && /^\d+$/.test(rc) ? Number(rc) : null;
     return { ranMs, diedEarly, exitCode: code, stderrTail: err.stdout.trim() };
   };
@@ -144,7 +149,6 @@ export async function startLoad(t: Transport, load: Load, opts: LoadOptions = {}
     commandLine,
     startedAt,
     pgid,
-    undo: ['sh', '-c', 'kill -s KILL -- "$1"', 'sh', `-${pgid}`],
     async isRunning() {
       return (await ended()) === null && (await kill('0', String(pgid))).exitCode === 0;
     },
@@ -160,10 +164,4 @@ export async function startLoad(t: Transport, load: Load, opts: LoadOptions = {}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function abortError(): Error {
-  const e = new Error('aborted');
-  e.name = 'AbortError';
-  return e;
 }

@@ -11,7 +11,7 @@ import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/ty
 import { execute } from '../run/executor.js';
 import { createProgress } from '../run/progress.js';
 import { buildPlan, unknownOnly } from '../run/plan.js';
-import { installSignalRestore } from '../prepare/tuning.js';
+import { installSignalRestore } from '../prepare/recovery.js';
 import { connectHost } from '../run/connect.js';
 import { VERSION } from '../version.js';
 import { parseDurationArg } from './args.js';

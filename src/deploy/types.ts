@@ -1,3 +1,4 @@
+import type { HostJournal } from '../prepare/journal.js';
 import type { Transport } from '../transport/transport.js';
 import type { Warning } from '../results/types.js';
 
@@ -22,8 +23,8 @@ export interface DeploymentContext {
   signal: AbortSignal;
   /** Raw protocol bytes as they arrive (stdout of the probe, or a guest's result serial port). */
   onData: (chunk: Buffer) => void;
-  /** Registers clean-up for when this host's part of the run ends (success, failure or Ctrl-C). */
-  atHostEnd: (cleanup: () => Promise<void>) => void;
+  /** The host's undo journal: every process and folder a deployment leaves on the host is recorded in it. */
+  journal: HostJournal;
 }
 
 /** What a deployment adds to a measurement besides the protocol stream. */

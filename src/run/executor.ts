@@ -3,13 +3,15 @@
  * `parallel`), steps on one host sequentially in plan order. Every result is saved to run.json
  * as soon as it exists; a host that fails is reported and the others go on.
  */
+import { randomBytes } from 'node:crypto';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { Plan, PlanStep } from './plan.js';
 import { saveRunRecord } from '../results/store.js';
 import type { Result, RunRecord } from '../results/types.js';
 import { gatherFacts } from '../prepare/facts.js';
 import { checkReadiness } from '../prepare/readiness.js';
-import { activeJournals, recoverLeftoverJournals } from '../prepare/tuning.js';
+import { HostJournal, activeJournals } from '../prepare/journal.js';
+import { recoverLeftoverJournals } from '../prepare/recovery.js';
 import type { Transport } from '../transport/transport.js';
 import type { Progress } from './progress.js';
 import { failed, runSteps, stepLabel, type HostSession } from './step.js';
@@ -43,7 +45,7 @@ export async function execute(o: ExecuteOptions): Promise<void> {
 async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Result) => Promise<void>, save: () => Promise<void>): Promise<void> {
   const steps = o.plan.steps.filter((s) => s.host === host.name);
   let t: Transport | undefined;
-  const cleanups: Array<() => Promise<void>> = [];
+  let journal: HostJournal | undefined;
   /** Index of the first step that has no result yet. */
   let next = 0;
   try {
@@ -57,12 +59,13 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
     o.progress.log(host.name, `readiness: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${checks.filter((c) => c.status === 'fail').map((c) => `; FAIL ${c.title}: ${c.fix}`).join('')}`);
     // Tuning an earlier run left behind (lost connection, killed controller) is undone first.
     // Journals live in this process (other hosts of this run may be the same machine) are not leftovers.
-    for (const r of await recoverLeftoverJournals(t, { exclude: activeJournals().map((j) => j.runId) })) {
-      o.record.warnings.push({ code: 'leftover-tuning', message: `${host.name}: ${r.file}: tuning left by an interrupted run was ${r.outcome} (${r.changes.length} values)${r.errors.length ? `: ${r.errors.join('; ')}` : ''}` });
-      o.progress.log(host.name, `restored tuning left by an interrupted run (${r.file}: ${r.outcome})`);
+    for (const r of await recoverLeftoverJournals(t, { exclude: activeJournals().map((j) => j.id) })) {
+      o.record.warnings.push({ code: 'leftover-tuning', message: `${host.name}: ${r.file}: what an interrupted run changed was ${r.outcome} (${r.changes.length} tuning values)${r.errors.length ? `: ${r.errors.join('; ')}` : ''}` });
+      o.progress.log(host.name, `restored what an interrupted run left (${r.file}: ${r.outcome})`);
     }
     await save();
-    const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, cleanups };
+    journal = new HostJournal(t, { id: `${o.record.id}-${host.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(2).toString('hex')}` });
+    const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, journal };
     for (; next < steps.length && !o.signal.aborted; ) {
       const group = bootGroup(steps, next);
       o.progress.step(host.name, group.map(stepLabel).join(' + '), next, steps.length);
@@ -80,7 +83,12 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
       await addResult(failed(steps[next], o.signal.aborted ? 'aborted' : 'failed', `not run: host failed (${msg.split('\n')[0]})`));
     await save();
   } finally {
-    for (const c of cleanups.reverse()) await c().catch((e: Error) => o.record.warnings.push({ code: 'cleanup-failed', message: `${host.name}: ${e.message}` }));
+    // What the steps left (a snapshot folder; anything a failure skipped) goes now, newest first.
+    if (journal) {
+      const rep = await journal.restore().catch((e: Error) => ({ errors: [e.message] }));
+      for (const e of rep.errors) o.record.warnings.push({ code: 'not-restored', message: e });
+      if (rep.errors.length) await save();
+    }
     await t?.close().catch(() => {});
   }
 }

@@ -8,6 +8,7 @@ import { startLoad, type LoadStopResult } from '../bench/load.js';
 import { perfSyscallBasic } from '../bench/perf-syscall.js';
 import { ProtocolParser, assembleRun, checkComplete, scriptSteps, type ProbeRun } from '../probe/protocol.js';
 import type { PlanStep } from './plan.js';
+import type { HostJournal } from '../prepare/journal.js';
 import type { Load } from '../scenario/schema.js';
 import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/types.js';
 import { TransportError, type Transport } from '../transport/transport.js';
@@ -22,7 +23,8 @@ export interface MeasureContext {
   onProgress: (fraction: number) => void;
   stepLabel: string;
   scenarioLoad?: Load;
-  atHostEnd: (cleanup: () => Promise<void>) => void;
+  /** The host's undo journal (loads, guests, their folders). */
+  journal: HostJournal;
 }
 
 export type Measured =
@@ -42,6 +44,7 @@ export async function measure(steps: PlanStep[], c: MeasureContext): Promise<Ste
   const load = steps[0].deployment.load ?? c.scenarioLoad;
   if (!load) return measureOnly(steps, c);
   const handle = await startLoad(c.transport, load, {
+    journal: c.journal,
     signal: c.signal,
     // If the controller dies, the load still ends by itself on the host.
     maxRunMs: steps.reduce((a, st) => a + expectedMs(st), 0) * 3 + 600_000,
@@ -97,7 +100,7 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
       runDir: c.runDir,
       stepLabel: c.stepLabel,
       signal: c.signal,
-      atHostEnd: c.atHostEnd,
+      journal: c.journal,
       onData: (chunk) => {
         for (const m of parser.push(chunk)) {
           if (m.type === 'hello') runs++;

@@ -1,11 +1,13 @@
 /**
- * Plan steps on one host: tuning applied (journaled), load started, the benchmarks run in
- * their deployment, the probe's stream parsed, then load stopped and tuning restored, always.
+ * Plan steps on one host: tuning applied, load started, the benchmarks run in their deployment,
+ * the probe's stream parsed, then load stopped and tuning restored, always: everything a step
+ * changes is in the host's journal, and what its owner did not undo is undone at the step's end.
  */
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { PlanStep } from './plan.js';
 import { runScenario, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
-import { TuningJournal, applyTuning, type TuningKnobs } from '../prepare/tuning.js';
+import { applyTuning, type TuningKnobs } from '../prepare/tuning.js';
+import type { HostJournal } from '../prepare/journal.js';
 import { provisionProbe, buildLocalProbe, type ProvisionedProbe } from '../prepare/probe.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import type { Progress } from './progress.js';
@@ -19,10 +21,10 @@ export interface HostSession {
   progress: Progress;
   signal: AbortSignal;
   save: () => Promise<void>;
+  /** Every change to this host, undone step by step and, for what remains, when the host's part ends. */
+  journal: HostJournal;
   /** Filled on first use: the probe on this host. */
   probe?: Promise<ProvisionedProbe>;
-  /** Run when this host's part of the run ends, newest first (snapshot files, ...). */
-  cleanups: Array<() => Promise<void>>;
 }
 
 export interface StepOutcome {
@@ -41,11 +43,11 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
   const warnings: Warning[] = [];
   const t = s.transport;
   const first = steps[0];
-  let journal: TuningJournal | undefined;
+  const journal = s.journal;
+  const mark = journal.mark();
   try {
     const knobs = tuningKnobs(first);
     if (knobs) {
-      journal = new TuningJournal(t, { runId: `${s.record.id}-${first.order}` });
       const rep = await applyTuning(t, knobs, journal);
       for (const n of rep.notes) warnings.push({ code: 'tuning-note', message: n });
     }
@@ -58,7 +60,7 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
       onProgress: (f) => s.progress.fraction(s.host.name, f),
       stepLabel: steps.length > 1 ? `${first.deployment.name}-r${first.repetition}` : `${first.deployment.name}-${first.benchmark.name}-r${first.repetition}`,
       scenarioLoad: runScenario(s.record)?.load,
-      atHostEnd: (c) => s.cleanups.push(c),
+      journal,
     });
     const endedAt = new Date().toISOString();
     return {
@@ -85,10 +87,10 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
     const results = steps.map((step) => ({ ...failed(step, aborted ? 'aborted' : 'failed', `${stepLabel(step)}: ${msg}`), startedAt, warnings: [...warnings] }));
     return { results, fatal: e instanceof TransportError ? msg : undefined };
   } finally {
-    if (journal) {
-      const rep = await journal.restore().catch((e: Error) => ({ errors: [e.message], changes: journal!.changes() }));
-      s.record.tuning.push(...rep.changes);
-      for (const e of rep.errors) s.record.warnings.push({ code: 'tuning-not-restored', message: `${t.name}: ${e}` });
+    if (journal.mark() > mark) {
+      const rep = await journal.undoSince(mark).catch((e: Error) => ({ errors: [e.message] }));
+      s.record.tuning.push(...journal.changes(mark));
+      for (const e of rep.errors) s.record.warnings.push({ code: 'not-restored', message: e });
       await s.save();
     }
   }

@@ -111,7 +111,7 @@ describe('QEMU command line', () => {
 
   it('maps the deployment knobs to QEMU options', () => {
     const d = guestDeployment({ vcpus: 2, memory: 512, memLock: true, hugepages: true, machine: 'q35' });
-    const a = qemuArgs({ settings: d, accel: 'tcg', cpuModel: 'max', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', pidFile: 'P' });
+    const a = qemuArgs({ settings: d, accel: 'tcg', cpuModel: 'max', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', name: 'unilat-qemu:t:0' });
     const after = (opt: string) => a[a.indexOf(opt) + 1];
     assert.equal(after('-machine'), 'q35');
     assert.equal(after('-accel'), 'tcg');
@@ -125,12 +125,12 @@ describe('QEMU command line', () => {
     assert.deepEqual(a.filter((_, i) => a[i - 1] === '-device'), ['isa-serial,chardev=results,iobase=0x2f8,irq=3']);
     assert.equal(after('-qmp'), 'unix:Q,server=on,wait=off');
     // Every machine gets the same ports: microvm ignores a second -serial but takes isa-serial devices.
-    const micro = qemuArgs({ settings: guestDeployment({ machine: 'microvm' }), accel: 'kvm', cpuModel: 'host', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', pidFile: 'P', goPipe: '/t/go', incoming: '/t/state' });
+    const micro = qemuArgs({ settings: guestDeployment({ machine: 'microvm' }), accel: 'kvm', cpuModel: 'host', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', name: 'unilat-qemu:t:0', goPipe: '/t/go', incoming: '/t/state' });
     assert.deepEqual(micro.filter((_, i) => micro[i - 1] === '-device'), ['isa-serial,chardev=results,iobase=0x2f8,irq=3', 'isa-serial,chardev=go,iobase=0x3e8,irq=5']);
     assert.ok(micro.includes('pipe,id=go,path=/t/go'));
     assert.equal(micro[micro.indexOf('-incoming') + 1], 'exec:cat /t/state');
     assert.equal(micro[micro.indexOf('-cpu') + 1], 'host');
-    assert.throws(() => qemuArgs({ settings: d, accel: 'tcg', cpuModel: 'max', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', pidFile: 'P', incoming: '/t/x; rm -rf /' }), /not safe/, 'nothing reaches exec: unchecked');
+    assert.throws(() => qemuArgs({ settings: d, accel: 'tcg', cpuModel: 'max', kernel: 'K', initrd: 'I', append: 'A', consoleFile: 'C', resultsFile: 'R', qmpSocket: 'Q', name: 'unilat-qemu:t:0', incoming: '/t/x; rm -rf /' }), /not safe/, 'nothing reaches exec: unchecked');
   });
 
   it('the CPU model: the deployment\'s, else host under KVM and max under TCG; TCG never gets host', () => {

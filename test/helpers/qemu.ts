@@ -4,11 +4,14 @@
  * runs on this machine), and the check that no QEMU outlived a test.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildLocalProbe } from '../../src/prepare/probe.js';
 import type { DeploymentContext } from '../../src/deploy/types.js';
 import type { GuestDeployment } from '../../src/scenario/schema.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { HostJournal } from '../../src/prepare/journal.js';
 import type { Command, RunOptions, RunResult, Transport } from '../../src/transport/transport.js';
 
 export function guestDeployment(over: Partial<GuestDeployment> = {}): GuestDeployment {
@@ -31,19 +34,21 @@ export function guestDeployment(over: Partial<GuestDeployment> = {}): GuestDeplo
 export interface CollectingContext extends DeploymentContext {
   chunks: Buffer[];
   text(): string;
-  /** Runs what the runner registered for the host's end, as the executor does. */
+  /** Undoes what the journal still holds (a snapshot folder), as the executor does at the host's end. */
   hostEnd(): Promise<void>;
 }
 
 export function guestContext(over: Partial<DeploymentContext> & { runDir: string; stepLabel: string }): CollectingContext {
   const chunks: Buffer[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
+  const transport = over.transport ?? new LocalTransport();
+  const journal = over.journal ?? new HostJournal(transport, { dir: journalDir() });
   return {
-    atHostEnd: (c) => cleanups.push(c),
     hostEnd: async () => {
-      for (const c of cleanups.splice(0).reverse()) await c();
+      const r = await journal.restore();
+      if (r.errors.length) throw new Error(r.errors.join('; '));
     },
-    transport: new LocalTransport(),
+    transport,
+    journal,
     probePath: '',
     staticProbe: () => buildLocalProbe({ static: true }),
     signal: new AbortController().signal,
@@ -52,6 +57,17 @@ export function guestContext(over: Partial<DeploymentContext> & { runDir: string
     text: () => Buffer.concat(chunks).toString('utf8'),
     ...over,
   };
+}
+
+let jdir: string | undefined;
+/** One journal folder for the test process, removed at its exit (journals in it are removed as they are restored). */
+function journalDir(): string {
+  if (!jdir) {
+    const d = mkdtempSync(join(tmpdir(), 'unilat-test-journals-'));
+    process.once('exit', () => rmSync(d, { recursive: true, force: true }));
+    jdir = d;
+  }
+  return jdir;
 }
 
 /** LocalTransport behind a plain object: guest code must not care which transport it has. */

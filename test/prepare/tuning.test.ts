@@ -6,14 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalTransport } from '../../src/transport/local.js';
-import {
-  TuningError,
-  TuningJournal,
-  activeJournals,
-  applyTuning,
-  recoverLeftoverJournals,
-  validateKnobs,
-} from '../../src/prepare/tuning.js';
+import { TuningError, applyTuning, validateKnobs } from '../../src/prepare/tuning.js';
+import { HostJournal, activeJournals } from '../../src/prepare/journal.js';
+import { recoverLeftoverJournals } from '../../src/prepare/recovery.js';
 
 const RT = '/proc/sys/kernel/sched_rt_runtime_us';
 const root = process.getuid?.() === 0;
@@ -73,7 +68,7 @@ test('validateKnobs rejects bad values before anything changes', () => {
 
 test('apply rtThrottling + irqAffinity + dmaLatency, then restore to the exact old values', { skip: !root && 'needs root' }, async () => {
   const t = new LocalTransport();
-  const j = new TuningJournal(t, { dir });
+  const j = new HostJournal(t, { dir });
   const oldRt = read(RT);
   const irqs = irqFiles();
   const oldIrq = new Map(irqs.map((p) => [p, read(p)]));
@@ -82,7 +77,8 @@ test('apply rtThrottling + irqAffinity + dmaLatency, then restore to the exact o
     assert.equal(read(RT), '-1');
     assert.ok(existsSync(j.file), 'journal persisted on the host');
     const persisted = JSON.parse(readFileSync(j.file, 'utf8'));
-    assert.equal(persisted.entries.length, j.entries.length);
+    // Refused writes changed nothing: the host's copy holds only what is still to undo.
+    assert.equal(persisted.entries.length, j.entries.filter((e) => e.state !== 'refused').length);
     assert.ok(rep.changes.some((c) => c.knob === 'rtThrottling' && c.before === oldRt && c.after === '-1' && !c.restored));
     // governor files are absent in this VM: skipped with a note, not a crash
     if (!existsSync('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor')) assert.ok(rep.notes.some((n) => n.startsWith('governor:')));
@@ -111,7 +107,7 @@ test('apply rtThrottling + irqAffinity + dmaLatency, then restore to the exact o
 
 test('a knob failing midway throws, and restore still undoes what was applied', { skip: !root && 'needs root' }, async () => {
   const t = new LocalTransport();
-  const j = new TuningJournal(t, { dir });
+  const j = new HostJournal(t, { dir });
   const oldRt = read(RT);
   // CPU 4095 does not exist: every IRQ refuses it, after rtThrottling was already applied
   await assert.rejects(applyTuning(t, { rtThrottling: false, irqAffinity: '4095' }, j), (e: Error) => e instanceof TuningError && /irqAffinity/.test(e.message));
@@ -125,11 +121,11 @@ test('a knob failing midway throws, and restore still undoes what was applied', 
 
 test('restore keeps going past a failing entry, reports it, and keeps the journal file', { skip: !root && 'needs root' }, async () => {
   const t = new LocalTransport();
-  const j = new TuningJournal(t, { dir });
+  const j = new HostJournal(t, { dir });
   const oldRt = read(RT);
   await applyTuning(t, { rtThrottling: false }, j);
   // an entry whose restore cannot succeed (procfs refuses to create files), recorded after the real one
-  await j.record([{ knob: 'test', kind: 'write', path: '/proc/sys/kernel/unilat-no-such-file', before: '1', after: '2' }]);
+  await j.record([{ area: 'tuning', knob: 'test', kind: 'write', path: '/proc/sys/kernel/unilat-no-such-file', before: '1', after: '2' }]);
   const r = await j.restore();
   assert.equal(r.errors.length, 1);
   assert.match(r.errors[0], /unilat-no-such-file/);
@@ -137,15 +133,16 @@ test('restore keeps going past a failing entry, reports it, and keeps the journa
   assert.ok(existsSync(j.file), 'kept for a later retry');
   const persisted = JSON.parse(readFileSync(j.file, 'utf8'));
   assert.deepEqual(
-    persisted.entries.map((e: { state: string }) => e.state),
-    ['restored', 'restore-failed'],
+    persisted.entries.map((e: { state: string; knob: string }) => [e.knob, e.state]),
+    [['test', 'restore-failed']],
+    'only what is still to undo',
   );
   rmSync(j.file);
 });
 
 test('leftover journal: dropped without restore, the next connection restores it', { skip: !root && 'needs root' }, async () => {
   const t1 = new LocalTransport();
-  let j: TuningJournal | null = new TuningJournal(t1, { dir, runId: 'leftover-1' });
+  let j: HostJournal | null = new HostJournal(t1, { dir, id: 'leftover-1' });
   const oldRt = read(RT);
   await applyTuning(t1, { rtThrottling: false, dmaLatency: 0 }, j);
   const marker = j.entries.find((e) => e.knob === 'dmaLatency')!.marker!;
@@ -155,14 +152,14 @@ test('leftover journal: dropped without restore, the next connection restores it
   j = null; // lost: no restore through this object
   const rec = await recoverLeftoverJournals(new LocalTransport(), { dir });
   assert.equal(rec.length, 1);
-  assert.equal(rec[0].runId, 'leftover-1');
+  assert.equal(rec[0].id, 'leftover-1');
   assert.equal(rec[0].outcome, 'restored');
   assert.deepEqual(rec[0].errors, []);
   assert.ok(rec[0].changes.some((c) => c.knob === 'rtThrottling' && c.before === oldRt && c.restored));
   assert.equal(read(RT), oldRt);
   assert.equal(holders(marker).length, 0);
   assert.deepEqual(readdirSync(dir), []);
-  for (const a of activeJournals()) if (a.runId === 'leftover-1') await a.restore(); // in-memory object: nothing left to do
+  for (const a of activeJournals()) if (a.id === 'leftover-1') await a.restore(); // in-memory object: nothing left to do
 });
 
 test('recovery skips unreadable files and discards journals from before a reboot', async () => {
@@ -217,7 +214,7 @@ test('a child that applied tuning restores on SIGINT before exiting', { skip: !r
   c.child.kill('SIGINT');
   const { code } = await c.exited;
   assert.equal(code, 130, c.stderr());
-  assert.match(c.stderr(), /SIGINT: restoring tuning/);
+  assert.match(c.stderr(), /SIGINT: restoring what this run changed on local/);
   assert.equal(read(RT), oldRt);
   for (const [p, v] of oldIrq) assert.equal(read(p), v, p);
   assert.equal(holders('unilat-dma-hold:sigint-child:').length, 0);

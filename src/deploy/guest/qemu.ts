@@ -9,13 +9,16 @@ import { ProtocolParser } from '../../probe/protocol.js';
 import type { BootPhases, Warning } from '../../results/types.js';
 export type { BootPhases };
 import type { GuestDeployment } from '../../scenario/schema.js';
-import { abortError, removeDir, TransportError, type Transport } from '../../transport/transport.js';
+import { abortError, TransportError, type Transport } from '../../transport/transport.js';
+import { journaledTempDir, processMarker, type HostJournal, type JournalEntry } from '../../prepare/journal.js';
 import { connectQmp, queryVcpuThreads, type Qmp } from './qmp.js';
 import { describeExit, stderrTail } from './qemu-exit.js';
 
 export const QEMU = 'qemu-system-x86_64';
 /** Lines of guest console quoted in error messages. */
 export const CONSOLE_TAIL_LINES = 20;
+/** How long a failed QMP set-up waits for QEMU to exit by itself before it is called the failure. */
+const QEMU_EXIT_GRACE_MS = 2_000;
 /** After the probe's script `end`, the guest has this long to power off before QEMU is killed. */
 const POWEROFF_GRACE_MS = 15_000;
 
@@ -65,7 +68,8 @@ export interface QemuArgsInput {
   consoleFile: string;
   resultsFile: string;
   qmpSocket: string;
-  pidFile: string;
+  /** QEMU's -name: the undo journal's marker, how an interrupted run's QEMU is found and ended. */
+  name: string;
   /** Snapshot guests: the base path of the pipe (`.in`/`.out` FIFOs) behind the port the probe reads its script from. */
   goPipe?: string;
   /** Restore: the saved state file to start from instead of booting. */
@@ -76,6 +80,11 @@ export interface QemuArgsInput {
 function plainPath(p: string): string {
   if (!/^[A-Za-z0-9_./-]+$/.test(p)) throw new Error(`internal: path ${JSON.stringify(p)} is not safe for a QEMU option`);
   return p;
+}
+
+function plainName(n: string): string {
+  if (!/^[A-Za-z0-9_.:-]+$/.test(n)) throw new Error(`internal: name ${JSON.stringify(n)} is not safe for a QEMU option`);
+  return n;
 }
 
 /** QEMU's argv (without the binary). Starts paused (-S): the vCPUs are pinned before they run. */
@@ -107,7 +116,7 @@ export function qemuArgs(a: QemuArgsInput): string[] {
     ...serial,
     ...(a.incoming ? ['-incoming', `exec:cat ${plainPath(a.incoming)}`] : []),
     '-qmp', `unix:${a.qmpSocket},server=on,wait=off`,
-    '-pidfile', a.pidFile,
+    '-name', plainName(a.name),
     '-S',
   ];
 }
@@ -124,6 +133,8 @@ export interface VcpuMapping {
 
 export interface GuestRunOptions {
   transport: Transport;
+  /** The host's undo journal: QEMU and its folder are recorded in it before they exist. */
+  journal: HostJournal;
   settings: GuestSettings;
   /** Resolved by accel.ts: the accelerator and -cpu model this launch uses. */
   accel: 'kvm' | 'tcg';
@@ -238,8 +249,9 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
   const t = o.transport;
   const s = o.settings;
   const warnings: Warning[] = [];
-  const tmp = await t.tempDir('guest');
-  const f = { console: `${tmp}/console.log`, results: `${tmp}/results.log`, qmp: `${tmp}/qmp.sock`, pid: `${tmp}/qemu.pid` };
+  const { path: tmp, entry: tmpEntry } = await journaledTempDir(o.journal, 'guest', 'guest');
+  const f = { console: `${tmp}/console.log`, results: `${tmp}/results.log`, qmp: `${tmp}/qmp.sock` };
+  let qemuEntry: JournalEntry | null = null;
   const killer = new AbortController();
   const onOuterAbort = () => killer.abort(o.signal.reason);
   o.signal.addEventListener('abort', onOuterAbort, { once: true });
@@ -287,6 +299,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       const mk = await t.run(['mkfifo', '-m', '600', `${goPipe}.in`, `${goPipe}.out`]);
       if (mk.exitCode !== 0) throw new Error(`${t.name}: mkfifo failed: ${mk.stderr.trim()}`);
     }
+    const qemuMarker = processMarker(o.journal, 'qemu');
     const args = qemuArgs({
       settings: s,
       accel: o.accel,
@@ -297,7 +310,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       consoleFile: f.console,
       resultsFile: f.results,
       qmpSocket: f.qmp,
-      pidFile: f.pid,
+      name: qemuMarker,
       ...(snap ? { goPipe } : {}),
       ...(snap && 'restore' in snap ? { incoming: snap.restore } : {}),
     });
@@ -370,6 +383,7 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     consoleWatch = followFile(t, f.console, (c) => clock.push(c, sinceStart()));
     // Set when QEMU ends by itself, so a QMP set-up waiting for a socket that will never come stops at once.
     const qemuGone = new AbortController();
+    qemuEntry = await o.journal.recordOne({ area: 'guest', knob: 'qemu', kind: 'process', path: QEMU, before: '', after: s.machine, marker: qemuMarker });
     const running = t
       .run(['timeout', '-s', 'KILL', String(maxS), QEMU, ...args], {
         signal: killer.signal,
@@ -411,8 +425,10 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       }
     })();
     await Promise.race([
-      setup.catch((e: Error) => {
-        // QEMU ending by itself is reported below, in its own words.
+      setup.catch(async (e: Error) => {
+        // A QEMU that dies at start can reset the QMP connection just before it exits: give it a
+        // moment, so that its exit, reported below in its own words, is what the user sees.
+        if (!killer.signal.aborted) await Promise.race([running, new Promise((r) => setTimeout(r, QEMU_EXIT_GRACE_MS).unref())]);
         if (qemuGone.signal.aborted && !killer.signal.aborted) return;
         if (o.signal.aborted) failure ??= abortError();
         else fail(`setting up the guest over QMP failed: ${e.message}`, 'qmp');
@@ -437,13 +453,9 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
     o.signal.removeEventListener('abort', onOuterAbort);
     killer.abort();
     (qmp as Qmp | null)?.close();
-    // QEMU's pid from its pidfile, killed only if it still is QEMU (pids get reused).
-    await t
-      .run({
-        script: 'pid=$(cat "$1" 2>/dev/null) || exit 0; case "$(cat /proc/$pid/comm 2>/dev/null)" in qemu-system*) kill -9 "$pid";; esac; exit 0',
-        args: [f.pid],
-      })
-      .catch(() => {});
+    // Ended through the journal, as an interrupted run's QEMU would be: found by its -name.
+    const killed = qemuEntry ? await o.journal.undo([qemuEntry]) : null;
+    if (killed?.errors.length) warnings.push({ code: 'cleanup-failed', message: killed.errors.join('; ') });
     await (follower as FileFollower | null)?.stop();
     await (consoleWatch as FileFollower | null)?.stop();
     const consoleText = await t
@@ -456,7 +468,8 @@ export async function runGuest(o: GuestRunOptions): Promise<GuestRunInfo> {
       const qemuLog = o.consoleLogPath.replace(/(\.console)?\.log$/, '') + '.qemu.log';
       if (await writeFile(qemuLog, stderrText).then(() => true, () => false)) info.qemuLog = qemuLog;
     }
-    await removeDir(t, tmp).catch(() => {});
+    const removed = await o.journal.undo([tmpEntry]);
+    if (removed.errors.length) warnings.push({ code: 'cleanup-failed', message: removed.errors.join('; ') });
     const b = info.boot;
     b.totalMs = info.bootMs;
     // A restored guest does not boot: what it prints later (powering off) is no boot phase.

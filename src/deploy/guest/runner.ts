@@ -14,7 +14,7 @@ import { buildGuestImage, busyboxPath, type GuestProfile } from './initramfs.js'
 import { resolveKernel } from './kernel.js';
 import { GO_DEVICE, RESULTS_DEVICE, runGuest, type GuestRunInfo } from './qemu.js';
 import { hostTscKhz } from './tsc.js';
-import { removeDir, type Transport } from '../../transport/transport.js';
+import { journaledTempDir, type HostJournal } from '../../prepare/journal.js';
 import { runGuestWithAccel } from './accel.js';
 
 /** Slack on top of the expected measurement time (TCG guests are slow to start a run and to stop). */
@@ -64,7 +64,7 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
       const consoleLog = join(ctx.runDir, `${ctx.stepLabel}.console.log`);
       const runTimeoutMs = invs.reduce((a, inv) => a + inv.expectedMs, 0) * 2 + RUN_MARGIN_MS;
       const tscKhz = () => hostTscKhz(ctx.transport, ctx.staticProbe);
-      const base = { transport: ctx.transport, settings: d, kernelPath: kernel.path, bootTimeoutMs: d.bootTimeout / 1e6, runTimeoutMs, consoleLogPath: consoleLog, signal: ctx.signal, onResults: ctx.onData, tscKhz };
+      const base = { transport: ctx.transport, journal: ctx.journal, settings: d, kernelPath: kernel.path, bootTimeoutMs: d.bootTimeout / 1e6, runTimeoutMs, consoleLogPath: consoleLog, signal: ctx.signal, onResults: ctx.onData, tscKhz };
       let g: GuestRunInfo;
       let image: { hash: string };
       const extra: Record<string, unknown> = {};
@@ -120,26 +120,27 @@ interface Snapshot {
   cold: GuestRunInfo;
 }
 
-/** Per transport (one run and host), per deployment: the snapshot made at its first boot. */
-const snapshots = new WeakMap<Transport, Map<string, Promise<Snapshot>>>();
+/** Per journal (one host's part of a run), per deployment: the snapshot made at its first boot. */
+const snapshots = new WeakMap<HostJournal, Map<string, Promise<Snapshot>>>();
 
 /**
  * Boots the deployment once to the probe's `ready` (waiting for its script) and saves the VM
  * there, into a folder on the target removed when the host's run ends.
  */
 function snapshotFor(d: GuestDeployment, ctx: DeploymentContext, kernelPath: string): Promise<Snapshot> {
-  let byDep = snapshots.get(ctx.transport);
-  if (!byDep) snapshots.set(ctx.transport, (byDep = new Map()));
+  let byDep = snapshots.get(ctx.journal);
+  if (!byDep) snapshots.set(ctx.journal, (byDep = new Map()));
   let p = byDep.get(d.name);
   if (!p) {
     const t = ctx.transport;
     p = (async () => {
-      const dir = await t.tempDir('snap');
-      ctx.atHostEnd(() => removeDir(t, dir));
+      // Kept for the boot groups after this one; the journal removes it when the host's run ends.
+      const { path: dir } = await journaledTempDir(ctx.journal, 'guest', 'snap', 'host');
       const image = await guestImage(d.kind, await ctx.staticProbe(), { wait: GO_DEVICE }, RESULTS_DEVICE);
       const stateFile = `${dir}/state`;
       const cold = await runGuestWithAccel({
         transport: t,
+        journal: ctx.journal,
         settings: d,
         kernelPath,
         initrdPath: image.path,
