@@ -1,16 +1,7 @@
 /** Markdown of a comparison (pure): the table a reviewer reads, with what the verdicts mean. */
 import type { Comparison, ComparisonRow } from '../stats/compare.js';
 import { formatNs } from '../stats/gates.js';
-
-function fmtRatio(v: number | null): string {
-  return v === null || !Number.isFinite(v) ? '–' : v.toFixed(3);
-}
-
-function fmtP(p: number | null): string {
-  if (p === null || Number.isNaN(p)) return '–';
-  if (p === 0) return '< 1e-300';
-  return p < 1e-4 ? p.toExponential(1) : p.toFixed(4);
-}
+import { percent, pValue as fmtP, ratio3 as fmtRatio } from './format.js';
 
 function verdictCell(row: ComparisonRow): string {
   if (row.verdict === 'worse') return row.gated ? '**worse** (gated)' : 'worse';
@@ -28,7 +19,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
   out.push(`# Comparison: ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`, '');
   out.push(
     `Ratio = candidate / baseline with a ${Math.round(c.level * 100)}% bootstrap interval (${c.resamples} resamples, seed ${c.seed}). ` +
-      `A verdict needs the whole interval beyond the noise threshold (${+(c.threshold * 100).toFixed(2)}% unless a gate sets another) ` +
+      `A verdict needs the whole interval beyond the noise threshold (${percent(c.threshold)} unless a gate sets another) ` +
       `and, for p50, mean and ns/op, a rank-sum p below ${c.alpha}; max is judged by an exceedance test (over per-second maxima when the run has a series). ` +
       `Samples of a run are autocorrelated, so each side's interval is widened by its batch-means design effect (variance of per-second means vs independent samples, ` +
       `with Student-t on the seconds' degrees of freedom) and the rank-sum p is corrected by it (see each row's note); results without a per-second series keep the independent-samples interval. ` +
@@ -59,7 +50,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
   if (c.regressions.length) {
     out.push(`## Regressions (${c.regressions.length})`, '');
     for (const r of c.regressions)
-      out.push(`- ${r.key} ${r.metric}: ${formatNs(r.baseline)} -> ${formatNs(r.candidate)} (x${fmtRatio(r.ratio)}, allowed +${+(r.threshold * 100).toFixed(2)}%)`);
+      out.push(`- ${r.key} ${r.metric}: ${formatNs(r.baseline)} -> ${formatNs(r.candidate)} (x${fmtRatio(r.ratio)}, allowed +${percent(r.threshold)})`);
     out.push('');
   } else out.push('No gated regression.', '');
   if (c.unmatched.baseline.length || c.unmatched.candidate.length) {

@@ -7,6 +7,7 @@ import { summarize } from '../stats/quantiles.js';
 import { quartiles } from '../stats/sample-quantiles.js';
 import { countedResults } from '../stats/compare.js';
 import { median, sorted } from '../stats/median.js';
+import { DASH, nsop, withInterval } from './format.js';
 import {
   isLatencyResult,
   isOpsResult,
@@ -260,19 +261,6 @@ export function bootTimes(record: RunRecord): Array<{ name: string; repetition: 
   return out;
 }
 
-/** ns to µs with a sensible number of digits, for tables. */
-export function us(ns: number | null | undefined): string {
-  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '–';
-  const v = ns / 1000;
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
-
-/** ns/op with a sensible number of digits. */
-export function nsop(ns: number | null | undefined): string {
-  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '–';
-  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
-}
-
 // ---- the syscall tax by mitigation state ----
 
 /** What one vulnerabilities file says, by the kernel's own leading words. */
@@ -422,6 +410,5 @@ export function syscallTax(record: RunRecord): Array<{ state: string; rows: TaxR
 
 /** "123 [120, 130]" for a spread figure, "–" where absent. */
 export function spreadText(f: SpreadFigure | null | undefined): string {
-  if (!f) return '–';
-  return `${nsop(f.median)} [${f.q1 === null ? '?' : nsop(f.q1)}, ${f.q3 === null ? '?' : nsop(f.q3)}]`;
+  return f ? withInterval(f.median, f.q1, f.q3, nsop) : DASH;
 }

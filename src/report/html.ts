@@ -4,7 +4,8 @@
  */
 import type { Comparison } from '../stats/compare.js';
 import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord } from '../results/types.js';
-import { BOOT_NOTE, BOOT_PHASES, benchmarkNames, bootBreakdown, countedResults, latencyGroups, nsop, opNames, opsGroups, slug, spreadText, syscallTax, us } from './data.js';
+import { BOOT_NOTE, BOOT_PHASES, benchmarkNames, bootBreakdown, countedResults, latencyGroups, opNames, opsGroups, slug, spreadText, syscallTax } from './data.js';
+import { nsop, percent, us } from './format.js';
 import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
 
 /** Section ids every report has, in page order (tests and links rely on them). */
@@ -466,7 +467,7 @@ export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, can
   const regressions = c.regressions.length;
   return page(
     `unilat comparison: ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`,
-    `Noise threshold ${+(c.threshold * 100).toFixed(2)}% · ${Math.round(c.level * 100)}% bootstrap intervals (${c.resamples} resamples, seed ${c.seed}) · ${regressions ? `<span class="badge bad">${regressions} gated regression(s)</span>` : '<span class="badge ok">no gated regression</span>'}`,
+    `Noise threshold ${percent(c.threshold)} · ${Math.round(c.level * 100)}% bootstrap intervals (${c.resamples} resamples, seed ${c.seed}) · ${regressions ? `<span class="badge bad">${regressions} gated regression(s)</span>` : '<span class="badge ok">no gated regression</span>'}`,
     [
       ['summary', 'Verdicts'],
       ['benchmarks', 'Plots'],

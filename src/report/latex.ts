@@ -2,7 +2,8 @@
  * summary.tex: booktabs tables to \input into a paper. Needs \usepackage{booktabs} only.
  */
 import type { RunRecord } from '../results/types.js';
-import { benchmarkNames, latencyGroups, nsop, opNames, opsGroups, us } from './data.js';
+import { benchmarkNames, latencyGroups, opNames, opsGroups } from './data.js';
+import { nsop, us } from './format.js';
 
 const TEX_SPECIALS: Record<string, string> = {
   '\\': '\\textbackslash{}',

@@ -5,9 +5,8 @@ import { mergeHistograms } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
 import { isLatencyResult, isOpsResult, runScenario, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
 import { spreadText, syscallTax } from './data.js';
+import { msAsS, ns1 as nsf, us2 as us } from './format.js';
 
-const us = (ns: number) => (Number.isFinite(ns) ? (ns / 1000).toFixed(2) : '–');
-const nsf = (ns: number) => (Number.isFinite(ns) ? ns.toFixed(ns < 10 ? 2 : 1) : '–');
 
 export function mdTable(head: string[], rows: (string | number)[][]): string {
   const esc = (c: string | number) => String(c).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -261,7 +260,7 @@ function sideBySide(record: RunRecord): string[] {
       nsf(op('func')),
       nsf(op('getppid')),
       Number.isFinite(op('getppid') / op('func')) ? `${(op('getppid') / op('func')).toFixed(0)}×` : '–',
-      boots.length ? (mean(boots) / 1000).toFixed(2) : '–',
+      boots.length ? msAsS(mean(boots)) : '–',
     ];
   });
   return [
