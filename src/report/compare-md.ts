@@ -2,15 +2,12 @@
 import type { Comparison, ComparisonRow } from '../stats/compare.js';
 import { formatNs } from '../stats/gates.js';
 import { percent, pValue as fmtP, ratio3 as fmtRatio } from './format.js';
+import { mdCellText as cell } from './md.js';
 
 function verdictCell(row: ComparisonRow): string {
   if (row.verdict === 'worse') return row.gated ? '**worse** (gated)' : 'worse';
   if (row.verdict === 'better') return 'better';
   return 'no significant change';
-}
-
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 /** The comparison as Markdown: header, table (one row per group and metric), regressions, unmatched groups. */
@@ -40,7 +37,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
     for (const r of c.rows) {
       const iv = r.ratioLow === null ? '–' : `[${fmtRatio(r.ratioLow)}, ${fmtRatio(r.ratioHigh)}]`;
       out.push(
-        `| ${cell(r.key)} | ${r.metric} | ${formatNs(r.baseline)} | ${formatNs(r.candidate)} | ${fmtRatio(r.ratio)} | ${iv} | ${fmtP(r.p)} | ${
+        `| ${cell(r.key)} | ${cell(r.metric)} | ${formatNs(r.baseline)} | ${formatNs(r.candidate)} | ${fmtRatio(r.ratio)} | ${iv} | ${fmtP(r.p)} | ${
           r.effect === null ? '–' : r.effect.toFixed(3)
         } | ${verdictCell(r)} | ${cell(r.note ?? '')} |`,
       );
