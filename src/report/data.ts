@@ -7,7 +7,6 @@ import { summarize } from '../stats/quantiles.js';
 import { quartiles } from '../stats/sample-quantiles.js';
 import { countedResults } from '../stats/compare.js';
 import { median, sorted } from '../stats/median.js';
-import { DASH, nsop, withInterval } from './format.js';
 import {
   isLatencyResult,
   isOpsResult,
@@ -406,9 +405,4 @@ export function syscallTax(record: RunRecord): Array<{ state: string; rows: TaxR
     byState.set(g.state, rows);
   }
   return [...byState].map(([state, rows]) => ({ state, rows }));
-}
-
-/** "123 [120, 130]" for a spread figure, "–" where absent. */
-export function spreadText(f: SpreadFigure | null | undefined): string {
-  return f ? withInterval(f.median, f.q1, f.q3, nsop) : DASH;
 }
