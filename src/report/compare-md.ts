@@ -1,25 +1,13 @@
 /** Markdown of a comparison (pure): the table a reviewer reads, with what the verdicts mean. */
 import type { Comparison, ComparisonRow } from '../stats/compare.js';
 import { formatNs } from '../stats/gates.js';
-
-function fmtRatio(v: number | null): string {
-  return v === null || !Number.isFinite(v) ? '–' : v.toFixed(3);
-}
-
-function fmtP(p: number | null): string {
-  if (p === null || Number.isNaN(p)) return '–';
-  if (p === 0) return '< 1e-300';
-  return p < 1e-4 ? p.toExponential(1) : p.toFixed(4);
-}
+import { percent, pValue as fmtP, ratio3 as fmtRatio } from './format.js';
+import { mdCellText as cell } from './md.js';
 
 function verdictCell(row: ComparisonRow): string {
   if (row.verdict === 'worse') return row.gated ? '**worse** (gated)' : 'worse';
   if (row.verdict === 'better') return 'better';
   return 'no significant change';
-}
-
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 /** The comparison as Markdown: header, table (one row per group and metric), regressions, unmatched groups. */
@@ -28,7 +16,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
   out.push(`# Comparison: ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`, '');
   out.push(
     `Ratio = candidate / baseline with a ${Math.round(c.level * 100)}% bootstrap interval (${c.resamples} resamples, seed ${c.seed}). ` +
-      `A verdict needs the whole interval beyond the noise threshold (${+(c.threshold * 100).toFixed(2)}% unless a gate sets another) ` +
+      `A verdict needs the whole interval beyond the noise threshold (${percent(c.threshold)} unless a gate sets another) ` +
       `and, for p50, mean and ns/op, a rank-sum p below ${c.alpha}; max is judged by an exceedance test (over per-second maxima when the run has a series). ` +
       `Samples of a run are autocorrelated, so each side's interval is widened by its batch-means design effect (variance of per-second means vs independent samples, ` +
       `with Student-t on the seconds' degrees of freedom) and the rank-sum p is corrected by it (see each row's note); results without a per-second series keep the independent-samples interval. ` +
@@ -49,7 +37,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
     for (const r of c.rows) {
       const iv = r.ratioLow === null ? '–' : `[${fmtRatio(r.ratioLow)}, ${fmtRatio(r.ratioHigh)}]`;
       out.push(
-        `| ${cell(r.key)} | ${r.metric} | ${formatNs(r.baseline)} | ${formatNs(r.candidate)} | ${fmtRatio(r.ratio)} | ${iv} | ${fmtP(r.p)} | ${
+        `| ${cell(r.key)} | ${cell(r.metric)} | ${formatNs(r.baseline)} | ${formatNs(r.candidate)} | ${fmtRatio(r.ratio)} | ${iv} | ${fmtP(r.p)} | ${
           r.effect === null ? '–' : r.effect.toFixed(3)
         } | ${verdictCell(r)} | ${cell(r.note ?? '')} |`,
       );
@@ -59,7 +47,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
   if (c.regressions.length) {
     out.push(`## Regressions (${c.regressions.length})`, '');
     for (const r of c.regressions)
-      out.push(`- ${r.key} ${r.metric}: ${formatNs(r.baseline)} -> ${formatNs(r.candidate)} (x${fmtRatio(r.ratio)}, allowed +${+(r.threshold * 100).toFixed(2)}%)`);
+      out.push(`- ${r.key} ${r.metric}: ${formatNs(r.baseline)} -> ${formatNs(r.candidate)} (x${fmtRatio(r.ratio)}, allowed +${percent(r.threshold)})`);
     out.push('');
   } else out.push('No gated regression.', '');
   if (c.unmatched.baseline.length || c.unmatched.candidate.length) {

@@ -260,19 +260,6 @@ export function bootTimes(record: RunRecord): Array<{ name: string; repetition: 
   return out;
 }
 
-/** ns to µs with a sensible number of digits, for tables. */
-export function us(ns: number | null | undefined): string {
-  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '–';
-  const v = ns / 1000;
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
-
-/** ns/op with a sensible number of digits. */
-export function nsop(ns: number | null | undefined): string {
-  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '–';
-  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
-}
-
 // ---- the syscall tax by mitigation state ----
 
 /** What one vulnerabilities file says, by the kernel's own leading words. */
@@ -418,10 +405,4 @@ export function syscallTax(record: RunRecord): Array<{ state: string; rows: TaxR
     byState.set(g.state, rows);
   }
   return [...byState].map(([state, rows]) => ({ state, rows }));
-}
-
-/** "123 [120, 130]" for a spread figure, "–" where absent. */
-export function spreadText(f: SpreadFigure | null | undefined): string {
-  if (!f) return '–';
-  return `${nsop(f.median)} [${f.q1 === null ? '?' : nsop(f.q1)}, ${f.q3 === null ? '?' : nsop(f.q3)}]`;
 }

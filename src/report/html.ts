@@ -3,8 +3,27 @@
  * readable on a phone and on paper. A pure function of the run record.
  */
 import type { Comparison } from '../stats/compare.js';
-import { isLatencyResult, isOpsResult, type FailedResult, type Result, type RunRecord } from '../results/types.js';
-import { BOOT_NOTE, BOOT_PHASES, benchmarkNames, bootBreakdown, countedResults, latencyGroups, nsop, opNames, opsGroups, slug, spreadText, syscallTax, us } from './data.js';
+import type { Result, RunRecord } from '../results/types.js';
+import { benchmarkNames, countedResults, slug } from './data.js';
+import { percent } from './format.js';
+import {
+  appliedTable,
+  asRows,
+  bootTable,
+  comparisonRows,
+  factsTable,
+  failuresTable,
+  hostFactsTable,
+  latencySummaryTable,
+  loadsTable,
+  opsSummaryTable,
+  readinessTable,
+  taxTables,
+  tuningTable,
+  verdictTable,
+  warningsTable,
+} from './sections.js';
+import { cellText, field, shown, view, type Cell, type Table } from './table.js';
 import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
 
 /** Section ids every report has, in page order (tests and links rely on them). */
@@ -26,17 +45,30 @@ export interface HtmlExtras {
 const esc = (v: unknown): string =>
   String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function table(head: string[], rows: string[][], opts: { cls?: string; numeric?: number[]; rowCls?: (i: number) => string; statusCol?: number } = {}): string {
-  const num = new Set(opts.numeric ?? []);
-  const tdCls = (i: number) => (i === opts.statusCol ? ' class="status"' : num.has(i) ? ' class="num"' : '');
-  const th = head.map((h, i) => `<th scope="col"${num.has(i) ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
-  const body = rows
+function htmlCell(c: Cell, code: boolean): string {
+  const t = c.kind === 'number' && c.style === 'count' && Number.isFinite(c.value) ? c.value.toLocaleString('en-US') : cellText(c);
+  let h = (code || (c.kind === 'text' && c.code)) && t ? `<code>${esc(t)}</code>` : esc(t);
+  if ((c.kind === 'text' || c.kind === 'status') && c.emphasis) h = c.emphasis === 'alert' ? `<strong class="badge bad">${h}</strong>` : `<strong>${h}</strong>`;
+  return c.kind === 'text' && c.flag ? `${h} <strong class="badge bad">${esc(c.flag)}</strong>` : h;
+}
+
+/** A Table as an HTML table: figures right-aligned, the outcome column and rows marked by status. */
+export function htmlTable(t: Table, cls?: string): string {
+  const cols = shown(t, 'html').map((i) => ({ i, v: view(t.columns[i], 'html'), status: t.columns[i].status === true }));
+  const num = (v: { align: string }) => (v.align === 'right' ? ' class="num"' : '');
+  const th = cols.map((c) => `<th scope="col"${num(c.v)}>${esc(c.v.title)}</th>`).join('');
+  const body = t.rows
     .map((r, ri) => {
-      const cls = opts.rowCls?.(ri);
-      return `<tr${cls ? ` class="${cls}"` : ''}>${r.map((c, i) => `<td${tdCls(i)}>${c}</td>`).join('')}</tr>`;
+      const st = t.rowStatus?.[ri];
+      return `<tr${st ? ` class="${esc(st)}"` : ''}>${cols.map((c) => `<td${c.status ? ' class="status"' : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`).join('')}</tr>`;
     })
     .join('\n');
-  return `<div class="table-wrap"><table${opts.cls ? ` class="${opts.cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  return `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+/** The text of column `id` in `row`, escaped. */
+function at(t: Table, row: Cell[], id: string): string {
+  return esc(cellText(field(t, row, id)));
 }
 
 const CSS = `
@@ -102,135 +134,49 @@ function statusBadge(record: RunRecord): string {
   return `<span class="badge ${ok ? 'ok' : 'bad'}">${esc(text)}</span>`;
 }
 
-function repLabel(r: Result): string {
-  return r.repetition === 0 ? 'warm-up' : String(r.repetition);
-}
-
-function asRows(v: unknown): Array<Record<string, unknown>> | null {
-  return Array.isArray(v) && v.length && v.every((x) => x && typeof x === 'object' && !Array.isArray(x)) ? (v as Array<Record<string, unknown>>) : null;
-}
-
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '–';
-  if (typeof v === 'number') return esc(Number.isInteger(v) ? v : +v.toPrecision(5));
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (typeof v === 'object') return `<code>${esc(JSON.stringify(v))}</code>`;
-  return esc(v);
-}
-
-/** Pass/fail of a verdict row, from whichever field carries it. */
-function verdictOf(row: Record<string, unknown>): 'pass' | 'fail' | 'warn' | null {
-  for (const k of ['status', 'verdict', 'pass', 'passed', 'ok']) {
-    const v = row[k];
-    if (typeof v === 'boolean') return v ? 'pass' : 'fail';
-    if (typeof v === 'string') {
-      const s = v.toLowerCase();
-      if (/^(pass|passed|ok|better|same|unchanged|no change)/.test(s)) return 'pass';
-      if (/^(fail|failed|worse|regress)/.test(s)) return 'fail';
-      return 'warn';
-    }
-  }
-  return null;
-}
-
-function verdictTable(rows: ReadonlyArray<Record<string, unknown>>): string {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const statusKey = keys.find((k) => ['status', 'verdict', 'pass', 'passed', 'ok'].includes(k));
-  return table(
-    keys,
-    rows.map((r) => keys.map((k) => cell(r[k]))),
-    {
-      rowCls: (i) => verdictOf(rows[i]) ?? '',
-      statusCol: statusKey === undefined ? undefined : keys.indexOf(statusKey),
-      numeric: keys.flatMap((k, i) => (rows.every((r) => typeof r[k] === 'number' || r[k] == null) ? [i] : [])),
-    },
-  );
-}
-
 function summarySection(record: RunRecord, extras: HtmlExtras): string {
   const out: string[] = ['<section id="summary"><h2>Summary</h2>'];
-  const benches = benchmarkNames(record);
-  const latRows: string[][] = [];
-  for (const b of benches)
-    for (const g of latencyGroups(record, b)) {
-      const s = g.summary;
-      latRows.push([esc(g.deployment), esc(b), esc(g.host), String(g.results.length), s.count.toLocaleString('en-US'), us(s.min), us(s.p50), us(s.p99), us(s.p999), us(s.max)]);
-    }
-  if (latRows.length) {
-    out.push('<h3>Wake-up latency (µs)</h3>', '<p class="meta">Threads and counted repetitions merged (warm-up excluded); percentiles from the histogram, within 0.4%.</p>');
-    out.push(table(['deployment', 'benchmark', 'host', 'reps', 'samples', 'min', 'p50', 'p99', 'p99.9', 'max'], latRows, { numeric: [3, 4, 5, 6, 7, 8, 9] }));
+  const lat = latencySummaryTable(record);
+  if (lat.rows.length) {
+    out.push(`<h3>${esc(lat.title)}</h3>`, '<p class="meta">Threads and counted repetitions merged (warm-up excluded); percentiles from the histogram, within 0.4%.</p>');
+    out.push(htmlTable(lat));
   }
-  const opsRows: string[][] = [];
-  for (const b of benches) {
-    const groups = opsGroups(record, b);
-    const names = opNames(groups);
-    for (const g of groups)
-      for (const r of g.results)
-        for (const n of names) {
-          const o = r.ops[n];
-          if (!o) continue;
-          const ratio = r.ratios[n];
-          opsRows.push([esc(g.deployment), esc(b), esc(g.host), repLabel(r), esc(n), nsop(o.nsPerOp), `${nsop(o.ciLow)} – ${nsop(o.ciHigh)}`, ratio !== undefined ? `${ratio.toFixed(1)}×` : '–']);
-        }
+  const ops = opsSummaryTable(record);
+  if (ops.rows.length) {
+    out.push(`<h3>${esc(ops.title)}</h3>`, '<p class="meta">Median of batches with its 95% interval; ratio: cost relative to a plain function call (<code>func</code>).</p>');
+    out.push(htmlTable(ops));
   }
-  if (opsRows.length) {
-    out.push('<h3>System call vs function call (ns per operation)</h3>', '<p class="meta">Median of batches with its 95% interval; ratio: cost relative to a plain function call (<code>func</code>).</p>');
-    out.push(table(['deployment', 'benchmark', 'host', 'rep', 'operation', 'ns/op', '95% interval', '÷ func'], opsRows, { numeric: [3, 5, 6, 7] }));
-  }
-  const tax = syscallTax(record);
+  const tax = taxTables(record);
   if (tax.length) {
     out.push('<h3 id="syscall-tax">Syscall tax by mitigation state</h3>', '<p class="meta"><code>getppid</code> (a no-op system call) vs <code>func</code> (a function call): median ns/op [Q1, Q3] of the per-batch figures, counted repetitions pooled; TSC cycles where the TSC is invariant. Mitigation state as the kernel that ran the probe reports it (a guest\'s own kernel in a guest).</p>');
-    for (const t of tax) {
-      const cyc = t.rows.some((r) => r.getppid?.cycles || r.func?.cycles);
-      out.push(`<h4>${esc(t.state)}</h4>`);
-      out.push(
-        table(
-          ['deployment', 'kind', 'getppid ns [Q1, Q3]', 'func ns [Q1, Q3]', '÷ func', ...(cyc ? ['getppid cycles [Q1, Q3]', 'func cycles [Q1, Q3]'] : []), 'vulnerabilities'],
-          t.rows.map((r) => [
-            esc(r.name),
-            esc(r.kind || '–'),
-            esc(spreadText(r.getppid?.ns)),
-            esc(spreadText(r.func?.ns)),
-            r.ratio !== null && Number.isFinite(r.ratio) ? `${r.ratio.toFixed(0)}×` : '–',
-            ...(cyc ? [esc(spreadText(r.getppid?.cycles)), esc(spreadText(r.func?.cycles))] : []),
-            esc(r.vulnerabilities),
-          ]),
-          { numeric: cyc ? [2, 3, 4, 5, 6] : [2, 3, 4] },
-        ),
-      );
-    }
+    for (const t of tax) out.push(`<h4>${esc(t.title)}</h4>`, htmlTable(t));
   }
-  if (!latRows.length && !opsRows.length) out.push('<p class="none">No completed measurement in this run.</p>');
+  if (!lat.rows.length && !ops.rows.length) out.push('<p class="none">No completed measurement in this run.</p>');
   const gates = extras.gates ?? asRows(record.gates);
-  if (gates?.length) out.push('<h3 id="gates">Gates</h3>', verdictTable(gates));
+  if (gates?.length) out.push('<h3 id="gates">Gates</h3>', htmlTable(verdictTable('gates', 'Gates', gates)));
   const comparisons = extras.comparisons ?? asRows(record.comparisons);
-  if (comparisons?.length) out.push('<h3 id="comparisons">Comparisons</h3>', verdictTable(comparisons));
+  if (comparisons?.length) out.push('<h3 id="comparisons">Comparisons</h3>', htmlTable(verdictTable('comparisons', 'Comparisons', comparisons)));
   out.push('</section>');
   return out.join('\n');
 }
 
 function warningsSection(record: RunRecord): string {
-  const items: string[] = [];
-  for (const w of record.warnings) items.push(`<li><span class="code">${esc(w.code)}</span> (run): ${esc(w.message)}</li>`);
-  for (const r of record.results)
-    for (const w of r.warnings)
-      items.push(`<li><span class="code">${esc(w.code)}</span> (${esc(`${r.host}/${r.deployment}/${r.benchmark} rep ${repLabel(r)}`)}): ${esc(w.message)}</li>`);
-  const unique = [...new Set(items)];
-  return `<section id="warnings"><h2>Warnings${unique.length ? ` (${unique.length})` : ''}</h2>\n${unique.length ? `<ul class="warnings">\n${unique.join('\n')}\n</ul>` : '<p class="none">No warnings.</p>'}\n</section>`;
+  const t = warningsTable(record);
+  const items = t.rows.map((r) => {
+    const rep = field(t, r, 'rep');
+    return `<li><span class="code">${at(t, r, 'code')}</span> (${at(t, r, 'source')}${rep.kind === 'missing' ? '' : ` rep ${esc(cellText(rep))}`}): ${at(t, r, 'message')}</li>`;
+  });
+  return `<section id="warnings"><h2>Warnings${items.length ? ` (${items.length})` : ''}</h2>\n${items.length ? `<ul class="warnings">\n${items.join('\n')}\n</ul>` : '<p class="none">No warnings.</p>'}\n</section>`;
 }
 
 function failuresSection(record: RunRecord): string {
-  const items: string[] = [];
-  for (const [h, e] of Object.entries(record.hostErrors)) items.push(`<li class="failure"><span class="code">host ${esc(h)}</span>: ${esc(e)}</li>`);
-  for (const r of record.results.filter((x): x is FailedResult => x.status !== 'completed'))
-    items.push(`<li class="failure"><span class="code">${esc(r.status)}</span> ${esc(`${r.host}/${r.deployment}/${r.benchmark} rep ${repLabel(r)}`)}: <pre>${esc(r.error)}</pre></li>`);
+  const t = failuresTable(record);
+  const items = t.rows.map((r) =>
+    field(t, r, 'step').kind === 'missing'
+      ? `<li class="failure"><span class="code">host ${at(t, r, 'host')}</span>: ${at(t, r, 'error')}</li>`
+      : `<li class="failure"><span class="code">${at(t, r, 'status')}</span> ${at(t, r, 'host')}/${at(t, r, 'step')} rep ${at(t, r, 'rep')}: <pre>${at(t, r, 'error')}</pre></li>`,
+  );
   return `<section id="failures"><h2>Failed steps</h2>\n${items.length ? `<ul class="warnings">\n${items.join('\n')}\n</ul>` : '<p class="none">Every step that ran completed.</p>'}\n</section>`;
-}
-
-function factOf(facts: unknown, path: string[]): unknown {
-  let v: unknown = facts;
-  for (const p of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
-  return v;
 }
 
 function configurationSection(record: RunRecord): string {
@@ -245,97 +191,32 @@ function configurationSection(record: RunRecord): string {
     `<dt>ended</dt><dd>${esc(record.endedAt ?? '(did not end)')}</dd>`,
     '</dl>',
   );
-  const hosts = Object.keys(record.facts);
-  if (hosts.length) {
-    out.push('<h3>Kernels and command lines</h3>');
-    out.push(
-      table(
-        ['host', 'kernel', 'PREEMPT_RT', 'command line'],
-        hosts.map((h) => {
-          const f = record.facts[h];
-          const rt = factOf(f, ['kernel', 'preemptRt']);
-          return [esc(h), esc(factOf(f, ['kernel', 'release']) ?? '?'), rt === undefined ? '?' : rt ? 'yes' : '<strong>no</strong>', `<code>${esc(factOf(f, ['cmdline', 'raw']) ?? '?')}</code>`];
-        }),
-      ),
-    );
-  }
-  const applied = record.results.filter((r) => (isLatencyResult(r) || isOpsResult(r)) && r.applied);
-  if (applied.length) {
-    out.push('<h3>What the probe ran with</h3>', '<p class="meta">As the probe reported it, not only as asked.</p>');
-    out.push(
-      table(
-        ['deployment', 'benchmark', 'host', 'rep', 'policy', 'prio', 'threads', 'affinity', 'mlockall', 'cpu_dma_latency', 'clock res (ns)', 'loop overhead (ns)', 'kernel'],
-        applied.map((r) => {
-          const a = (r as { applied: NonNullable<Extract<Result, { status: 'completed' }>['applied']> }).applied;
-          return [esc(r.deployment), esc(r.benchmark), esc(r.host), repLabel(r), esc(a.policy), esc(a.priority), esc(a.threads), esc(a.affinity?.length ? a.affinity.join(',') : 'any'), a.mlockall ? 'yes' : 'no', a.dmaLatency ? 'held at 0' : 'no', esc(a.clockResolutionNs), esc(a.loopOverheadNs ?? '–'), esc(a.kernel ?? '–')];
-        }),
-        { numeric: [3, 5, 6, 10, 11] },
-      ),
-    );
-  }
-  out.push('<h3>Tuning applied</h3>');
-  if (record.tuning.length)
-    out.push(
-      table(
-        ['host', 'knob', 'path', 'before', 'during', 'restored'],
-        record.tuning.map((t) => [esc(t.host), esc(t.knob), `<code>${esc(t.path)}</code>`, esc(t.before), esc(t.after), t.restored ? 'yes' : '<strong class="badge bad">NO</strong>']),
-      ),
-    );
-  else out.push('<p class="none">No host tuning was applied.</p>');
-  const loads = record.results.filter((r) => r.context && typeof r.context.load === 'object' && r.context.load);
-  out.push('<h3>Background load</h3>');
-  if (loads.length)
-    out.push(
-      table(
-        ['deployment', 'benchmark', 'host', 'rep', 'load'],
-        loads.map((r) => {
-          const l = r.context!.load!;
-          const cmd = Array.isArray(l.commandLine) ? l.commandLine.join(' ') : l.tool;
-          return [esc(r.deployment), esc(r.benchmark), esc(r.host), repLabel(r), `<code>${esc(cmd)}</code>${l.diedEarly ? ' <strong class="badge bad">died early</strong>' : ''}`];
-        }),
-      ),
-    );
-  else out.push('<p class="none">No background load.</p>');
+  const kernels = hostFactsTable(record);
+  if (kernels) out.push(`<h3>${esc(kernels.title)}</h3>`, htmlTable(kernels));
+  const applied = appliedTable(record);
+  if (applied) out.push(`<h3>${esc(applied.title)}</h3>`, '<p class="meta">As the probe reported it, not only as asked.</p>', htmlTable(applied));
+  const tuning = tuningTable(record);
+  out.push(`<h3>${esc(tuning.title)}</h3>`, tuning.rows.length ? htmlTable(tuning) : '<p class="none">No host tuning was applied.</p>');
+  const loads = loadsTable(record);
+  out.push(`<h3>${esc(loads.title)}</h3>`, loads.rows.length ? htmlTable(loads) : '<p class="none">No background load.</p>');
   out.push('<h3>Scenario as resolved</h3>', `<pre>${esc(JSON.stringify(record.scenario, null, 2))}</pre>`, '</section>');
   return out.join('\n');
 }
 
-/** Nested facts as dotted keys, arrays joined, so any facts shape can be shown. */
-export function flattenFacts(v: unknown, prefix = '', out: Array<[string, string]> = []): Array<[string, string]> {
-  if (v === null || v === undefined) out.push([prefix, '–']);
-  else if (Array.isArray(v)) out.push([prefix, v.length ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ') : '(none)']);
-  else if (typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>);
-    if (!entries.length) out.push([prefix, '(none)']);
-    for (const [k, x] of entries) flattenFacts(x, prefix ? `${prefix}.${k}` : k, out);
-  } else out.push([prefix, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)]);
-  return out;
-}
-
 function hostsSection(record: RunRecord): string {
   const out: string[] = ['<section id="hosts"><h2>Hosts and real-time readiness</h2>'];
-  const readiness = record.readiness;
-  const hosts = [...new Set([...Object.keys(record.facts), ...Object.keys(readiness)])];
+  const hosts = [...new Set([...Object.keys(record.facts), ...Object.keys(record.readiness)])];
   if (!hosts.length) out.push('<p class="none">No host facts were gathered.</p>');
   for (const h of hosts) {
     out.push(`<h3 id="host-${esc(slug(h))}">${esc(h)}</h3>`);
-    const checks = readiness[h];
+    const checks = readinessTable(record, h);
     if (checks) {
-      const list = checks;
-      const count = (st: string) => list.filter((c) => c.status === st).length;
-      out.push(`<p>Readiness checklist: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail.</p>`);
-      out.push(
-        table(
-          ['check', 'status', 'found', 'fix'],
-          list.map((c) => [esc(c.title), `${{ pass: '✓ pass', warn: '! warn', fail: '✗ FAIL' }[c.status] ?? esc(c.status)}`, esc(c.detail), c.status === 'pass' || !c.fix ? '' : `<code>${esc(c.fix)}</code>`]),
-          { cls: 'checklist', rowCls: (i) => list[i].status, statusCol: 1 },
-        ),
-      );
+      const count = (st: string) => (checks.rowStatus ?? []).filter((x) => x === st).length;
+      out.push(`<p>${esc(checks.title)}: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail.</p>`, htmlTable(checks, 'checklist'));
     }
-    if (h in record.facts) {
-      const kv = flattenFacts(record.facts[h]);
-      out.push('<details open><summary>All facts</summary>', '<dl class="kv">', ...kv.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`), '</dl></details>');
-    }
+    const facts = factsTable(record, h);
+    if (facts)
+      out.push(`<details open><summary>${esc(facts.title)}</summary>`, '<dl class="kv">', ...facts.rows.map((r) => `<dt>${at(facts, r, 'fact')}</dt><dd>${at(facts, r, 'value')}</dd>`), '</dl></details>');
   }
   out.push('</section>');
   return out.join('\n');
@@ -369,18 +250,10 @@ function benchmarksSection(record: RunRecord): string {
     out.push('</section>');
   }
   const boot = plots.filter((p) => p.benchmark === null);
-  const phases = bootBreakdown(record);
-  if (boot.length || phases.length) {
+  const phases = bootTable(record);
+  if (boot.length || phases) {
     out.push('<section class="boot" id="boot-time"><h3>Guest boot time</h3>', ...boot.map((p) => figure(p, ++n)));
-    if (phases.length)
-      out.push(
-        `<p class="meta">${esc(BOOT_NOTE)}</p>`,
-        table(
-          ['deployment', 'boots', ...BOOT_PHASES.map(([, h]) => h), 'boots and benchmarks'],
-          phases.map((r) => [esc(r.deployment), String(r.boots), ...BOOT_PHASES.map(([k]) => (r.phases[k] === null ? '–' : String(r.phases[k]))), esc(r.mode)]),
-          { numeric: [1, ...BOOT_PHASES.map((_, i) => i + 2)] },
-        ),
-      );
+    if (phases) out.push(...(phases.notes ?? []).map((note) => `<p class="meta">${esc(note)}</p>`), htmlTable(phases));
     out.push('</section>');
   }
   out.push('</section>');
@@ -409,24 +282,6 @@ ${body.join('\n')}
 </body>
 </html>
 `;
-}
-
-/** Comparison rows as flat records for a verdict table. */
-function comparisonRows(list: readonly Comparison[]): Array<Record<string, unknown>> {
-  return list.flatMap((c) =>
-    c.rows.map((r) => ({
-      group: r.key,
-      metric: r.metric,
-      baseline: r.metric.startsWith('syscall.') ? `${nsop(r.baseline)} ns` : `${us(r.baseline)} µs`,
-      candidate: r.metric.startsWith('syscall.') ? `${nsop(r.candidate)} ns` : `${us(r.candidate)} µs`,
-      ratio: +r.ratio.toFixed(3),
-      '95% interval': r.ratioLow === null || r.ratioHigh === null ? '–' : `${r.ratioLow.toFixed(3)} – ${r.ratioHigh.toFixed(3)}`,
-      p: r.p,
-      'P(c>b)': r.effect === null ? null : +r.effect.toFixed(3),
-      verdict: r.verdict === 'worse' && r.gated ? 'worse (gated)' : r.verdict,
-      note: r.note ?? '',
-    })),
-  );
 }
 
 /** report.html for a run record. */
@@ -466,7 +321,7 @@ export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, can
   const regressions = c.regressions.length;
   return page(
     `unilat comparison: ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`,
-    `Noise threshold ${+(c.threshold * 100).toFixed(2)}% · ${Math.round(c.level * 100)}% bootstrap intervals (${c.resamples} resamples, seed ${c.seed}) · ${regressions ? `<span class="badge bad">${regressions} gated regression(s)</span>` : '<span class="badge ok">no gated regression</span>'}`,
+    `Noise threshold ${percent(c.threshold)} · ${Math.round(c.level * 100)}% bootstrap intervals (${c.resamples} resamples, seed ${c.seed}) · ${regressions ? `<span class="badge bad">${regressions} gated regression(s)</span>` : '<span class="badge ok">no gated regression</span>'}`,
     [
       ['summary', 'Verdicts'],
       ['benchmarks', 'Plots'],
@@ -474,7 +329,7 @@ export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, can
     [
       '<section id="summary"><h2>Verdicts</h2>',
       '<p class="meta">Ratio = candidate / baseline. A verdict needs the whole interval beyond the noise threshold and, for p50, mean and ns/op, a rank-sum p below alpha; max is judged by an exceedance test.</p>',
-      rows.length ? verdictTable(rows) : '<p class="none">No group is present in both runs.</p>',
+      rows.length ? htmlTable(verdictTable('verdicts', 'Verdicts', rows)) : '<p class="none">No group is present in both runs.</p>',
       c.unmatched.baseline.length || c.unmatched.candidate.length
         ? `<p class="meta">Only in the baseline: ${esc(c.unmatched.baseline.join(', ') || 'none')}; only in the candidate: ${esc(c.unmatched.candidate.join(', ') || 'none')}.</p>`
         : '',

@@ -2,7 +2,8 @@
  * summary.tex: booktabs tables to \input into a paper. Needs \usepackage{booktabs} only.
  */
 import type { RunRecord } from '../results/types.js';
-import { benchmarkNames, latencyGroups, nsop, opNames, opsGroups, us } from './data.js';
+import { latencySummaryTable, opsSummaryTable } from './sections.js';
+import { cellText, formatFigure, isAbsent, shown, view, type Cell, type Table } from './table.js';
 
 const TEX_SPECIALS: Record<string, string> = {
   '\\': '\\textbackslash{}',
@@ -30,16 +31,34 @@ function texComment(s: string): string {
   return `% ${s.replace(/[\r\n]+/g, ' ')}`;
 }
 
-function tabular(cols: string, head: string[], rows: string[][], groupBreaks: Set<number>): string[] {
+function texCell(c: Cell, code: boolean): string {
+  if (isAbsent(c)) return c.kind === 'missing' && c.mark !== undefined ? texEscape(c.mark) : '--';
+  if (c.kind === 'ratio') return `${c.value.toFixed(c.digits)}$\\times$`;
+  // An interval on its own keeps the brackets of "v [low, high]" in a paper table.
+  const t = texEscape(c.kind === 'range' ? `[${formatFigure(c.low, c.style)}, ${formatFigure(c.high, c.style)}]` : cellText(c));
+  let s = (code || (c.kind === 'text' && c.code)) && t ? `\\texttt{${t}}` : t;
+  if ((c.kind === 'text' || c.kind === 'status') && c.emphasis) s = `\\textbf{${s}}`;
+  return c.kind === 'text' && c.flag ? `${s} \\textbf{${texEscape(c.flag)}}` : s;
+}
+
+/** A Table as a booktabs tabular: columns aligned as they say, space before each group. */
+function tabular(t: Table): string[] {
+  const cols = shown(t, 'tex').map((i) => ({ i, v: view(t.columns[i], 'tex'), own: t.columns[i].tex?.title !== undefined }));
+  const groups = new Set(t.groups ?? []);
   return [
-    `\\begin{tabular}{${cols}}`,
+    `\\begin{tabular}{${cols.map((c) => c.v.align[0]).join('')}}`,
     '\\toprule',
-    `${head.join(' & ')} \\\\`,
+    `${cols.map((c) => (c.own ? c.v.title : texEscape(c.v.title))).join(' & ')} \\\\`,
     '\\midrule',
-    ...rows.flatMap((r, i) => [...(groupBreaks.has(i) ? ['\\addlinespace'] : []), `${r.join(' & ')} \\\\`]),
+    ...t.rows.flatMap((r, i) => [...(groups.has(i) ? ['\\addlinespace'] : []), `${cols.map((c) => texCell(r[c.i], c.v.code)).join(' & ')} \\\\`]),
     '\\bottomrule',
     '\\end{tabular}',
   ];
+}
+
+/** A table float around a tabular; `caption` is LaTeX source. */
+function floating(t: Table, caption: string, label: string): string[] {
+  return ['', '\\begin{table}[htbp]', '\\centering', `\\caption{${caption}}`, `\\label{${label}}`, ...tabular(t), '\\end{table}'];
 }
 
 /**
@@ -53,66 +72,12 @@ export function renderSummaryTex(record: RunRecord): string {
     texComment(`unilat ${record.tool.version} summary of run ${record.id} (scenario ${String(s.name ?? '?')}), generated from run.json`),
     texComment('requires \\usepackage{booktabs}'),
   ];
-  const benches = benchmarkNames(record);
-
-  const lat: string[][] = [];
-  const latBreaks = new Set<number>();
-  for (const b of benches) {
-    const groups = latencyGroups(record, b);
-    if (groups.length && lat.length) latBreaks.add(lat.length);
-    for (const g of groups) {
-      const m = g.summary;
-      lat.push([texEscape(g.deployment), texEscape(b), texEscape(g.host), String(m.count), us(m.min), us(m.p50), us(m.p99), us(m.p999), us(m.max)]);
-    }
-  }
-  if (lat.length) {
-    out.push(
-      '',
-      '\\begin{table}[htbp]',
-      '\\centering',
-      '\\caption{Wake-up latency in $\\mu$s (threads and repetitions merged; percentiles within 0.4\\,\\%).}',
-      '\\label{tab:unilat-latency}',
-      ...tabular('lllrrrrrr', ['Deployment', 'Benchmark', 'Host', 'Count', 'Min', 'P50', 'P99', 'P99.9', 'Max'], lat, latBreaks),
-      '\\end{table}',
-    );
-  }
-
-  const ops: string[][] = [];
-  const opsBreaks = new Set<number>();
-  for (const b of benches) {
-    const groups = opsGroups(record, b);
-    const names = opNames(groups);
-    const multiRep = groups.some((g) => g.results.length > 1);
-    for (const g of groups)
-      for (const r of g.results) {
-        if (ops.length) opsBreaks.add(ops.length);
-        for (const n of names) {
-          const o = r.ops[n];
-          if (!o) continue;
-          const ratio = r.ratios[n];
-          ops.push([
-            texEscape(multiRep ? `${g.deployment} (rep ${r.repetition})` : g.deployment),
-            texEscape(b),
-            texEscape(g.host),
-            `\\texttt{${texEscape(n)}}`,
-            nsop(o.nsPerOp),
-            `[${nsop(o.ciLow)}, ${nsop(o.ciHigh)}]`,
-            ratio !== undefined ? `${ratio.toFixed(1)}$\\times$` : '--',
-          ]);
-        }
-      }
-  }
-  if (ops.length) {
-    out.push(
-      '',
-      '\\begin{table}[htbp]',
-      '\\centering',
-      '\\caption{Cost per operation in ns (median of batches, 95\\,\\% interval) and its ratio to a plain function call (\\texttt{func}).}',
-      '\\label{tab:unilat-syscall}',
-      ...tabular('llllrcr', ['Deployment', 'Benchmark', 'Host', 'Operation', 'ns/op', '95\\,\\% interval', 'Ratio'], ops, opsBreaks),
-      '\\end{table}',
-    );
-  }
-  if (!lat.length && !ops.length) out.push(texComment('no completed measurement in this run'));
+  const lat = latencySummaryTable(record);
+  if (lat.rows.length)
+    out.push(...floating(lat, 'Wake-up latency in $\\mu$s (threads and repetitions merged; percentiles within 0.4\\,\\%).', 'tab:unilat-latency'));
+  const ops = opsSummaryTable(record);
+  if (ops.rows.length)
+    out.push(...floating(ops, 'Cost per operation in ns (median of batches, 95\\,\\% interval) and its ratio to a plain function call (\\texttt{func}).', 'tab:unilat-syscall'));
+  if (!lat.rows.length && !ops.rows.length) out.push(texComment('no completed measurement in this run'));
   return `${out.join('\n')}\n`;
 }

@@ -13,7 +13,6 @@ import {
   countedResults,
   exceedance,
   latencyGroups,
-  nsop,
   opNames,
   opRows,
   opsGroups,
@@ -24,6 +23,7 @@ import {
   type LatencyGroup,
   type OpsGroup,
 } from './data.js';
+import { nsop } from './format.js';
 
 export type PlotKind = 'latency-histogram' | 'exceedance' | 'timeline' | 'syscall' | 'boot-time';
 

@@ -1,0 +1,163 @@
+/**
+ * The table model of the reports. A section is built once, from the run record, as a Table
+ * of typed cells that hold raw values (sections.ts); report.md, report.html and summary.tex
+ * only render Tables: each formats the figures (format.ts) and escapes the text for its own
+ * format, so no reporter derives a section again and none can forget to escape a cell.
+ */
+import { DASH, msAsS, ns1, nsop, ratioDigits, sig5, us, us2, withInterval } from './format.js';
+
+export type Format = 'md' | 'html' | 'tex';
+export type Status = 'pass' | 'warn' | 'fail';
+export type Align = 'left' | 'right' | 'center';
+
+/**
+ * How a number cell's value becomes text: `us`, `us2`, `nsop`, `ns1` take ns; `ms-as-s`
+ * takes ms; `sig5` is a figure of unknown scale; `plain` is the number as it is; `count` is
+ * a count (HTML groups its digits).
+ */
+export type NumberStyle = 'us' | 'us2' | 'nsop' | 'ns1' | 'ms-as-s' | 'sig5' | 'plain' | 'count';
+
+/** strong: bold. alert: bold, and a red badge in HTML. */
+export type Emphasis = 'strong' | 'alert';
+
+export type Cell =
+  /** Text as given; `code` sets it in a fixed-width font; `flag` is an alert written after it. */
+  | { kind: 'text'; text: string; code?: boolean; emphasis?: Emphasis; flag?: string }
+  /** An outcome with the label shown for it. */
+  | { kind: 'status'; status: Status; text: string; emphasis?: Emphasis }
+  /** A figure; one that is not finite renders as missing. */
+  | { kind: 'number'; value: number; style: NumberStyle }
+  /** A figure with its interval or quartiles, "v [low, high]"; a null bound is unknown ('?'). */
+  | { kind: 'estimate'; value: number; low: number | null; high: number | null; style: NumberStyle }
+  /** An interval on its own: "low – high" (LaTeX: "[low, high]"). */
+  | { kind: 'range'; low: number; high: number; style: NumberStyle }
+  /** A ratio with `digits` decimals and a × sign. */
+  | { kind: 'ratio'; value: number; digits: number }
+  /** An absent figure: '–' (LaTeX: `--`), or `mark` where the report says '?' for "not known". */
+  | { kind: 'missing'; mark?: string };
+
+/** What one format does differently with a column. */
+export interface ColumnView {
+  /** Its heading there (in LaTeX: LaTeX source, written as it is). */
+  title?: string;
+  /** Left out of that format. */
+  hidden?: boolean;
+  /** Cells in a fixed-width font there. */
+  code?: boolean;
+  align?: Align;
+}
+
+export interface Column {
+  id: string;
+  title: string;
+  /** Markdown tables are not aligned; HTML and LaTeX align right-hand figures. */
+  align?: Align;
+  /** The outcome column: HTML marks its cells, and each row gets the table's rowStatus. */
+  status?: boolean;
+  md?: ColumnView;
+  html?: ColumnView;
+  tex?: ColumnView;
+}
+
+export interface Table {
+  id: string;
+  title: string;
+  columns: Column[];
+  /** One cell per column, in column order. */
+  rows: Cell[][];
+  /** Each row's outcome, where the section has one (HTML colours the row by it). */
+  rowStatus?: Array<Status | null>;
+  /** Indices of the rows that start a new group (LaTeX leaves space before them). */
+  groups?: number[];
+  /** Sentences that go with the table, as plain text. */
+  notes?: string[];
+}
+
+// ---- building cells ----
+
+export function text(s: string, more: { code?: boolean; emphasis?: Emphasis; flag?: string } = {}): Cell {
+  return { kind: 'text', text: s, ...more };
+}
+
+export function missing(mark?: string): Cell {
+  return mark === undefined ? { kind: 'missing' } : { kind: 'missing', mark };
+}
+
+export function status(s: Status, label: string, emphasis?: Emphasis): Cell {
+  return emphasis ? { kind: 'status', status: s, text: label, emphasis } : { kind: 'status', status: s, text: label };
+}
+
+/** A figure, or missing where there is none. */
+export function figure(v: number | null | undefined, style: NumberStyle): Cell {
+  return typeof v === 'number' ? { kind: 'number', value: v, style } : missing();
+}
+
+export function ratio(v: number | null | undefined, digits: number): Cell {
+  return typeof v === 'number' && Number.isFinite(v) ? { kind: 'ratio', value: v, digits } : missing();
+}
+
+/** A value of an open record: missing (or `mark`) when absent, a plain number, or its text. */
+export function value(v: unknown, mark?: string): Cell {
+  if (v === null || v === undefined) return missing(mark);
+  return typeof v === 'number' ? figure(v, 'plain') : text(String(v));
+}
+
+// ---- reading tables ----
+
+/** The cell of column `id` in `row`. */
+export function field(t: Table, row: Cell[], id: string): Cell {
+  const i = t.columns.findIndex((c) => c.id === id);
+  if (i < 0) throw new Error(`table ${t.id} has no column ${id}`);
+  return row[i];
+}
+
+/** A column as `format` shows it. */
+export function view(c: Column, format: Format): Required<Pick<ColumnView, 'title' | 'hidden' | 'code' | 'align'>> {
+  const v = c[format] ?? {};
+  return { title: v.title ?? c.title, hidden: v.hidden ?? false, code: v.code ?? false, align: v.align ?? c.align ?? 'left' };
+}
+
+/** Indices of the columns `format` shows. */
+export function shown(t: Table, format: Format): number[] {
+  return t.columns.flatMap((c, i) => (view(c, format).hidden ? [] : [i]));
+}
+
+const STYLES: Record<NumberStyle, (v: number) => string> = {
+  us,
+  us2,
+  nsop,
+  ns1,
+  'ms-as-s': msAsS,
+  sig5,
+  plain: (v) => (Number.isFinite(v) ? String(v) : DASH),
+  count: (v) => (Number.isFinite(v) ? String(v) : DASH),
+};
+
+/** A figure in its style ('–' where it is not finite). */
+export function formatFigure(v: number, style: NumberStyle): string {
+  return STYLES[style](v);
+}
+
+/** Whether a cell shows no figure: missing, or a figure that is not finite. */
+export function isAbsent(c: Cell): boolean {
+  return c.kind === 'missing' || ((c.kind === 'number' || c.kind === 'ratio') && !Number.isFinite(c.value));
+}
+
+/** The text of a cell before any escaping or emphasis, as Markdown and HTML show it. */
+export function cellText(c: Cell): string {
+  switch (c.kind) {
+    case 'text':
+    case 'status':
+      return c.text;
+    case 'missing':
+      return c.mark ?? DASH;
+    case 'number':
+      return formatFigure(c.value, c.style);
+    case 'estimate':
+      return withInterval(c.value, c.low, c.high, STYLES[c.style]);
+    case 'range':
+      return `${formatFigure(c.low, c.style)} – ${formatFigure(c.high, c.style)}`;
+    case 'ratio':
+      return Number.isFinite(c.value) ? `${ratioDigits(c.value, c.digits)}×` : DASH;
+  }
+}
