@@ -1,11 +1,11 @@
 /**
  * Runs rt-tests' cyclictest on a target through its Transport and reads back its `--json`
- * (and, with -h, its histogram text) into a LatencyResult. While cyclictest runs, the scheduling
+ * (and, with -h, its histogram text) into latency figures. While cyclictest runs, the scheduling
  * policy, priority and CPUs its measurement threads really got are read from /proc: the kernel's
  * word, not the request's.
  */
 import { RunFailedError } from '../errors.js';
-import type { LatencyResult, Warning } from '../results/types.js';
+import type { LatencyFigures, Warning } from '../results/types.js';
 import type { CyclictestBenchmark } from '../scenario/schema.js';
 import type { Transport } from '../transport/transport.js';
 import { buildCyclictestArgs, type CyclictestRequest } from './cyclictest/args.js';
@@ -44,7 +44,7 @@ export interface CyclictestApplied {
 }
 
 export interface CyclictestRun {
-  latency: LatencyResult;
+  latency: LatencyFigures;
   applied: CyclictestApplied;
   warnings: Warning[];
 }
@@ -108,8 +108,9 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
     if (request.histogramUs !== null && r.stdout.includes('# Histogram')) {
       try {
         const hist = parseCyclictestHistogram(r.stdout, `${t.name}:cyclictest stdout`, { nsecs: request.nsecs });
-        if (hist.latency.count !== imp.latency.count || hist.latency.overflows !== imp.latency.overflows)
-          warnings.push({ code: 'cyclictest-output-mismatch', message: `histogram text (${hist.latency.count} samples) and JSON (${imp.latency.count}) disagree` });
+        const [histCount, jsonCount] = [hist, imp].map((f) => f.latency.threads.reduce((n, th) => n + th.histogram.count, 0));
+        if (histCount !== jsonCount || hist.latency.overflows !== imp.latency.overflows)
+          warnings.push({ code: 'cyclictest-output-mismatch', message: `histogram text (${histCount} samples) and JSON (${jsonCount}) disagree` });
         if (hist.meta.overflowCycles && imp.latency.overflows)
           (imp.meta as { overflowCycles?: Record<number, number[]> }).overflowCycles = hist.meta.overflowCycles;
       } catch (e) {

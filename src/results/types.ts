@@ -58,6 +58,21 @@ export interface LatencyResult extends LatencySummary {
   overflows?: number;
 }
 
+/** One thread's latency as a parser reads it: its histogram and series, no summary. */
+export interface ThreadFigures extends Omit<ThreadLatency, 'summary'> {
+  /** The tool kept no histogram (cyclictest without -h): count, min, max and sum only, no percentiles. */
+  noDistribution?: true;
+}
+
+/**
+ * A latency measurement as a parser reads it (per-thread histograms, spikes, counts);
+ * stats/summary.ts computes the LatencyResult's summaries from it.
+ */
+export interface LatencyFigures extends Pick<LatencyResult, 'spikes' | 'spikesDropped'> {
+  threads: ThreadFigures[];
+  overflows: number;
+}
+
 export interface OpStat {
   /** Median of per-batch ns/op samples. */
   nsPerOp: number;
@@ -77,6 +92,10 @@ export interface OpStat {
   cycles?: CyclesStat | null;
   cyclesReason?: string;
 }
+
+/** One op as a parser reads it: the per-batch figures; stats/summary.ts computes its OpStat. */
+export type OpFigures = Pick<OpStat, 'iterationsPerBatch' | 'raw'> &
+  ({ /** TSC ticks per op, one per batch. */ cycles: number[] } | { cycles: null; cyclesReason: string });
 
 /** TSC ticks per op. An invariant TSC ticks at a fixed rate (its nominal frequency), so these are
  * reference cycles, not core clock cycles when the core runs faster or slower. */

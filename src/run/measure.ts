@@ -11,6 +11,7 @@ import type { PlanStep } from './plan.js';
 import type { Load } from '../scenario/schema.js';
 import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/types.js';
 import { TransportError, type Transport } from '../transport/transport.js';
+import { summarizeLatency, summarizeOps } from '../stats/summary.js';
 
 export interface MeasureContext {
   transport: Transport;
@@ -77,7 +78,7 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
     if (steps.length !== 1) throw new Error('cyclictest steps run one at a time');
     if (first.deployment.kind !== 'bare-metal') throw new Error(`cyclictest runs on bare metal only (deployment ${first.deployment.name} is ${first.deployment.kind}); use kind: cyclic inside guests`);
     const r = await runCyclictest(c.transport, b, first.durationNs, { signal: c.signal });
-    return [{ ok: { status: 'completed', applied: cyclictestApplied(r.applied), latency: r.latency, warnings: r.warnings, context: { cyclictest: r.applied } } }];
+    return [{ ok: { status: 'completed', applied: cyclictestApplied(r.applied), latency: summarizeLatency(r.latency), warnings: r.warnings, context: { cyclictest: r.applied } } }];
   }
   const invs = steps.map((st) => {
     const sb = st.benchmark;
@@ -137,8 +138,8 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
 async function assemble(step: PlanStep, run: ProbeRun, noise: string[], c: MeasureContext): Promise<Measured> {
   const b = step.benchmark;
   const pieces = assembleRun(run, noise);
-  if (pieces.kind === 'cyclic') return { status: 'completed', applied: pieces.applied, latency: pieces.latency, warnings: pieces.warnings };
-  const ops = { ...pieces.ops };
+  if (pieces.kind === 'cyclic') return { status: 'completed', applied: pieces.applied, latency: summarizeLatency(pieces.latency), warnings: pieces.warnings };
+  const { ops, ratios } = summarizeOps(pieces.ops);
   const warnings = [...pieces.warnings];
   if (b.kind === 'syscall' && b.perf) {
     if (step.deployment.kind !== 'bare-metal') warnings.push({ code: 'no-perf', message: 'the perf cross-check runs on bare metal only' });
@@ -149,7 +150,7 @@ async function assemble(step: PlanStep, run: ProbeRun, noise: string[], c: Measu
       if (p.op) ops['perf:getppid'] = p.op;
     }
   }
-  return { status: 'completed', applied: pieces.applied, ops, ratios: pieces.ratios, warnings };
+  return { status: 'completed', applied: pieces.applied, ops, ratios, warnings };
 }
 
 /** cyclictest's own account, in the run record's terms. */

@@ -3,7 +3,7 @@
  * is wrong" errors.
  */
 import { InputError } from '../../errors.js';
-import type { LatencyResult, Warning } from '../../results/types.js';
+import type { LatencyFigures, LatencyResult, Warning } from '../../results/types.js';
 
 export type ImportFormat = 'cyclictest-json' | 'cyclictest-histogram' | 'cyclictest-verbose';
 
@@ -26,12 +26,18 @@ export interface ImportMeta {
   cycleGaps?: number;
 }
 
-export interface ImportedFile {
+/** One file as its parser read it: latency figures, no summaries yet. */
+export interface ParsedFile {
   file: string;
   format: ImportFormat;
-  latency: LatencyResult;
+  latency: LatencyFigures;
   warnings: Warning[];
   meta: ImportMeta;
+}
+
+/** A parsed file with its summaries (stats/summary.ts): what bench/import.ts gives. */
+export interface ImportedFile extends Omit<ParsedFile, 'latency'> {
+  latency: LatencyResult;
 }
 
 export interface ImportOptions {

@@ -1,13 +1,13 @@
 /** cyclictest's `-h`/`-H` histogram text. */
 import type { Warning } from '../../results/types.js';
 import { latencyFromCyclictest, type CyclictestThread } from './result.js';
-import { fail, type ImportedFile, type ImportOptions } from './common.js';
+import { fail, type ParsedFile, type ImportOptions } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // -h / -H histogram text
 
 /** Parses cyclictest's `-h`/`-H` histogram output (a stdout capture or a --histfile). */
-export function parseCyclictestHistogram(text: string, file = '<histogram>', opts: ImportOptions = {}): ImportedFile {
+export function parseCyclictestHistogram(text: string, file = '<histogram>', opts: ImportOptions = {}): ParsedFile {
   const unitNs = opts.nsecs ? 1 : 1000;
   const lines = text.split('\n');
   // Rows: [lineNo, index, columns]; only non-zero cells kept.

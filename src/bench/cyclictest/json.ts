@@ -2,7 +2,7 @@
 import type { Warning } from '../../results/types.js';
 import { parseCyclictestCmdline } from './args.js';
 import { latencyFromCyclictest, type CyclictestThread } from './result.js';
-import { fail, lineAt, lineOf, str, type ImportedFile } from './common.js';
+import { fail, lineAt, lineOf, str, type ParsedFile } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // --json
@@ -17,7 +17,7 @@ interface JsonThread {
 }
 
 /** Parses cyclictest's `--json` output. */
-export function parseCyclictestJson(text: string, file = '<json>'): ImportedFile {
+export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text) as Record<string, unknown>;

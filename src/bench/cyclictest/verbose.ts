@@ -1,11 +1,9 @@
 /** cyclictest's `-v` verbose per-sample lines, streamed. */
 import { createReadStream } from 'node:fs';
-import { Histogram, type HistogramData } from '../../results/histogram.js';
-import type { LatencyResult, SeriesPoint, Spike, ThreadLatency, Warning } from '../../results/types.js';
-import { summarize } from '../../stats/quantiles.js';
-import { mergeHistograms } from '../../results/histogram.js';
+import { Histogram } from '../../results/histogram.js';
+import type { SeriesPoint, Spike, ThreadFigures, Warning } from '../../results/types.js';
 import { InputError } from '../../errors.js';
-import { fail, type ImportedFile, type ImportOptions } from './common.js';
+import { fail, type ParsedFile, type ImportOptions } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // -v verbose, streamed
@@ -44,7 +42,7 @@ class VThread {
  * Streams a `cyclictest -v` file through a byte scanner: no string and no regex per sample line,
  * constant memory whatever the file size (per-thread dense counts, per-second series, bounded spikes).
  */
-export async function importVerbose(file: string, opts: ImportOptions = {}): Promise<ImportedFile> {
+export async function importVerbose(file: string, opts: ImportOptions = {}): Promise<ParsedFile> {
   const unitNs = opts.nsecs ? 1 : 1000;
   const denseSize = opts.nsecs ? DENSE_NS : DENSE_US;
   const spikeThreshold = (opts.spikeThresholdNs ?? 100_000) / unitNs;
@@ -201,7 +199,7 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     warnings.push({ code: 'truncated-last-line', message: `${file}:${lineNo + 1}: last line has no end (file cut short?); ignored` });
   }
 
-  const tl: ThreadLatency[] = [];
+  const tl: ThreadFigures[] = [];
   let gaps = 0;
   for (let th = 0; th < threads.length; th++) {
     const t = threads[th];
@@ -213,9 +211,8 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     const d = t.dense;
     for (let v = 0; v < d.length; v++) if (d[v] > 0) h.record(v * unitNs, d[v]);
     h.add(t.big);
-    const data: HistogramData = h.toData();
     const iv = realIntervalUs(th);
-    tl.push({ thread: th, cpu: cpus[th] ?? null, intervalNs: Number.isFinite(iv) ? iv * 1000 : NaN, summary: summarize(data), histogram: data, series: t.series });
+    tl.push({ thread: th, cpu: cpus[th] ?? null, intervalNs: Number.isFinite(iv) ? iv * 1000 : NaN, histogram: h.toData(), series: t.series });
   }
   if (samples === 0) fail(file, lineNo || 1, 'no samples ("thread: cycle: latency" lines)');
   if (gaps > 0)
@@ -225,12 +222,10 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     });
   if (intervals.length === 1)
     warnings.push({ code: 'interval-ambiguous', message: 'one thread: cyclictest prints its interval plus the distance; taken as printed' });
-  const merged = mergeHistograms(tl.map((t) => t.histogram));
-  const latency: LatencyResult = { ...summarize(merged), histogram: merged, threads: tl, spikes, spikesDropped, overflows: 0 };
   return {
     file,
     format: 'cyclictest-verbose',
-    latency,
+    latency: { threads: tl, spikes, spikesDropped, overflows: 0 },
     warnings,
     meta: {
       tool: 'cyclictest',
