@@ -49,6 +49,15 @@ export interface ImportOptions {
   maxSpikes?: number;
 }
 
+/** A file's meta: what the format does not say is null. Keys in one order for every format. */
+export function importMeta(
+  m: Pick<ImportMeta, 'threads' | 'histogramRange' | 'unit'> & Partial<Pick<ImportMeta, 'version' | 'cmdline' | 'startTime' | 'endTime' | 'host'>>,
+  extra: Pick<ImportMeta, 'overflowCycles' | 'samples' | 'cycleGaps'> = {},
+): ImportMeta {
+  const { version = null, cmdline = null, startTime = null, endTime = null, host = null } = m;
+  return { tool: 'cyclictest', version, cmdline, startTime, endTime, threads: m.threads, host, histogramRange: m.histogramRange, unit: m.unit, ...extra };
+}
+
 export function fail(file: string, line: number | null, what: string): never {
   throw new InputError(`${file}${line !== null ? `:${line}` : ''}: ${what}`);
 }

@@ -1,7 +1,7 @@
 /** cyclictest's `-h`/`-H` histogram text. */
 import type { Warning } from '../../results/types.js';
-import { latencyFromCyclictest, type CyclictestThread } from './result.js';
-import { fail, type ParsedFile, type ImportOptions } from './common.js';
+import { parsedCyclictest, type CyclictestThread } from './result.js';
+import { fail, importMeta, type ParsedFile, type ImportOptions } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // -h / -H histogram text
@@ -105,24 +105,7 @@ export function parseCyclictestHistogram(text: string, file = '<histogram>', opt
     threads.push({ thread: j, cpu: null, intervalNs: NaN, bins: bins[j], cycles, min, max, mean: { floor: footer['Avg Latencies'].values[j] }, range });
   }
   if (threads.length === 0) fail(file, footer['Min Latencies'].line, 'no thread recorded any samples');
-  const built = latencyFromCyclictest(threads, unitNs);
-  return {
-    file,
-    format: 'cyclictest-histogram',
-    latency: built.latency,
-    warnings: [...warnings, ...built.warnings],
-    meta: {
-      tool: 'cyclictest',
-      version: null,
-      cmdline: null,
-      startTime: null,
-      endTime: null,
-      threads: n,
-      host: null,
-      histogramRange: range,
-      unit: opts.nsecs ? 'ns' : 'us',
-      overflowCycles,
-    },
-  };
+  const meta = importMeta({ threads: n, histogramRange: range, unit: opts.nsecs ? 'ns' : 'us' }, { overflowCycles });
+  return parsedCyclictest(file, 'cyclictest-histogram', threads, unitNs, warnings, meta);
 }
 

@@ -5,6 +5,7 @@
  */
 import { Histogram, type HistogramData } from '../../results/histogram.js';
 import type { LatencyFigures, ThreadFigures, Warning } from '../../results/types.js';
+import type { ImportFormat, ImportMeta, ParsedFile } from './common.js';
 
 /** One thread as cyclictest reports it; values in cyclictest's unit (us, or ns with -N). */
 export interface CyclictestThread {
@@ -23,9 +24,15 @@ export interface CyclictestThread {
   range: number | null;
 }
 
-export interface BuiltLatency {
+interface BuiltLatency {
   latency: LatencyFigures;
   warnings: Warning[];
+}
+
+/** A parsed --json or -h file: its threads' figures, the parser's warnings, then those about the figures. */
+export function parsedCyclictest(file: string, format: ImportFormat, threads: CyclictestThread[], unitNs: number, warnings: Warning[], meta: ImportMeta): ParsedFile {
+  const built = latencyFromCyclictest(threads, unitNs);
+  return { file, format, latency: built.latency, warnings: [...warnings, ...built.warnings], meta };
 }
 
 /**
@@ -34,7 +41,7 @@ export interface BuiltLatency {
  * at cyclictest's exact max, the others at the range itself (a lower bound); a warning says which
  * percentiles are therefore lower bounds. min/max of every histogram are cyclictest's own figures.
  */
-export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number): BuiltLatency {
+function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number): BuiltLatency {
   const warnings: Warning[] = [];
   const out: ThreadFigures[] = [];
   let hasDistribution = true;

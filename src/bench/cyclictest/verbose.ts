@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Histogram } from '../../results/histogram.js';
 import type { SeriesPoint, Spike, ThreadFigures, Warning } from '../../results/types.js';
 import { InputError } from '../../errors.js';
-import { fail, type ParsedFile, type ImportOptions } from './common.js';
+import { fail, importMeta, type ParsedFile, type ImportOptions } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // -v verbose, streamed
@@ -35,6 +35,27 @@ class VThread {
     if (this.sCount > 0)
       this.series.push({ t: this.sec, count: this.sCount, min: this.sMin * unitNs, max: this.sMax * unitNs, mean: (this.sSum / this.sCount) * unitNs });
     this.sCount = 0;
+  }
+}
+
+/** Reads the decimal numbers of a sample line from bytes: no string per number. */
+class NumberReader {
+  /** The last number read, and its digits (0: there was none). */
+  value = 0;
+  digits = 0;
+  /** Skips spaces from p, reads the digits there; returns the position after them. */
+  read(buf: Buffer, p: number, end: number): number {
+    while (p < end && buf[p] === 32) p++;
+    const first = p;
+    let v = 0;
+    let c = 0;
+    while (p < end && (c = buf[p]) >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      p++;
+    }
+    this.value = v;
+    this.digits = p - first;
+    return p;
   }
 }
 
@@ -95,47 +116,24 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     fail(file, ln, `not a cyclictest -v line (expected "thread: cycle: latency"): "${line.slice(0, 60)}"`);
   };
 
+  const num = new NumberReader();
   /** Scans complete lines of buf; returns where the unfinished last line starts. */
   const scan = (buf: Buffer): number => {
     const end = buf.length;
     let i = 0;
     while (i < end) {
       const start = i;
-      let p = i;
-      while (p < end && buf[p] === 32) p++;
-      let th = 0;
-      let nd = 0;
-      let c = 0;
-      while (p < end && (c = buf[p]) >= 48 && c <= 57) {
-        th = th * 10 + (c - 48);
-        p++;
-        nd++;
-      }
-      if (nd > 0 && p < end && buf[p] === 58) {
-        p++;
-        while (p < end && buf[p] === 32) p++;
-        let cyc = 0;
-        nd = 0;
-        while (p < end && (c = buf[p]) >= 48 && c <= 57) {
-          cyc = cyc * 10 + (c - 48);
-          p++;
-          nd++;
-        }
-        if (nd > 0 && p < end && buf[p] === 58) {
-          p++;
-          while (p < end && buf[p] === 32) p++;
-          let v = 0;
-          nd = 0;
-          while (p < end && (c = buf[p]) >= 48 && c <= 57) {
-            v = v * 10 + (c - 48);
-            p++;
-            nd++;
-          }
+      let p = num.read(buf, i, end);
+      const th = num.value;
+      if (num.digits > 0 && p < end && buf[p] === 58) {
+        p = num.read(buf, p + 1, end);
+        const cyc = num.value;
+        if (num.digits > 0 && p < end && buf[p] === 58) {
+          p = num.read(buf, p + 1, end);
+          const v = num.value;
+          const nd = num.digits;
           // --smi appends a count after more spaces; skip it.
-          if (nd > 0 && p < end && buf[p] === 32) {
-            while (p < end && buf[p] === 32) p++;
-            while (p < end && (c = buf[p]) >= 48 && c <= 57) p++;
-          }
+          if (nd > 0 && p < end && buf[p] === 32) p = num.read(buf, p, end);
           if (p < end && buf[p] === 13) p++;
           if (nd > 0 && p < end && buf[p] === 10) {
             // A sample: thread th, cycle cyc, latency v.
@@ -227,19 +225,7 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     format: 'cyclictest-verbose',
     latency: { threads: tl, spikes, spikesDropped, overflows: 0 },
     warnings,
-    meta: {
-      tool: 'cyclictest',
-      version: null,
-      cmdline: null,
-      startTime: null,
-      endTime: null,
-      threads: tl.length,
-      host: null,
-      histogramRange: null,
-      unit: opts.nsecs ? 'ns' : 'us',
-      samples,
-      cycleGaps: gaps,
-    },
+    meta: importMeta({ threads: tl.length, histogramRange: null, unit: opts.nsecs ? 'ns' : 'us' }, { samples, cycleGaps: gaps }),
   };
 }
 
