@@ -23,7 +23,17 @@ export interface ThreadInfo {
   intervalNs: number;
 }
 
-export interface HelloMessage {
+/**
+ * What a hello says in the run record's own terms, kept as it is by appliedFromHello: the
+ * threads' setup, clock resolution, kernel, and the kernel's vulnerabilities and mitigations=
+ * (each with why it is null or incomplete).
+ */
+type HelloApplied = Pick<
+  AppliedConfig,
+  'threads' | 'intervalNs' | 'distanceNs' | 'affinity' | 'mlockall' | 'dmaLatency' | 'clockResolutionNs' | 'kernel' | 'vulnerabilities' | 'vulnerabilitiesReason' | 'mitigations' | 'mitigationsReason'
+>;
+
+export interface HelloMessage extends HelloApplied {
   type: 'hello';
   mode: 'cyclic' | 'syscall';
   version: string;
@@ -34,15 +44,7 @@ export interface HelloMessage {
   /** Policy the threads really got ('mixed' if they differ; see threadInfo). */
   policy: string;
   priority: number;
-  threads: number;
-  intervalNs?: number;
-  distanceNs?: number;
-  affinity: number[];
-  mlockall: boolean;
-  dmaLatency: boolean;
-  clockResolutionNs: number;
   loopOverheadNs: number;
-  kernel?: string;
   kernelVersion?: string;
   machine?: string;
   preempt?: string | null;
@@ -52,14 +54,6 @@ export interface HelloMessage {
   cpus: number;
   timerSlackNs?: number;
   histogram: { layout: 'loglin7'; buckets?: number };
-  /** /sys/devices/system/cpu/vulnerabilities of the kernel the probe runs on, name -> text; null when unreadable. */
-  vulnerabilities?: Record<string, string> | null;
-  /** Why vulnerabilities is null or incomplete; null when every file was read. */
-  vulnerabilitiesReason?: string | null;
-  /** mitigations= of /proc/cmdline (the last one); null when absent or unreadable. */
-  mitigations?: string | null;
-  /** Why /proc/cmdline could not be read; null when it was. */
-  mitigationsReason?: string | null;
   // cyclic
   durationMs?: number;
   loops?: number;

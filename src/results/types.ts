@@ -148,9 +148,11 @@ export interface AppliedConfig {
    * Absent for cyclictest and in records of older probes.
    */
   vulnerabilities?: Record<string, string> | null;
+  /** Why vulnerabilities is null or incomplete; null when every file was read. */
   vulnerabilitiesReason?: string | null;
   /** The mitigations= value of that kernel's command line; null when absent (the kernel default, auto) or unreadable (mitigationsReason says which). */
   mitigations?: string | null;
+  /** Why the kernel's command line could not be read; null when it was. */
   mitigationsReason?: string | null;
   /** syscall mode: the TSC state behind the op's cycles. */
   tsc?: TscState;
