@@ -1,15 +1,47 @@
 /**
- * Runs rt-tests' cyclictest on a target through its Transport and reads back its `--json`
- * (and, with -h, its histogram text) into a LatencyResult. While cyclictest runs, the scheduling
- * policy, priority and CPUs its measurement threads really got are read from /proc: the kernel's
- * word, not the request's.
+ * The cyclictest benchmark: rt-tests' own tool, run on a bare-metal target through its
+ * Transport (not by a deployment's runner), its `--json` (and, with -h, its histogram text) read
+ * back into latency figures. While cyclictest runs, the scheduling policy, priority and CPUs its
+ * measurement threads really got are read from /proc: the kernel's word, not the request's.
  */
 import { RunFailedError } from '../errors.js';
-import type { LatencyResult, Warning } from '../results/types.js';
+import type { AppliedConfig, LatencyFigures, Warning } from '../results/types.js';
 import type { CyclictestBenchmark } from '../scenario/schema.js';
+import { summarizeLatency } from '../stats/summary.js';
 import type { Transport } from '../transport/transport.js';
+import type { ToolBenchmark } from './benchmark.js';
+import { latencyExpectedMs } from './cyclic.js';
 import { buildCyclictestArgs, type CyclictestRequest } from './cyclictest/args.js';
 import { parseCyclictestHistogram, parseCyclictestJson } from './import.js';
+
+export const cyclictest: ToolBenchmark<CyclictestBenchmark> = {
+  kind: 'cyclictest',
+  runs: 'tool',
+  expectedMs: (step) => latencyExpectedMs(step.benchmark, step.durationNs),
+  async measure(step, c) {
+    const d = step.deployment;
+    if (d.kind !== 'bare-metal') throw new Error(`cyclictest runs on bare metal only (deployment ${d.name} is ${d.kind}); use kind: cyclic inside guests`);
+    const r = await runCyclictest(c.transport, step.benchmark, step.durationNs, { signal: c.signal });
+    return { status: 'completed', applied: cyclictestApplied(r.applied), latency: summarizeLatency(r.latency), warnings: r.warnings, context: { cyclictest: r.applied } };
+  },
+};
+
+/** cyclictest's own account, in the run record's terms. */
+function cyclictestApplied(a: CyclictestApplied): AppliedConfig {
+  return {
+    mode: 'cyclictest',
+    policy: a.policy ?? 'unknown',
+    priority: a.priority ?? 0,
+    threads: a.request.threads,
+    intervalNs: a.request.intervalUs * 1000,
+    distanceNs: a.request.distanceUs * 1000,
+    affinity: a.cpus.filter((x): x is number => x !== null),
+    mlockall: a.request.mlockall,
+    dmaLatency: a.dmaLatencyUs !== null,
+    clockResolutionNs: 1000,
+    probeVersion: `cyclictest ${a.version ?? '?'}`,
+  };
+}
 
 export interface CyclictestRunOptions {
   signal?: AbortSignal;
@@ -44,7 +76,7 @@ export interface CyclictestApplied {
 }
 
 export interface CyclictestRun {
-  latency: LatencyResult;
+  latency: LatencyFigures;
   applied: CyclictestApplied;
   warnings: Warning[];
 }
@@ -108,8 +140,9 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
     if (request.histogramUs !== null && r.stdout.includes('# Histogram')) {
       try {
         const hist = parseCyclictestHistogram(r.stdout, `${t.name}:cyclictest stdout`, { nsecs: request.nsecs });
-        if (hist.latency.count !== imp.latency.count || hist.latency.overflows !== imp.latency.overflows)
-          warnings.push({ code: 'cyclictest-output-mismatch', message: `histogram text (${hist.latency.count} samples) and JSON (${imp.latency.count}) disagree` });
+        const [histCount, jsonCount] = [hist, imp].map((f) => f.latency.threads.reduce((n, th) => n + th.histogram.count, 0));
+        if (histCount !== jsonCount || hist.latency.overflows !== imp.latency.overflows)
+          warnings.push({ code: 'cyclictest-output-mismatch', message: `histogram text (${histCount} samples) and JSON (${jsonCount}) disagree` });
         if (hist.meta.overflowCycles && imp.latency.overflows)
           (imp.meta as { overflowCycles?: Record<number, number[]> }).overflowCycles = hist.meta.overflowCycles;
       } catch (e) {

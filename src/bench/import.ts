@@ -1,5 +1,6 @@
 /**
- * Importers for cyclictest's own output files, each giving one LatencyResult per file:
+ * Import of cyclictest's own output files, each giving one LatencyResult per file; the parsers,
+ * one per format, are in cyclictest/ and give figures, summarized here (stats/summary.ts):
  *  - `--json=FILE` (per-thread histograms, cycles, min/max/avg),
  *  - `-h`/`-H` histogram text (stdout or --histfile), with its footer lines,
  *  - `-v` verbose per-sample lines ("%8d:%8lu:%8ld" = thread:cycle:latency), streamed.
@@ -9,12 +10,13 @@ import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { CompletedLatencyResult } from '../results/types.js';
 import { InputError } from '../errors.js';
-import { fail, type ImportFormat, type ImportedFile, type ImportOptions } from './cyclictest/common.js';
+import { summarizeLatency } from '../stats/summary.js';
+import { fail, type ImportFormat, type ImportedFile, type ImportOptions, type ParsedFile } from './cyclictest/common.js';
 import { parseCyclictestHistogram } from './cyclictest/histogram.js';
 import { parseCyclictestJson } from './cyclictest/json.js';
 import { importVerbose } from './cyclictest/verbose.js';
 
-export type { ImportFormat, ImportedFile, ImportMeta, ImportOptions } from './cyclictest/common.js';
+export type { ImportFormat, ImportedFile, ImportMeta, ImportOptions, ParsedFile } from './cyclictest/common.js';
 export { parseCyclictestHistogram, parseCyclictestJson, importVerbose };
 
 // ---------------------------------------------------------------------------------------------
@@ -49,6 +51,11 @@ export function detectFormatOf(head: string, file = '<input>'): ImportFormat {
 
 /** Imports one file of any supported format. */
 export async function importFile(file: string, opts: ImportOptions = {}): Promise<ImportedFile> {
+  const parsed = await parseFile(file, opts);
+  return { ...parsed, latency: summarizeLatency(parsed.latency) };
+}
+
+async function parseFile(file: string, opts: ImportOptions): Promise<ParsedFile> {
   const format = await detectFormat(file);
   if (format === 'cyclictest-verbose') return importVerbose(file, opts);
   let text: string;

@@ -2,7 +2,7 @@
  * Cross-check of the probe's getppid figure with `perf bench syscall basic` (which times
  * getppid() calls too): same host, right after the probe, several repetitions for an interval.
  */
-import { medianWithCi } from '../stats/median.js';
+import { opStat } from '../stats/summary.js';
 import type { OpStat, Warning } from '../results/types.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -26,6 +26,5 @@ export async function perfSyscallBasic(t: Transport, signal?: AbortSignal): Prom
       return { warnings: [{ code: 'perf-failed', message: `perf bench syscall basic failed on ${t.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}` }] };
     raw.push(ns);
   }
-  const ci = medianWithCi([...raw].sort((a, b) => a - b));
-  return { op: { nsPerOp: ci.median, ciLow: ci.low, ciHigh: ci.high, samples: raw.length, iterationsPerBatch: LOOPS, raw, cycles: null, cyclesReason: 'perf bench syscall reports time only' }, warnings: [] };
+  return { op: opStat({ iterationsPerBatch: LOOPS, raw, cycles: null, cyclesReason: 'perf bench syscall reports time only' }), warnings: [] };
 }

@@ -1,23 +1,12 @@
 /**
  * The probe protocol (docs/protocol.md): a streaming line parser and the assembler that turns
- * one probe run's messages into run-record pieces. Everything here is pure apart from the
- * parser's own buffer; nothing talks to a host.
+ * one probe run's messages into run-record pieces: histograms, series, spikes and per-batch op
+ * figures, no summaries (stats/summary.ts computes those). Everything here is pure apart from
+ * the parser's own buffer; nothing talks to a host.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { mergeHistograms, type HistogramData, type SparseBins } from '../results/histogram.js';
-import type {
-  AppliedConfig,
-  LatencyResult,
-  OpStat,
-  Ops,
-  SeriesPoint,
-  Spike,
-  ThreadLatency,
-  TscState,
-  Warning,
-} from '../results/types.js';
-import { summarize } from '../stats/quantiles.js';
-import { medianWithCi } from '../stats/median.js';
+import type { HistogramData, SparseBins } from '../results/histogram.js';
+import type { AppliedConfig, LatencyFigures, OpFigures, SeriesPoint, Spike, ThreadFigures, TscState, Warning } from '../results/types.js';
 
 export const MARKER = '@@UNILAT ';
 /** How many non-protocol lines the parser keeps for error messages. */
@@ -34,7 +23,17 @@ export interface ThreadInfo {
   intervalNs: number;
 }
 
-export interface HelloMessage {
+/**
+ * What a hello says in the run record's own terms, kept as it is by appliedFromHello: the
+ * threads' setup, clock resolution, kernel, and the kernel's vulnerabilities and mitigations=
+ * (each with why it is null or incomplete).
+ */
+type HelloApplied = Pick<
+  AppliedConfig,
+  'threads' | 'intervalNs' | 'distanceNs' | 'affinity' | 'mlockall' | 'dmaLatency' | 'clockResolutionNs' | 'kernel' | 'vulnerabilities' | 'vulnerabilitiesReason' | 'mitigations' | 'mitigationsReason'
+>;
+
+export interface HelloMessage extends HelloApplied {
   type: 'hello';
   mode: 'cyclic' | 'syscall';
   version: string;
@@ -45,15 +44,7 @@ export interface HelloMessage {
   /** Policy the threads really got ('mixed' if they differ; see threadInfo). */
   policy: string;
   priority: number;
-  threads: number;
-  intervalNs?: number;
-  distanceNs?: number;
-  affinity: number[];
-  mlockall: boolean;
-  dmaLatency: boolean;
-  clockResolutionNs: number;
   loopOverheadNs: number;
-  kernel?: string;
   kernelVersion?: string;
   machine?: string;
   preempt?: string | null;
@@ -63,14 +54,6 @@ export interface HelloMessage {
   cpus: number;
   timerSlackNs?: number;
   histogram: { layout: 'loglin7'; buckets?: number };
-  /** /sys/devices/system/cpu/vulnerabilities of the kernel the probe runs on, name -> text; null when unreadable. */
-  vulnerabilities?: Record<string, string> | null;
-  /** Why vulnerabilities is null or incomplete; null when every file was read. */
-  vulnerabilitiesReason?: string | null;
-  /** mitigations= of /proc/cmdline (the last one); null when absent or unreadable. */
-  mitigations?: string | null;
-  /** Why /proc/cmdline could not be read; null when it was. */
-  mitigationsReason?: string | null;
   // cyclic
   durationMs?: number;
   loops?: number;
@@ -493,7 +476,7 @@ export function seriesPoints(points: SeriesMessage['points']): SeriesPoint[] {
 
 export interface CyclicPieces {
   kind: 'cyclic';
-  latency: LatencyResult;
+  latency: LatencyFigures;
   applied: AppliedConfig;
   warnings: Warning[];
   /** Raw samples per thread, only with --raw. */
@@ -502,8 +485,8 @@ export interface CyclicPieces {
 
 export interface SyscallPieces {
   kind: 'syscall';
-  ops: Ops;
-  ratios: Record<string, number>;
+  /** Per op, in the order the probe ran them. */
+  ops: Record<string, OpFigures>;
   applied: AppliedConfig;
   warnings: Warning[];
 }
@@ -514,7 +497,7 @@ function warningsOf(run: ProbeRun): Warning[] {
   return out;
 }
 
-/** A cyclic run to a LatencyResult (threads in thread order, spikes in time order). */
+/** A cyclic run to its latency figures (threads in thread order, spikes in time order). */
 export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPieces {
   checkComplete(run, context);
   if (run.hello.mode !== 'cyclic') throw new ProtocolError(`expected a cyclic run, got ${run.hello.mode}`, '');
@@ -545,20 +528,9 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   if (hists.size !== run.hello.threads) {
     throw new ProtocolError(`hello announced ${run.hello.threads} threads but ${hists.size} histograms arrived`, '');
   }
-  const threads: ThreadLatency[] = [...hists.values()]
+  const threads: ThreadFigures[] = [...hists.values()]
     .sort((a, b) => a.thread - b.thread)
-    .map((m) => {
-      const histogram = histogramFromMessage(m);
-      return {
-        thread: m.thread,
-        cpu: m.cpu,
-        intervalNs: m.intervalNs,
-        summary: summarize(histogram),
-        histogram,
-        series: series.get(m.thread) ?? [],
-      };
-    });
-  const histogram = mergeHistograms(threads.map((t) => t.histogram));
+    .map((m) => ({ thread: m.thread, cpu: m.cpu, intervalNs: m.intervalNs, histogram: histogramFromMessage(m), series: series.get(m.thread) ?? [] }));
   spikes.sort((a, b) => a.t - b.t || a.thread - b.thread);
   const sum = (f: (m: HistMessage) => number | undefined) => [...hists.values()].reduce((s, m) => s + (f(m) ?? 0), 0);
   const warnings = warningsOf(run);
@@ -583,14 +555,7 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   if (seriesDropped > 0) {
     warnings.push({ code: 'series-dropped', message: `${seriesDropped} samples fell outside the per-second series` });
   }
-  const latency: LatencyResult = {
-    ...summarize(histogram),
-    histogram,
-    threads,
-    spikes,
-    spikesDropped,
-    overflows: sum((m) => m.overflows),
-  };
+  const latency: LatencyFigures = { threads, spikes, spikesDropped, overflows: sum((m) => m.overflows) };
   const pieces: CyclicPieces = { kind: 'cyclic', latency, applied: appliedFromHello(run.hello), warnings };
   if (rawChunks.size) {
     const raw = new Map<number, number[]>();
@@ -613,47 +578,29 @@ function noCyclesReason(tsc: TscState | undefined): string {
 }
 
 /**
- * Per-op statistics of one op message. With `tsc` (the run's hello.tsc) cycles are taken when
- * it says they were measured (the op must then carry one per batch) and are null with the
+ * The per-batch figures of one op message. With `tsc` (the run's hello.tsc) cycles are taken
+ * when it says they were measured (the op must then carry one per batch) and are null with the
  * reason otherwise.
  */
-export function opStat(m: OpMessage, tsc?: TscState): OpStat {
-  const { median: nsPerOp, low, high } = medianWithCi(m.samples);
-  const stat: OpStat = { nsPerOp, ciLow: low, ciHigh: high, samples: m.samples.length, iterationsPerBatch: m.iterations, raw: [...m.samples] };
+export function opFigures(m: OpMessage, tsc?: TscState): OpFigures {
   if (tsc?.measured) {
     if (!Array.isArray(m.cycles) || m.cycles.length !== m.samples.length || m.cycles.some((c) => typeof c !== 'number'))
       throw new ProtocolError(`op ${m.name}: hello says cycles were measured, but the op has ${Array.isArray(m.cycles) ? m.cycles.length : 'no'} cycle figures for ${m.samples.length} batches`, JSON.stringify(m));
-    const c = medianWithCi(m.cycles);
-    stat.cycles = { perOp: c.median, ciLow: c.low, ciHigh: c.high, raw: [...m.cycles] };
-  } else {
-    if (m.cycles !== undefined)
-      throw new ProtocolError(`op ${m.name} carries cycles although hello says they were not measured`, JSON.stringify(m));
-    stat.cycles = null;
-    stat.cyclesReason = noCyclesReason(tsc);
+    return { iterationsPerBatch: m.iterations, raw: m.samples, cycles: m.cycles };
   }
-  return stat;
+  if (m.cycles !== undefined)
+    throw new ProtocolError(`op ${m.name} carries cycles although hello says they were not measured`, JSON.stringify(m));
+  return { iterationsPerBatch: m.iterations, raw: m.samples, cycles: null, cyclesReason: noCyclesReason(tsc) };
 }
 
-/** The syscall ops whose cost is compared with a plain function call. */
-export const RATIO_OPS = ['clock_gettime', 'getppid', 'read'] as const;
-
-/** Each syscall op's ns/op divided by the `func` op's ns/op (only ops present on both sides). */
-export function opRatios(ops: Ops): Record<string, number> {
-  const out: Record<string, number> = {};
-  const base = ops.func?.nsPerOp;
-  if (!(base > 0)) return out;
-  for (const name of RATIO_OPS) if (ops[name]) out[name] = ops[name].nsPerOp / base;
-  return out;
-}
-
-/** A syscall run to Ops and ratios. */
+/** A syscall run to its ops' figures. */
 export function assembleSyscall(run: ProbeRun, context: string[] = []): SyscallPieces {
   checkComplete(run, context);
   if (run.hello.mode !== 'syscall') throw new ProtocolError(`expected a syscall run, got ${run.hello.mode}`, '');
-  const ops: Ops = {};
+  const ops: Record<string, OpFigures> = {};
   const applied = appliedFromHello(run.hello);
-  for (const m of run.messages) if (m.type === 'op') ops[m.name] = opStat(m, run.hello.tsc);
-  return { kind: 'syscall', ops, ratios: opRatios(ops), applied, warnings: warningsOf(run) };
+  for (const m of run.messages) if (m.type === 'op') ops[m.name] = opFigures(m, run.hello.tsc);
+  return { kind: 'syscall', ops, applied, warnings: warningsOf(run) };
 }
 
 /** Assembles a run by its mode. */

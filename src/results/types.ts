@@ -58,6 +58,21 @@ export interface LatencyResult extends LatencySummary {
   overflows?: number;
 }
 
+/** One thread's latency as a parser reads it: its histogram and series, no summary. */
+export interface ThreadFigures extends Omit<ThreadLatency, 'summary'> {
+  /** The tool kept no histogram (cyclictest without -h): count, min, max and sum only, no percentiles. */
+  noDistribution?: true;
+}
+
+/**
+ * A latency measurement as a parser reads it (per-thread histograms, spikes, counts);
+ * stats/summary.ts computes the LatencyResult's summaries from it.
+ */
+export interface LatencyFigures extends Pick<LatencyResult, 'spikes' | 'spikesDropped'> {
+  threads: ThreadFigures[];
+  overflows: number;
+}
+
 export interface OpStat {
   /** Median of per-batch ns/op samples. */
   nsPerOp: number;
@@ -77,6 +92,10 @@ export interface OpStat {
   cycles?: CyclesStat | null;
   cyclesReason?: string;
 }
+
+/** One op as a parser reads it: the per-batch figures; stats/summary.ts computes its OpStat. */
+export type OpFigures = Pick<OpStat, 'iterationsPerBatch' | 'raw'> &
+  ({ /** TSC ticks per op, one per batch. */ cycles: number[] } | { cycles: null; cyclesReason: string });
 
 /** TSC ticks per op. An invariant TSC ticks at a fixed rate (its nominal frequency), so these are
  * reference cycles, not core clock cycles when the core runs faster or slower. */
@@ -129,9 +148,11 @@ export interface AppliedConfig {
    * Absent for cyclictest and in records of older probes.
    */
   vulnerabilities?: Record<string, string> | null;
+  /** Why vulnerabilities is null or incomplete; null when every file was read. */
   vulnerabilitiesReason?: string | null;
   /** The mitigations= value of that kernel's command line; null when absent (the kernel default, auto) or unreadable (mitigationsReason says which). */
   mitigations?: string | null;
+  /** Why the kernel's command line could not be read; null when it was. */
   mitigationsReason?: string | null;
   /** syscall mode: the TSC state behind the op's cycles. */
   tsc?: TscState;

@@ -2,15 +2,13 @@
 import { bareMetalRunner } from '../deploy/bare-metal.js';
 import { createGuestRunner } from '../deploy/guest/runner.js';
 import type { DeploymentRunInfo, DeploymentRunner } from '../deploy/types.js';
-import { cyclicInvocation, syscallInvocation } from '../bench/probe-args.js';
-import { runCyclictest, type CyclictestApplied } from '../bench/cyclictest.js';
+import { benchmarkFor, type Measured } from '../bench/benchmark.js';
 import { startLoad, type LoadStopResult } from '../bench/load.js';
-import { perfSyscallBasic } from '../bench/perf-syscall.js';
-import { ProtocolParser, assembleRun, checkComplete, scriptSteps, type ProbeRun } from '../probe/protocol.js';
+import { ProtocolParser, checkComplete, scriptSteps } from '../probe/protocol.js';
 import type { PlanStep } from './plan.js';
 import type { HostJournal } from '../prepare/journal.js';
 import type { Load } from '../scenario/schema.js';
-import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/types.js';
+import type { Warning } from '../results/types.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 
 export interface MeasureContext {
@@ -27,9 +25,7 @@ export interface MeasureContext {
   journal: HostJournal;
 }
 
-export type Measured =
-  | { status: 'completed'; applied: AppliedConfig | null; latency: LatencyResult; warnings: Warning[]; context?: Record<string, unknown> }
-  | { status: 'completed'; applied: AppliedConfig | null; ops: Ops; ratios: Record<string, number>; warnings: Warning[]; context?: Record<string, unknown> };
+export type { Measured };
 
 /** One step's outcome within a group: what it measured, or why it has no figures. */
 export type StepMeasure = { ok: Measured } | { error: Error };
@@ -69,24 +65,27 @@ export async function measure(steps: PlanStep[], c: MeasureContext): Promise<Ste
 }
 
 function expectedMs(step: PlanStep): number {
-  const b = step.benchmark;
-  return b.kind === 'syscall' ? syscallInvocation(b).expectedMs : b.loops !== undefined ? ((b.interval + (b.threads - 1) * b.distance) * b.loops) / 1e6 : step.durationNs / 1e6;
+  return benchmarkFor(step.benchmark).expectedMs(step);
 }
 
+/**
+ * The group's measurement: a benchmark with a tool of its own runs it (one step a group); probe
+ * benchmarks run as one probe invocation each through the deployment's runner, and each turns
+ * its part of the stream into figures.
+ */
 async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMeasure[]> {
   const first = steps[0];
-  const b = first.benchmark;
-  if (b.kind === 'cyclictest') {
-    if (steps.length !== 1) throw new Error('cyclictest steps run one at a time');
-    if (first.deployment.kind !== 'bare-metal') throw new Error(`cyclictest runs on bare metal only (deployment ${first.deployment.name} is ${first.deployment.kind}); use kind: cyclic inside guests`);
-    const r = await runCyclictest(c.transport, b, first.durationNs, { signal: c.signal });
-    return [{ ok: { status: 'completed', applied: cyclictestApplied(r.applied), latency: r.latency, warnings: r.warnings, context: { cyclictest: r.applied } } }];
+  const own = benchmarkFor(first.benchmark);
+  if (own.runs === 'tool') {
+    if (steps.length !== 1) throw new Error(`${own.kind} steps run one at a time`);
+    return [{ ok: await own.measure(first, c) }];
   }
-  const invs = steps.map((st) => {
-    const sb = st.benchmark;
-    if (sb.kind === 'cyclictest') throw new Error('cyclictest cannot share a guest boot');
-    return sb.kind === 'cyclic' ? cyclicInvocation(sb, st.durationNs) : syscallInvocation(sb);
+  const benchmarks = steps.map((st) => {
+    const b = benchmarkFor(st.benchmark);
+    if (b.runs !== 'probe') throw new Error(`${b.kind} cannot share a guest boot`);
+    return b;
   });
+  const invs = steps.map((st, i) => benchmarks[i].invocation(st));
   const runner = runnerFor(first);
   const parser = new ProtocolParser();
   let runs = 0;
@@ -125,7 +124,7 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
       if (!p.run?.done && failure) throw failure;
       if (!p.run) throw new Error('the probe stream has no run for this step');
       checkComplete(p.run, noise);
-      const m = await assemble(st, p.run, noise, c);
+      const m = await benchmarks[i].measured(st, p.run, noise, c);
       // Which of its boot's benchmarks this was: boot figures belong to the boot, not to each.
       const bootShare = st.boot && st.deployment.kind !== 'bare-metal' ? { bootShare: { index: st.boot.index, of: st.boot.size, freshBoot: st.deployment.freshBoot } } : {};
       const context = { ...info?.context, ...bootShare };
@@ -135,41 +134,6 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
     }
   }
   return out;
-}
-
-async function assemble(step: PlanStep, run: ProbeRun, noise: string[], c: MeasureContext): Promise<Measured> {
-  const b = step.benchmark;
-  const pieces = assembleRun(run, noise);
-  if (pieces.kind === 'cyclic') return { status: 'completed', applied: pieces.applied, latency: pieces.latency, warnings: pieces.warnings };
-  const ops = { ...pieces.ops };
-  const warnings = [...pieces.warnings];
-  if (b.kind === 'syscall' && b.perf) {
-    if (step.deployment.kind !== 'bare-metal') warnings.push({ code: 'no-perf', message: 'the perf cross-check runs on bare metal only' });
-    else {
-      const p = await perfSyscallBasic(c.transport, c.signal);
-      warnings.push(...p.warnings);
-      // Named apart from the probe's ops: it is another instrument's figure for the same call.
-      if (p.op) ops['perf:getppid'] = p.op;
-    }
-  }
-  return { status: 'completed', applied: pieces.applied, ops, ratios: pieces.ratios, warnings };
-}
-
-/** cyclictest's own account, in the run record's terms. */
-function cyclictestApplied(a: CyclictestApplied): AppliedConfig {
-  return {
-    mode: 'cyclictest',
-    policy: a.policy ?? 'unknown',
-    priority: a.priority ?? 0,
-    threads: a.request.threads,
-    intervalNs: a.request.intervalUs * 1000,
-    distanceNs: a.request.distanceUs * 1000,
-    affinity: a.cpus.filter((x): x is number => x !== null),
-    mlockall: a.request.mlockall,
-    dmaLatency: a.dmaLatencyUs !== null,
-    clockResolutionNs: 1000,
-    probeVersion: `cyclictest ${a.version ?? '?'}`,
-  };
 }
 
 function runnerFor(step: PlanStep): DeploymentRunner {

@@ -1,5 +1,6 @@
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { Benchmark, Deployment, Scenario } from '../scenario/schema.js';
+import { benchmarkFor } from '../bench/benchmark.js';
 
 /** One measurement the executor will make. Building the plan touches nothing (plan, then apply). */
 export interface PlanStep {
@@ -69,7 +70,7 @@ function assignBoots(steps: PlanStep[]): void {
   const groups = new Map<string, PlanStep[]>();
   for (const st of steps) {
     const d = st.deployment;
-    if (d.kind === 'bare-metal' || st.benchmark.kind === 'cyclictest') continue;
+    if (d.kind === 'bare-metal' || benchmarkFor(st.benchmark).runs !== 'probe') continue;
     const id = d.freshBoot ? `${st.host}/${d.name}/r${st.repetition}/${st.benchmark.name}` : `${st.host}/${d.name}/r${st.repetition}`;
     const g = groups.get(id) ?? [];
     g.push(st);

@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { parseCyclictestJson } from '../../src/bench/import.js';
 import { parsePerfSyscall } from '../../src/bench/perf-syscall.js';
 import { assembleStream } from '../../src/probe/protocol.js';
+import { summarizeLatency, summarizeOps } from '../../src/stats/summary.js';
 import { compileProbe, cleanupProbes } from '../helpers/probe.js';
 import { cv, machine, meanCi, parseArgs } from './lib/util.js';
 
@@ -61,7 +62,7 @@ async function probeRep(probe: string, rep: number): Promise<CyclicRep> {
   const p = assembleStream(stdout);
   if (p.kind !== 'cyclic') throw new Error('expected cyclic');
   if (p.applied.policy !== 'fifo') throw new Error(`probe did not get SCHED_FIFO: ${p.applied.policy}`);
-  const l = p.latency;
+  const l = summarizeLatency(p.latency);
   return { tool: 'probe', rep, samples: l.count, p50: l.p50, p99: l.p99, max: l.max, usage };
 }
 
@@ -71,7 +72,7 @@ async function cyclictestRep(rep: number): Promise<CyclicRep> {
   // --dma-latency); -h gives cyclictest's histogram (1 us bins) and --json writes it for the importer.
   const { usage } = await timed(['cyclictest', '-t', '2', '-i', '1000', '-d', '0', '-p', '80', '--affinity=0-1', '-m', '-D', String(DURATION), '-q', '-h', '10000', `--json=${json}`]);
   const imp = parseCyclictestJson(readFileSync(json, 'utf8'), json);
-  const l = imp.latency;
+  const l = summarizeLatency(imp.latency);
   return { tool: 'cyclictest', rep, samples: l.count, p50: l.p50, p99: l.p99, max: l.max, usage };
 }
 
@@ -95,7 +96,7 @@ async function syscall(probe: string) {
     const { stdout } = await execFileP(probe, ['syscall'], { maxBuffer: 1 << 24, encoding: 'utf8' });
     const p = assembleStream(stdout);
     if (p.kind !== 'syscall') throw new Error('expected syscall');
-    perRep.push(Object.fromEntries(Object.entries(p.ops).map(([k, v]) => [k, v.nsPerOp])));
+    perRep.push(Object.fromEntries(Object.entries(summarizeOps(p.ops).ops).map(([k, v]) => [k, v.nsPerOp])));
     // Interleaved with the probe, so drift hits both alike.
     const r = await execFileP('perf', ['bench', 'syscall', 'basic', '--loop', '2000000'], { encoding: 'utf8' });
     const ns = parsePerfSyscall(r.stdout);

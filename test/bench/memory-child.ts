@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { importVerbose } from '../../src/bench/import.js';
 import { ProtocolParser, assembleRun, singleRun } from '../../src/probe/protocol.js';
+import { summarizeLatency } from '../../src/stats/summary.js';
 import { vmHwmKiB } from './lib/util.js';
 
 const [kind, file] = process.argv.slice(2);
@@ -18,15 +19,15 @@ let count = 0;
 if (kind === 'verbose') {
   const r = await importVerbose(file);
   samples = r.meta.samples ?? 0;
-  count = r.latency.count;
+  count = summarizeLatency(r.latency).count;
 } else if (kind === 'probe') {
   const parser = new ProtocolParser();
   for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) parser.push(chunk);
   parser.end();
   const pieces = assembleRun(singleRun(parser.messages, parser.noise()), parser.noise());
   if (pieces.kind !== 'cyclic') throw new Error('expected a cyclic run');
-  samples = pieces.latency.count;
-  count = pieces.latency.count;
+  count = summarizeLatency(pieces.latency).count;
+  samples = count;
 } else {
   throw new Error(`unknown kind ${kind}`);
 }

@@ -20,6 +20,7 @@ import { Histogram, mergeHistograms, type HistogramData } from '../../src/result
 import { SCHEMA_VERSION, type Result, type RunRecord } from '../../src/results/types.js';
 import { histogramIntervals } from '../../src/stats/bootstrap.js';
 import { quantile, summarize } from '../../src/stats/quantiles.js';
+import { summarizeLatency } from '../../src/stats/summary.js';
 import { reporters } from '../../src/report/write.js';
 import { compileProbe, runProbe, cleanupProbes } from '../helpers/probe.js';
 import { latencySampler, probeStream, probeStreamText, writeVerboseFile } from './lib/synth.js';
@@ -71,7 +72,7 @@ function feed(text: string, chunk = 64 * 1024): ProtocolParser {
 function parseAndAssemble(text: string): number {
   const p = feed(text);
   const pieces = assembleRun(singleRun(p.messages, p.noise()), p.noise());
-  return pieces.kind === 'cyclic' ? pieces.latency.count : 0;
+  return pieces.kind === 'cyclic' ? summarizeLatency(pieces.latency).count : 0;
 }
 
 /** A run record with `n` latency results (2 threads, `seconds` of series, spikes) and n/4 ops results. */

@@ -37,9 +37,9 @@ async function writeVerbose(file: string, n: number): Promise<void> {
 function importInChild(file: string): { samples: number; hwmKiB: number; seconds: number; count: number } {
   const code = `
     import { readFileSync } from 'node:fs';
-    const { importVerbose } = await import(${JSON.stringify(importModule)});
+    const { importFile } = await import(${JSON.stringify(importModule)});
     const t0 = process.hrtime.bigint();
-    const r = await importVerbose(${JSON.stringify(file)});
+    const r = await importFile(${JSON.stringify(file)});
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const hwm = Number(/VmHWM:\\s*(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
     console.log(JSON.stringify({ samples: r.meta.samples, count: r.latency.count, hwmKiB: hwm, seconds }));

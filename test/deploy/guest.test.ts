@@ -13,6 +13,7 @@ import { resolveKernel } from '../../src/deploy/guest/kernel.js';
 import type { VcpuMapping } from '../../src/deploy/guest/qemu.js';
 import type { ProbeInvocation } from '../../src/deploy/types.js';
 import { assembleCyclic, assembleSyscall, parseStream, singleRun, splitRuns, type HelloMessage } from '../../src/probe/protocol.js';
+import { summarizeLatency, summarizeOps } from '../../src/stats/summary.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { assertNoQemu, disguisedLocal, guestContext, guestDeployment } from '../helpers/qemu.js';
 
@@ -75,7 +76,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
     checkGuestFacts(info, text, 'uk-cyclic');
     assert.equal(hello(text).pid, 1, 'the probe is init');
     const { messages, noise } = parseStream(text);
-    const c = assembleCyclic(singleRun(messages, noise), noise);
+    const c = { latency: summarizeLatency(assembleCyclic(singleRun(messages, noise), noise).latency) };
     assert.equal(c.latency.threads.length, 1);
     assert.ok(c.latency.count > 1000, `got ${c.latency.count} samples of ~2000`);
     assert.ok(messages.some((m) => m.type === 'end'), 'script end seen');
@@ -89,7 +90,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
     assert.equal(vcpus[0].priority, 1);
     const { messages, noise } = parseStream(text);
     const s = assembleSyscall(singleRun(messages, noise), noise);
-    assert.ok(s.ops.getppid.nsPerOp > 0);
+    assert.ok(summarizeOps(s.ops).ops.getppid.nsPerOp > 0);
   });
 
   it('vm: BusyBox guest, cyclic run', async () => {
@@ -97,7 +98,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
     checkGuestFacts(info, text, 'vm-cyclic');
     assert.notEqual(hello(text).pid, 1, 'a shell is init, the probe is its child');
     const { messages, noise } = parseStream(text);
-    assert.ok(assembleCyclic(singleRun(messages, noise), noise).latency.count > 1000);
+    assert.ok(summarizeLatency(assembleCyclic(singleRun(messages, noise), noise).latency).count > 1000);
     assert.match(readFileSync(path.join(runDir, 'vm-cyclic.console.log'), 'utf8'), /unilat: probe exited with 0/);
   });
 
@@ -107,7 +108,7 @@ describe('guest deployments under QEMU TCG', { timeout: 600_000 }, () => {
     const { info, text } = await boot('vm-syscall-remote', 'vm', syscall, {}, disguisedLocal());
     checkGuestFacts(info, text, 'vm-syscall-remote');
     const { messages, noise } = parseStream(text);
-    assert.ok(assembleSyscall(singleRun(messages, noise), noise).ops.read.nsPerOp > 0);
+    assert.ok(summarizeOps(assembleSyscall(singleRun(messages, noise), noise).ops).ops.read.nsPerOp > 0);
     assert.deepEqual(
       readdirTmp().filter((d) => d.startsWith('unilat-guest.')),
       before,

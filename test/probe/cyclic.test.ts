@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Histogram, bucketOf } from '../../src/results/histogram.js';
 import { quantile } from '../../src/stats/quantiles.js';
+import { summarizeLatency } from '../../src/stats/summary.js';
 import {
   ProtocolParser,
   TruncatedStreamError,
@@ -121,7 +122,7 @@ describe('probe cyclic mode (real run)', () => {
   });
 
   test('counts agree across histogram, series, raw and done', () => {
-    const { latency } = pieces;
+    const latency = summarizeLatency(pieces.latency);
     const done = messages.at(-1);
     assert.ok(done?.type === 'done');
     assert.equal(latency.count, done.samples);
@@ -169,7 +170,7 @@ describe('probe cyclic mode (real run)', () => {
       }
     }
     all.sort((a, b) => a - b);
-    const { latency } = pieces;
+    const latency = summarizeLatency(pieces.latency);
     for (const [q, v] of [[0.5, latency.p50], [0.99, latency.p99]] as const) {
       const exact = exactQuantile(all, q);
       assert.ok(Math.abs(v - exact) <= Math.max(exact * 0.01, 0), `merged q=${q}`);

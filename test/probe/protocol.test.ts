@@ -8,14 +8,19 @@ import {
   TruncatedStreamError,
   appliedFromHello,
   checkComplete,
-  opRatios,
-  opStat,
+  opFigures,
   parseLine,
   parseStream,
   seriesPoints,
   splitRuns,
   type HelloMessage,
+  type OpMessage,
 } from '../../src/probe/protocol.js';
+import { opRatios, opStat as statOf } from '../../src/stats/summary.js';
+import type { TscState } from '../../src/results/types.js';
+
+/** An op message's statistics as the run path makes them: the parser's figures, summarized by stats/. */
+const opStat = (m: OpMessage, tsc?: TscState) => statOf(opFigures(m, tsc));
 
 /** Exact P(Binomial(n, 1/2) <= k) with BigInt, as the independent reference. */
 function binomCdfHalf(n: number, k: number): number {

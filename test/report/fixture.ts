@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assembleStream } from '../../src/probe/protocol.js';
+import { summarizeLatency, summarizeOps } from '../../src/stats/summary.js';
 import { SCHEMA_VERSION, type Result, type RunRecord } from '../../src/results/types.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/schema.js';
@@ -76,8 +77,8 @@ export async function measuredRecord(): Promise<RunRecord> {
       const base = { deployment, benchmark, host: 'local', repetition: 1, order: order++, startedAt: began, endedAt: new Date().toISOString(), warnings: pieces.warnings, applied: pieces.applied };
       results.push(
         pieces.kind === 'cyclic'
-          ? { ...base, kind: 'cyclic', status: 'completed', latency: pieces.latency }
-          : { ...base, kind: 'syscall', status: 'completed', ops: pieces.ops, ratios: pieces.ratios },
+          ? { ...base, kind: 'cyclic', status: 'completed', latency: summarizeLatency(pieces.latency) }
+          : { ...base, kind: 'syscall', status: 'completed', ...summarizeOps(pieces.ops) },
       );
     }
   }

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quantileSorted } from 'simple-statistics';
 import { assembleStream } from '../../src/probe/protocol.js';
+import { summarizeOps } from '../../src/stats/summary.js';
 import { SCHEMA_VERSION, type CompletedOpsResult, type RunRecord } from '../../src/results/types.js';
 import { countVulnerabilities, vulnerabilityState } from '../../src/report/data.js';
 import { nsop } from '../../src/report/format.js';
@@ -31,7 +32,7 @@ async function measured(deployment: string, order: number): Promise<CompletedOps
   const p = assembleStream(r.stdout);
   assert.ok(p.kind === 'syscall');
   const now = new Date().toISOString();
-  return { deployment, benchmark: 'tax', host: 'local', repetition: 1, order, kind: 'syscall', status: 'completed', startedAt: now, endedAt: now, warnings: p.warnings, applied: p.applied, ops: p.ops, ratios: p.ratios };
+  return { deployment, benchmark: 'tax', host: 'local', repetition: 1, order, kind: 'syscall', status: 'completed', startedAt: now, endedAt: now, warnings: p.warnings, applied: p.applied, ...summarizeOps(p.ops) };
 }
 
 /** "median [Q1, Q3]" computed here from the per-batch figures with simple-statistics. */

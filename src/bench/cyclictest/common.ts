@@ -3,7 +3,7 @@
  * is wrong" errors.
  */
 import { InputError } from '../../errors.js';
-import type { LatencyResult, Warning } from '../../results/types.js';
+import type { LatencyFigures, LatencyResult, Warning } from '../../results/types.js';
 
 export type ImportFormat = 'cyclictest-json' | 'cyclictest-histogram' | 'cyclictest-verbose';
 
@@ -26,12 +26,18 @@ export interface ImportMeta {
   cycleGaps?: number;
 }
 
-export interface ImportedFile {
+/** One file as its parser read it: latency figures, no summaries yet. */
+export interface ParsedFile {
   file: string;
   format: ImportFormat;
-  latency: LatencyResult;
+  latency: LatencyFigures;
   warnings: Warning[];
   meta: ImportMeta;
+}
+
+/** A parsed file with its summaries (stats/summary.ts): what bench/import.ts gives. */
+export interface ImportedFile extends Omit<ParsedFile, 'latency'> {
+  latency: LatencyResult;
 }
 
 export interface ImportOptions {
@@ -41,6 +47,15 @@ export interface ImportOptions {
   spikeThresholdNs?: number;
   /** Verbose: at most this many spikes are kept; the rest are counted. */
   maxSpikes?: number;
+}
+
+/** A file's meta: what the format does not say is null. Keys in one order for every format. */
+export function importMeta(
+  m: Pick<ImportMeta, 'threads' | 'histogramRange' | 'unit'> & Partial<Pick<ImportMeta, 'version' | 'cmdline' | 'startTime' | 'endTime' | 'host'>>,
+  extra: Pick<ImportMeta, 'overflowCycles' | 'samples' | 'cycleGaps'> = {},
+): ImportMeta {
+  const { version = null, cmdline = null, startTime = null, endTime = null, host = null } = m;
+  return { tool: 'cyclictest', version, cmdline, startTime, endTime, threads: m.threads, host, histogramRange: m.histogramRange, unit: m.unit, ...extra };
 }
 
 export function fail(file: string, line: number | null, what: string): never {

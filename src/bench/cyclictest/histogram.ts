@@ -1,13 +1,13 @@
 /** cyclictest's `-h`/`-H` histogram text. */
 import type { Warning } from '../../results/types.js';
-import { latencyFromCyclictest, type CyclictestThread } from './result.js';
-import { fail, type ImportedFile, type ImportOptions } from './common.js';
+import { parsedCyclictest, type CyclictestThread } from './result.js';
+import { fail, importMeta, type ParsedFile, type ImportOptions } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // -h / -H histogram text
 
 /** Parses cyclictest's `-h`/`-H` histogram output (a stdout capture or a --histfile). */
-export function parseCyclictestHistogram(text: string, file = '<histogram>', opts: ImportOptions = {}): ImportedFile {
+export function parseCyclictestHistogram(text: string, file = '<histogram>', opts: ImportOptions = {}): ParsedFile {
   const unitNs = opts.nsecs ? 1 : 1000;
   const lines = text.split('\n');
   // Rows: [lineNo, index, columns]; only non-zero cells kept.
@@ -105,24 +105,7 @@ export function parseCyclictestHistogram(text: string, file = '<histogram>', opt
     threads.push({ thread: j, cpu: null, intervalNs: NaN, bins: bins[j], cycles, min, max, mean: { floor: footer['Avg Latencies'].values[j] }, range });
   }
   if (threads.length === 0) fail(file, footer['Min Latencies'].line, 'no thread recorded any samples');
-  const built = latencyFromCyclictest(threads, unitNs);
-  return {
-    file,
-    format: 'cyclictest-histogram',
-    latency: built.latency,
-    warnings: [...warnings, ...built.warnings],
-    meta: {
-      tool: 'cyclictest',
-      version: null,
-      cmdline: null,
-      startTime: null,
-      endTime: null,
-      threads: n,
-      host: null,
-      histogramRange: range,
-      unit: opts.nsecs ? 'ns' : 'us',
-      overflowCycles,
-    },
-  };
+  const meta = importMeta({ threads: n, histogramRange: range, unit: opts.nsecs ? 'ns' : 'us' }, { overflowCycles });
+  return parsedCyclictest(file, 'cyclictest-histogram', threads, unitNs, warnings, meta);
 }
 

@@ -1,8 +1,8 @@
 /** cyclictest's `--json` output. */
 import type { Warning } from '../../results/types.js';
 import { parseCyclictestCmdline } from './args.js';
-import { latencyFromCyclictest, type CyclictestThread } from './result.js';
-import { fail, lineAt, lineOf, str, type ImportedFile } from './common.js';
+import { parsedCyclictest, type CyclictestThread } from './result.js';
+import { fail, importMeta, lineAt, lineOf, str, type ParsedFile } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // --json
@@ -17,7 +17,7 @@ interface JsonThread {
 }
 
 /** Parses cyclictest's `--json` output. */
-export function parseCyclictestJson(text: string, file = '<json>'): ImportedFile {
+export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text) as Record<string, unknown>;
@@ -73,23 +73,16 @@ export function parseCyclictestJson(text: string, file = '<json>'): ImportedFile
     });
   }
   if (threads.length === 0) fail(file, lineOf(text, '"thread"'), 'no thread recorded any samples');
-  const built = latencyFromCyclictest(threads, unitNs);
-  return {
-    file,
-    format: 'cyclictest-json',
-    latency: built.latency,
-    warnings: [...warnings, ...built.warnings],
-    meta: {
-      tool: 'cyclictest',
-      version: str(doc['rt_test_version:'] ?? doc.rt_test_version),
-      cmdline,
-      startTime: str(doc.start_time),
-      endTime: str(doc.end_time),
-      threads: entries.length,
-      host: str((doc.sysinfo as Record<string, unknown> | undefined)?.nodename),
-      histogramRange: threads[0]?.range ?? null,
-      unit: nsecs ? 'ns' : 'us',
-    },
-  };
+  const meta = importMeta({
+    version: str(doc['rt_test_version:'] ?? doc.rt_test_version),
+    cmdline,
+    startTime: str(doc.start_time),
+    endTime: str(doc.end_time),
+    threads: entries.length,
+    host: str((doc.sysinfo as Record<string, unknown> | undefined)?.nodename),
+    histogramRange: threads[0]?.range ?? null,
+    unit: nsecs ? 'ns' : 'us',
+  });
+  return parsedCyclictest(file, 'cyclictest-json', threads, unitNs, warnings, meta);
 }
 

@@ -1,10 +1,11 @@
 /**
  * Turns cyclictest's per-thread figures (its histogram in us, its own exact min/max/avg) into
- * unilat's LatencyResult. Shared by the live runner (cyclictest.ts) and the importers (import.ts).
+ * unilat's latency figures (stats/summary.ts summarizes them). Shared by the parsers of its
+ * --json and -h output (json.ts, histogram.ts).
  */
-import { Histogram, mergeHistograms, type HistogramData } from '../../results/histogram.js';
-import type { LatencyResult, LatencySummary, ThreadLatency, Warning } from '../../results/types.js';
-import { summarize } from '../../stats/quantiles.js';
+import { Histogram, type HistogramData } from '../../results/histogram.js';
+import type { LatencyFigures, ThreadFigures, Warning } from '../../results/types.js';
+import type { ImportFormat, ImportMeta, ParsedFile } from './common.js';
 
 /** One thread as cyclictest reports it; values in cyclictest's unit (us, or ns with -N). */
 export interface CyclictestThread {
@@ -23,21 +24,26 @@ export interface CyclictestThread {
   range: number | null;
 }
 
-export interface BuiltLatency {
-  latency: LatencyResult;
+interface BuiltLatency {
+  latency: LatencyFigures;
   warnings: Warning[];
-  /** False when cyclictest kept no histogram: count/min/mean/max only, percentiles NaN. */
-  hasDistribution: boolean;
+}
+
+/** A parsed --json or -h file: its threads' figures, the parser's warnings, then those about the figures. */
+export function parsedCyclictest(file: string, format: ImportFormat, threads: CyclictestThread[], unitNs: number, warnings: Warning[], meta: ImportMeta): ParsedFile {
+  const built = latencyFromCyclictest(threads, unitNs);
+  return { file, format, latency: built.latency, warnings: [...warnings, ...built.warnings], meta };
 }
 
 /**
- * Builds the result. Overflow samples (>= range) are kept in the counts, never dropped: the largest
+ * Builds the figures; a thread without a histogram is marked noDistribution (count, min, mean
+ * and max only). Overflow samples (>= range) are kept in the counts, never dropped: the largest
  * at cyclictest's exact max, the others at the range itself (a lower bound); a warning says which
  * percentiles are therefore lower bounds. min/max of every histogram are cyclictest's own figures.
  */
-export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number): BuiltLatency {
+function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number): BuiltLatency {
   const warnings: Warning[] = [];
-  const out: ThreadLatency[] = [];
+  const out: ThreadFigures[] = [];
   let hasDistribution = true;
   let overflows = 0;
   let total = 0;
@@ -52,17 +58,8 @@ export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: numbe
       perThreadOverflow.push(`thread ${t.thread}: ${overflow}`);
       range = t.range;
     }
-    out.push({
-      thread: t.thread,
-      cpu: t.cpu,
-      intervalNs: t.intervalNs,
-      summary: distribution ? summarize(data) : summaryWithoutDistribution(data),
-      histogram: data,
-      series: [],
-    });
+    out.push({ thread: t.thread, cpu: t.cpu, intervalNs: t.intervalNs, histogram: data, series: [], ...(distribution ? {} : { noDistribution: true as const }) });
   }
-  const merged = mergeHistograms(out.map((t) => t.histogram));
-  const summary = hasDistribution ? summarize(merged) : summaryWithoutDistribution(merged);
   if (overflows > 0) {
     const inRange = (100 * (total - overflows)) / total;
     warnings.push({
@@ -78,15 +75,7 @@ export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: numbe
       code: 'no-histogram',
       message: 'cyclictest kept no histogram: count, min, mean and max are exact, percentiles are not available',
     });
-  const latency: LatencyResult = {
-    ...summary,
-    histogram: merged,
-    threads: out,
-    spikes: [],
-    spikesDropped: 0,
-    overflows,
-  };
-  return { latency, warnings, hasDistribution };
+  return { latency: { threads: out, spikes: [], spikesDropped: 0, overflows }, warnings };
 }
 
 function threadHistogram(t: CyclictestThread, unitNs: number): { data: HistogramData; overflow: number; distribution: boolean } {
@@ -125,21 +114,6 @@ function threadHistogram(t: CyclictestThread, unitNs: number): { data: Histogram
     data.sum = clamped * t.cycles * unitNs;
   }
   return { data, overflow, distribution };
-}
-
-function summaryWithoutDistribution(h: HistogramData): LatencySummary {
-  return {
-    count: h.count,
-    min: h.min,
-    mean: h.count ? h.sum / h.count : NaN,
-    stddev: NaN,
-    p50: NaN,
-    p90: NaN,
-    p99: NaN,
-    p999: NaN,
-    p9999: NaN,
-    max: h.max,
-  };
 }
 
 function floorTo(pct: number): string {

@@ -1,11 +1,9 @@
 /** cyclictest's `-v` verbose per-sample lines, streamed. */
 import { createReadStream } from 'node:fs';
-import { Histogram, type HistogramData } from '../../results/histogram.js';
-import type { LatencyResult, SeriesPoint, Spike, ThreadLatency, Warning } from '../../results/types.js';
-import { summarize } from '../../stats/quantiles.js';
-import { mergeHistograms } from '../../results/histogram.js';
+import { Histogram } from '../../results/histogram.js';
+import type { SeriesPoint, Spike, ThreadFigures, Warning } from '../../results/types.js';
 import { InputError } from '../../errors.js';
-import { fail, type ImportedFile, type ImportOptions } from './common.js';
+import { fail, importMeta, type ParsedFile, type ImportOptions } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // -v verbose, streamed
@@ -40,11 +38,32 @@ class VThread {
   }
 }
 
+/** Reads the decimal numbers of a sample line from bytes: no string per number. */
+class NumberReader {
+  /** The last number read, and its digits (0: there was none). */
+  value = 0;
+  digits = 0;
+  /** Skips spaces from p, reads the digits there; returns the position after them. */
+  read(buf: Buffer, p: number, end: number): number {
+    while (p < end && buf[p] === 32) p++;
+    const first = p;
+    let v = 0;
+    let c = 0;
+    while (p < end && (c = buf[p]) >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      p++;
+    }
+    this.value = v;
+    this.digits = p - first;
+    return p;
+  }
+}
+
 /**
  * Streams a `cyclictest -v` file through a byte scanner: no string and no regex per sample line,
  * constant memory whatever the file size (per-thread dense counts, per-second series, bounded spikes).
  */
-export async function importVerbose(file: string, opts: ImportOptions = {}): Promise<ImportedFile> {
+export async function importVerbose(file: string, opts: ImportOptions = {}): Promise<ParsedFile> {
   const unitNs = opts.nsecs ? 1 : 1000;
   const denseSize = opts.nsecs ? DENSE_NS : DENSE_US;
   const spikeThreshold = (opts.spikeThresholdNs ?? 100_000) / unitNs;
@@ -97,47 +116,24 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     fail(file, ln, `not a cyclictest -v line (expected "thread: cycle: latency"): "${line.slice(0, 60)}"`);
   };
 
+  const num = new NumberReader();
   /** Scans complete lines of buf; returns where the unfinished last line starts. */
   const scan = (buf: Buffer): number => {
     const end = buf.length;
     let i = 0;
     while (i < end) {
       const start = i;
-      let p = i;
-      while (p < end && buf[p] === 32) p++;
-      let th = 0;
-      let nd = 0;
-      let c = 0;
-      while (p < end && (c = buf[p]) >= 48 && c <= 57) {
-        th = th * 10 + (c - 48);
-        p++;
-        nd++;
-      }
-      if (nd > 0 && p < end && buf[p] === 58) {
-        p++;
-        while (p < end && buf[p] === 32) p++;
-        let cyc = 0;
-        nd = 0;
-        while (p < end && (c = buf[p]) >= 48 && c <= 57) {
-          cyc = cyc * 10 + (c - 48);
-          p++;
-          nd++;
-        }
-        if (nd > 0 && p < end && buf[p] === 58) {
-          p++;
-          while (p < end && buf[p] === 32) p++;
-          let v = 0;
-          nd = 0;
-          while (p < end && (c = buf[p]) >= 48 && c <= 57) {
-            v = v * 10 + (c - 48);
-            p++;
-            nd++;
-          }
+      let p = num.read(buf, i, end);
+      const th = num.value;
+      if (num.digits > 0 && p < end && buf[p] === 58) {
+        p = num.read(buf, p + 1, end);
+        const cyc = num.value;
+        if (num.digits > 0 && p < end && buf[p] === 58) {
+          p = num.read(buf, p + 1, end);
+          const v = num.value;
+          const nd = num.digits;
           // --smi appends a count after more spaces; skip it.
-          if (nd > 0 && p < end && buf[p] === 32) {
-            while (p < end && buf[p] === 32) p++;
-            while (p < end && (c = buf[p]) >= 48 && c <= 57) p++;
-          }
+          if (nd > 0 && p < end && buf[p] === 32) p = num.read(buf, p, end);
           if (p < end && buf[p] === 13) p++;
           if (nd > 0 && p < end && buf[p] === 10) {
             // A sample: thread th, cycle cyc, latency v.
@@ -201,7 +197,7 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     warnings.push({ code: 'truncated-last-line', message: `${file}:${lineNo + 1}: last line has no end (file cut short?); ignored` });
   }
 
-  const tl: ThreadLatency[] = [];
+  const tl: ThreadFigures[] = [];
   let gaps = 0;
   for (let th = 0; th < threads.length; th++) {
     const t = threads[th];
@@ -213,9 +209,8 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     const d = t.dense;
     for (let v = 0; v < d.length; v++) if (d[v] > 0) h.record(v * unitNs, d[v]);
     h.add(t.big);
-    const data: HistogramData = h.toData();
     const iv = realIntervalUs(th);
-    tl.push({ thread: th, cpu: cpus[th] ?? null, intervalNs: Number.isFinite(iv) ? iv * 1000 : NaN, summary: summarize(data), histogram: data, series: t.series });
+    tl.push({ thread: th, cpu: cpus[th] ?? null, intervalNs: Number.isFinite(iv) ? iv * 1000 : NaN, histogram: h.toData(), series: t.series });
   }
   if (samples === 0) fail(file, lineNo || 1, 'no samples ("thread: cycle: latency" lines)');
   if (gaps > 0)
@@ -225,26 +220,12 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     });
   if (intervals.length === 1)
     warnings.push({ code: 'interval-ambiguous', message: 'one thread: cyclictest prints its interval plus the distance; taken as printed' });
-  const merged = mergeHistograms(tl.map((t) => t.histogram));
-  const latency: LatencyResult = { ...summarize(merged), histogram: merged, threads: tl, spikes, spikesDropped, overflows: 0 };
   return {
     file,
     format: 'cyclictest-verbose',
-    latency,
+    latency: { threads: tl, spikes, spikesDropped, overflows: 0 },
     warnings,
-    meta: {
-      tool: 'cyclictest',
-      version: null,
-      cmdline: null,
-      startTime: null,
-      endTime: null,
-      threads: tl.length,
-      host: null,
-      histogramRange: null,
-      unit: opts.nsecs ? 'ns' : 'us',
-      samples,
-      cycleGaps: gaps,
-    },
+    meta: importMeta({ threads: tl.length, histogramRange: null, unit: opts.nsecs ? 'ns' : 'us' }, { samples, cycleGaps: gaps }),
   };
 }
 
