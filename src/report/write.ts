@@ -4,10 +4,13 @@
  */
 import { join } from 'node:path';
 import { writeAtomic } from '../results/store.js';
+import type { Comparison } from '../results/comparison.js';
 import type { RunRecord } from '../results/types.js';
+import { renderComparisonMarkdown } from './compare-md.js';
 import { renderSummaryCsv } from './csv.js';
 import { renderFigures } from './figures.js';
-import { renderHtml } from './html.js';
+import { renderCompareHtml, renderHtml } from './html.js';
+import { renderComparisonJunit } from './junit.js';
 import { renderSummaryTex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -26,14 +29,42 @@ export const reporters: Reporter[] = [
   (r) => [{ file: 'report.html', content: renderHtml(r) }],
 ];
 
-/** Writes every report; a reporter that fails does not stop the others, and is named in the error. */
-export async function writeReports(record: RunRecord, dir: string): Promise<string[]> {
+/** A comparison with the two records it came from (no baseline record for deployments inside one run). */
+export interface ComparisonInput {
+  comparison: Comparison;
+  baseline: RunRecord | null;
+  candidate: RunRecord;
+}
+
+export const comparisonReporters: Array<(c: ComparisonInput) => ReportFile[]> = [
+  (c) => [{ file: 'compare.md', content: renderComparisonMarkdown(c.comparison) }],
+  (c) => [{ file: 'compare.json', content: `${JSON.stringify(c.comparison, null, 1)}\n` }],
+  (c) => [{ file: 'compare.html', content: renderCompareHtml(c.comparison, c.baseline, c.candidate) }],
+];
+
+/** Writes every report of a run into its folder; returns the file names written. */
+export function writeReports(record: RunRecord, dir: string): Promise<string[]> {
+  return writeAll(reporters.map((rep) => () => rep(record)), dir);
+}
+
+/** Writes compare.md, .json and .html into `dir`, and JUnit XML to `junit` when given; returns the paths written. */
+export async function writeComparisonReports(c: ComparisonInput, dir: string, junit?: string): Promise<string[]> {
+  const written = (await writeAll(comparisonReporters.map((rep) => () => rep(c)), dir)).map((f) => join(dir, f));
+  if (junit) {
+    await writeAtomic(junit, renderComparisonJunit(c.comparison));
+    written.push(junit);
+  }
+  return written;
+}
+
+/** A reporter that fails does not stop the others, and is named in the error. */
+async function writeAll(reps: Array<() => ReportFile[]>, dir: string): Promise<string[]> {
   const written: string[] = [];
   const errors: string[] = [];
-  for (const rep of reporters) {
+  for (const rep of reps) {
     let files: ReportFile[];
     try {
-      files = rep(record);
+      files = rep();
     } catch (e) {
       errors.push((e as Error).message);
       continue;

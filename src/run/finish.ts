@@ -15,10 +15,9 @@ export async function resolveBaseline(scenario: Scenario, db: History | null): P
   const b = scenario.baseline;
   if (!b) return { record: null, note: 'no baseline named by the scenario' };
   if (b === 'last-good') {
-    const lg = db ? lastGood(db, scenario.name) : null;
+    const lg = db ? await lastGoodRun(db, scenario.name) : null;
     if (!lg) return { record: null, note: `no earlier run of "${scenario.name}" whose gates passed in the history` };
-    const rec = (db && loadRun(db, lg.id)) ?? (lg.dir ? await loadRunRecord(lg.dir).catch(() => null) : null);
-    return { record: rec, note: rec ? `baseline: last good run ${lg.id}` : `last good run ${lg.id} could not be loaded` };
+    return { record: lg.record, note: lg.record ? `baseline: last good run ${lg.id}` : `last good run ${lg.id} could not be loaded` };
   }
   try {
     return { record: await loadRunRecord(b), note: `baseline: ${b}` };
@@ -26,6 +25,17 @@ export async function resolveBaseline(scenario: Scenario, db: History | null): P
     if (e instanceof InputError) throw new InputError(`baseline: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * The scenario's last good run (the newest completed one whose gates passed): its record as the
+ * history stored it, else its run folder's run.json; record null when neither can be read.
+ */
+export async function lastGoodRun(db: History, scenario: string): Promise<{ id: string; dir: string | null; record: RunRecord | null } | null> {
+  const lg = lastGood(db, scenario);
+  if (!lg) return null;
+  const record = loadRun(db, lg.id) ?? (lg.dir ? await loadRunRecord(lg.dir).catch(() => null) : null);
+  return { id: lg.id, dir: lg.dir ?? null, record };
 }
 
 export function gateOutcomes(scenario: Scenario, record: RunRecord, baseline: RunRecord | null, baselineNote: string): GateOutcome[] {

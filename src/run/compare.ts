@@ -1,0 +1,92 @@
+/**
+ * `unilat compare`'s work: the runs found (run folders, history ids, or the scenario's last good
+ * run), compared, and the comparison's files written through the report writer.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { writeComparisonReports } from '../report/write.js';
+import type { Comparison } from '../results/comparison.js';
+import { loadRun, scenarioName, type History } from '../results/history.js';
+import { loadRunRecord } from '../results/store.js';
+import { runScenario, type RunRecord } from '../results/types.js';
+import { compareDeployments, compareRuns, type GateSpec } from '../stats/compare.js';
+import { lastGoodRun } from './finish.js';
+import { quoteWithSuggestion } from '../suggest.js';
+
+export interface CompareRequest {
+  /** The candidate: a run folder, run.json or history id. */
+  candidate: string;
+  /** A run folder or id, or "last-good"; absent with `deployments`. */
+  baseline?: string;
+  /** BASE and CAND deployments inside the candidate run. */
+  deployments?: [string, string];
+  /** Opens the history database on first use (it may not exist: only then is that an error). */
+  db: () => History;
+  dbFile: string;
+  threshold?: number;
+  ignoreHost: boolean;
+  seed?: number;
+  /** Folder for the files; default the candidate's run folder, else '.'. */
+  out?: string;
+  junit?: string;
+}
+
+export interface CompareOutcome {
+  comparison: Comparison;
+  /** The candidate's run folder, when it came from one. */
+  candidateDir: string | null;
+  written: string[];
+}
+
+interface Loaded {
+  record: RunRecord;
+  dir: string | null;
+}
+
+/** A run folder (or run.json), else a run id in the history database. */
+async function loadRunArg(arg: string, db: () => History): Promise<Loaded> {
+  if (existsSync(arg)) {
+    const isDir = statSync(arg).isDirectory();
+    if (isDir && !existsSync(join(arg, 'run.json'))) throw new InputError(`${arg} is not a run folder (no run.json)`);
+    const dir = isDir ? resolve(arg) : resolve(arg, '..');
+    return { record: await loadRunRecord(arg), dir };
+  }
+  const record = loadRun(db(), arg);
+  if (!record) throw new InputError(`${arg}: neither a run folder nor a run stored in the history database`);
+  return { record, dir: null };
+}
+
+/** The relative gates of the candidate's scenario (a comparison gates only those metrics, with their allowance). */
+function relativeGates(record: RunRecord): GateSpec[] | undefined {
+  const gates = runScenario(record)?.gates;
+  if (!gates) return undefined;
+  const rel = gates.filter((g) => g.type === 'relative');
+  return rel.length ? rel.map((g) => ({ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment })) : undefined;
+}
+
+export async function compare(q: CompareRequest): Promise<CompareOutcome> {
+  const cand = await loadRunArg(q.candidate, q.db);
+  const opts = { threshold: q.threshold ?? runScenario(cand.record)?.noiseThreshold, gates: relativeGates(cand.record), ignoreHost: q.ignoreHost, seed: q.seed };
+  let comparison: Comparison;
+  let baseline: RunRecord | null = null;
+  if (q.deployments) {
+    // An unknown name would compare nothing and pass; say which names the run has.
+    const known = [...new Set(cand.record.results.map((r) => r.deployment))];
+    const unknown = q.deployments.filter((n) => !known.includes(n));
+    if (unknown.length)
+      throw new InputError(`--deployments: ${q.candidate} has no deployment named ${unknown.map((n) => quoteWithSuggestion(n, known)).join(', ')} (it has: ${known.join(', ') || 'no results'})`);
+    comparison = compareDeployments(cand.record, q.deployments[0], q.deployments[1], opts);
+  } else {
+    if (q.baseline === 'last-good') {
+      const name = scenarioName(cand.record);
+      const good = await lastGoodRun(q.db(), name);
+      if (!good) throw new InputError(`no last-good run of scenario "${name}" in ${q.dbFile}`);
+      if (!good.record) throw new InputError(`the last good run of "${name}", ${good.id}, could not be loaded from ${q.dbFile}${good.dir ? ` or ${good.dir}` : ''}`);
+      baseline = good.record;
+    } else baseline = (await loadRunArg(q.baseline!, q.db)).record;
+    comparison = compareRuns(baseline, cand.record, opts);
+  }
+  const written = await writeComparisonReports({ comparison, baseline, candidate: cand.record }, q.out ?? cand.dir ?? '.', q.junit);
+  return { comparison, candidateDir: cand.dir, written };
+}

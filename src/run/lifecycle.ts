@@ -1,0 +1,116 @@
+/**
+ * One scenario's run from start to end: the record made and saved before anything is measured,
+ * the history told, signals turned into a clean stop, the plan executed, gates and comparisons
+ * evaluated, and record, reports and history written. Returns a typed outcome; printing it and
+ * turning it into an exit code is the CLI's.
+ */
+import { VERSION } from '../version.js';
+import type { ResolvedHost } from '../hosts/inventory.js';
+import { installSignalRestore } from '../prepare/recovery.js';
+import { writeReports } from '../report/write.js';
+import { closeHistory, markRunFinished, markRunStarted, openHistory } from '../results/history.js';
+import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
+import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/types.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { GateOutcome } from '../stats/gates.js';
+import { gatesPassed } from '../stats/gates.js';
+import { metricRows } from '../stats/metrics.js';
+import { connectHost } from './connect.js';
+import { execute } from './executor.js';
+import { deploymentComparisons, gateOutcomes, resolveBaseline } from './finish.js';
+import { buildPlan } from './plan.js';
+import { createProgress } from './progress.js';
+
+export interface RunOptions {
+  /** Folder that receives the run folder. */
+  out: string;
+  /** History database file. */
+  db: string;
+  durationNs?: number;
+  only?: string[];
+  parallel: number;
+  acceptNewHostKeys: boolean;
+  quiet: boolean;
+  /** Where progress and the outcome's lines go (stderr). */
+  log: Parameters<typeof createProgress>[0];
+}
+
+export interface RunOutcome {
+  dir: string;
+  record: RunRecord;
+  gates: GateOutcome[];
+  /** Steps without figures (failed or aborted). */
+  failedSteps: FailedResult[];
+  /** One line: completed, interrupted, or how many steps failed. */
+  summary: string;
+}
+
+export async function runScenario(scenario: Scenario, file: string, hosts: ResolvedHost[], o: RunOptions): Promise<RunOutcome> {
+  const plan = buildPlan(scenario, hosts, { durationNs: o.durationNs, only: o.only });
+  const id = newRunId(scenario.name);
+  const dir = await createRunDir(o.out, id);
+  const record: RunRecord = {
+    schemaVersion: SCHEMA_VERSION,
+    id,
+    tool: { name: 'unilat', version: VERSION },
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    status: 'running',
+    scenario,
+    scenarioFile: file,
+    facts: {},
+    readiness: {},
+    plan: { steps: plan.steps.length, order: plan.steps.map((s) => `${s.host}:${s.deployment.name}/${s.benchmark.name}#${s.repetition}`) },
+    tuning: [],
+    results: [],
+    warnings: [],
+    hostErrors: {},
+  };
+  await saveRunRecord(dir, record);
+  const db = openHistory(o.db);
+  try {
+    markRunStarted(db, record, { dir });
+    const progress = createProgress(o.log, o.quiet);
+    const ac = new AbortController();
+    // First signal: stop measuring, restore hosts, write what was measured. Second: restore and exit now.
+    let removeHard: (() => void) | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      progress.log('unilat', `${sig}: stopping; restoring hosts and saving what was measured (again to exit at once)`);
+      ac.abort();
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      removeHard = installSignalRestore();
+    };
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    try {
+      await execute({ plan, runDir: dir, record, parallel: o.parallel, signal: ac.signal, progress, connect: (h, signal) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys, signal }) });
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      removeHard?.();
+      progress.done();
+    }
+    const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
+    record.endedAt = new Date().toISOString();
+    record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
+    const baseline = await resolveBaseline(scenario, db);
+    const gates = gateOutcomes(scenario, record, baseline.record, baseline.note);
+    if (gates.length) record.gates = gates;
+    const comparisons = deploymentComparisons(scenario, record);
+    if (comparisons.length) record.comparisons = comparisons;
+    await saveRunRecord(dir, record);
+    await writeReports(record, dir);
+    markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
+    const summary = record.status === 'completed' ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed`;
+    return { dir, record, gates, failedSteps, summary };
+  } finally {
+    closeHistory(db);
+  }
+}
+
+/** The outcome's lines for the user: gates, then what ended a host, then failed steps. */
+export function outcomeLines(o: RunOutcome): string[] {
+  const r = o.record;
+  const gates = o.gates.map((g) => `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`);
+  const hostErr = Object.entries(r.hostErrors).map(([h, e]) => `error: ${h}: ${e.split('\n')[0]}`);
+  const stepErr = o.failedSteps.filter((s) => !r.hostErrors[s.host]).map((s) => `error: ${s.error.split('\n')[0]}`);
+  return [...gates, ...hostErr, ...stepErr];
+}
