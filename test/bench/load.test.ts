@@ -35,6 +35,25 @@ function session(sid: number): number[] {
 const bench = (over: Record<string, unknown>): CyclictestBenchmark =>
   benchmarkSchema.parse({ name: 'ct', kind: 'cyclictest', ...over }) as CyclictestBenchmark;
 
+/** A node process that starts a load (`body` has t and journal, and sets h), prints its pgid and waits; resolves once stress-ng runs. */
+async function loadChild(dir: string, body: string) {
+  const code = `
+    const { startLoad } = await import(${JSON.stringify(loadModule)});
+    const { LocalTransport } = await import(${JSON.stringify(localModule)});
+    const { HostJournal } = await import(${JSON.stringify(journalModule)});
+    const t = new LocalTransport();
+    const journal = new HostJournal(t, { dir: ${JSON.stringify(dir)} });
+    ${body}
+    console.log(h.pgid);
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pgid = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(session(pgid).length >= 2, 'stress-ng started');
+  return { child, pgid };
+}
+
 describe('background load', () => {
   it('stress-ng runs during a cyclictest measurement, and its whole tree is gone after stop', { timeout: 60_000 }, async () => {
     const h = await startLoad(t, { tool: 'stress-ng', args: ['--cpu', '1', '--timeout', '60s'], cpus: [1] }, opts);
@@ -80,22 +99,11 @@ describe('background load', () => {
   });
 
   it('SIGINT to the node process that started a load leaves no stress-ng behind', { timeout: 30_000 }, async () => {
-    const code = `
-      const { startLoad } = await import(${JSON.stringify(loadModule)});
-      const { LocalTransport } = await import(${JSON.stringify(localModule)});
-      const { HostJournal } = await import(${JSON.stringify(journalModule)});
+    const { child, pgid } = await loadChild(journalDir, `
       const ac = new AbortController();
       process.on('SIGINT', () => ac.abort());
-      const t = new LocalTransport();
-      const h = await startLoad(t, { tool: 'stress-ng', args: ['--cpu', '1', '--timeout', '60s'] }, { journal: new HostJournal(t, { dir: ${JSON.stringify(journalDir)} }), signal: ac.signal });
-      ac.signal.addEventListener('abort', async () => { await h.stop(); process.exit(130); });
-      console.log(h.pgid);
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const pgid = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-    await new Promise((r) => setTimeout(r, 500));
-    assert.ok(session(pgid).length >= 2, 'stress-ng started');
+      const h = await startLoad(t, { tool: 'stress-ng', args: ['--cpu', '1', '--timeout', '60s'] }, { journal, signal: ac.signal });
+      ac.signal.addEventListener('abort', async () => { await h.stop(); process.exit(130); });`);
     child.kill('SIGINT');
     const exit = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     assert.equal(exit, 130);
@@ -104,19 +112,7 @@ describe('background load', () => {
 
   it('a load whose controller was SIGKILLed is ended, folder and all, by the next connection', { timeout: 30_000 }, async () => {
     const dir = mkdtempSync(join(journalDir, 'killed-'));
-    const code = `
-      const { startLoad } = await import(${JSON.stringify(loadModule)});
-      const { LocalTransport } = await import(${JSON.stringify(localModule)});
-      const { HostJournal } = await import(${JSON.stringify(journalModule)});
-      const t = new LocalTransport();
-      const h = await startLoad(t, { tool: 'stress-ng', args: ['--cpu', '1', '--timeout', '60s'] }, { journal: new HostJournal(t, { dir: ${JSON.stringify(dir)} }) });
-      console.log(h.pgid);
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const pgid = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-    await new Promise((r) => setTimeout(r, 500));
-    assert.ok(session(pgid).length >= 2, 'stress-ng started');
+    const { child, pgid } = await loadChild(dir, `const h = await startLoad(t, { tool: 'stress-ng', args: ['--cpu', '1', '--timeout', '60s'] }, { journal });`);
     const stateDirs = readdirSync(tmpdir())
       .filter((n) => n.startsWith('unilat-load.'))
       .map((n) => join(tmpdir(), n))
