@@ -10,6 +10,7 @@ import { unknownOnlyMessage } from './suggest.js';
 
 export async function handler(a: Args): Promise<void> {
   const durationNs = parseDurationArg(a.duration);
+  const waitLockNs = parseDurationArg(a.waitLock, '--wait-lock');
   if (!Number.isInteger(a.parallel) || a.parallel < 1) throw new InputError(`--parallel: must be a whole number >= 1, got ${a.parallel}`);
   const inv = await loadInventory(a.hosts);
   const loaded = await loadScenarios(a.scenario, inv);
@@ -27,6 +28,7 @@ export async function handler(a: Args): Promise<void> {
       only: a.only,
       parallel: a.parallel,
       acceptNewHostKeys: a.acceptNewHostKeys,
+      waitLockMs: (waitLockNs ?? 0) / 1e6,
       quiet: a.quiet,
       log: process.stderr,
     });

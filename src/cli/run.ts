@@ -6,6 +6,7 @@ export interface Args extends HostsArg {
   scenario: string[];
   out: string;
   duration?: string;
+  waitLock?: string;
   only?: string[];
   parallel: number;
   acceptNewHostKeys: boolean;
@@ -23,6 +24,7 @@ export const runCommand: CommandModule<object, Args> = {
       .option('out', { type: 'string', default: 'reports', describe: 'folder that receives the run folders' })
       .option('duration', { type: 'string', describe: 'override every benchmark duration (30s, 5m)' })
       .option('only', { type: 'string', requiresArg: true, coerce: commaList, describe: 'run only these deployments and/or benchmarks (by name; repeat the flag or separate with commas)' })
+      .option('wait-lock', { type: 'string', requiresArg: true, describe: 'wait this long (30s, 10m) for another unilat run to finish with a host, instead of failing that host at once' })
       .option('parallel', { type: 'number', default: 8, describe: 'hosts measured at the same time' })
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown SSH host keys (like OpenSSH accept-new); changed keys are still refused' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })

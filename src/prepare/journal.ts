@@ -4,7 +4,7 @@
  * folders they live in.
  *
  * Every change is recorded *before* it is made, and the journal is persisted on the host itself
- * (/var/tmp/unilat/journal-<id>.json), so a controller that loses the connection or dies leaves
+ * (<unilat's home>/journals/journal-<id>.json, see home.ts), so a controller that loses the connection or dies leaves
  * enough behind for the next connection to undo it (recovery.ts). Undoing goes newest first,
  * keeps going when one entry fails, and removes the persisted file once nothing is left.
  *
@@ -78,7 +78,6 @@ export interface RestoreReport {
   changes: TuningChange[];
 }
 
-export const DEFAULT_JOURNAL_DIR = '/var/tmp/unilat';
 export const BOOT_ID = '/proc/sys/kernel/random/boot_id';
 
 /** Journals of this process with something left to undo (what a signal handler must undo). */
@@ -106,7 +105,7 @@ done`;
  * stdin: marker (kept out of our own argv so we never match ourselves); $1 = "group" to kill
  * the process group of every marked process that leads one. TERM, then KILL after 5 s.
  */
-const KILL_MARKED_SH = `IFS= read -r m || exit 2
+export const KILL_MARKED_SH = `IFS= read -r m || exit 2
 [ -n "$m" ] || exit 2
 mode=$1; targets=
 for d in /proc/[0-9]*; do
@@ -139,8 +138,8 @@ echo "killed$targets"`;
 export interface JournalOptions {
   /** Identifies the journal (file name part): letters, digits, '.', '_', '-'. Random when absent. */
   id?: string;
-  /** Where journals are persisted on the host. */
-  dir?: string;
+  /** Where journals are persisted on the host: the journals folder of unilat's home (home.ts). */
+  dir: string;
 }
 
 export class HostJournal {
@@ -160,11 +159,11 @@ export class HostJournal {
 
   constructor(
     readonly transport: Transport,
-    opts: JournalOptions = {},
+    opts: JournalOptions,
   ) {
     this.id = opts.id ?? `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     if (!/^[A-Za-z0-9._-]+$/.test(this.id)) throw new Error(`invalid journal id: ${this.id}`);
-    this.dir = (opts.dir ?? DEFAULT_JOURNAL_DIR).replace(/\/+$/, '');
+    this.dir = opts.dir.replace(/\/+$/, '');
     this.file = `${this.dir}/journal-${this.id}.json`;
     this.host = transport.name;
   }

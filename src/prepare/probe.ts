@@ -1,7 +1,9 @@
 /**
  * Probe provisioning: the probe source is compiled on the target and cached there by source
- * hash, so a second run does not recompile; where the target has no compiler, a static binary
- * built on the controller is uploaded instead.
+ * hash in unilat's private home (home.ts), so a second run does not recompile; where the target
+ * has no compiler, a static binary built on the controller is uploaded instead. A cached binary
+ * runs only if it is a regular file of unilat's user whose SHA-256 is the one recorded when it
+ * was built.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -13,10 +15,10 @@ import { RunFailedError } from '../errors.js';
 import { LocalTransport } from '../transport/local.js';
 import type { Transport } from '../transport/transport.js';
 import { PACKAGE_ROOT } from '../version.js';
+import type { HostHome } from './home.js';
 
 export const PROBE_SOURCE = fileURLToPath(new URL('src/probe/probe.c', PACKAGE_ROOT));
 const CFLAGS = ['-O2', '-pthread', '-Wall'];
-const REMOTE_CACHE = '/var/tmp/unilat';
 
 export async function probeHash(staticBuild = false): Promise<string> {
   const src = await readFile(PROBE_SOURCE);
@@ -29,26 +31,46 @@ export interface ProvisionedProbe {
   how: 'compiled' | 'cached' | 'uploaded-static';
 }
 
+/** $1 the binary: prints `ok` when it is our user's regular file (no link) matching its recorded checksum. */
+const CACHED_SH = `b=$1
+[ -f "$b" ] && [ ! -L "$b" ] && [ -x "$b" ] && [ -f "$b.sha256" ] && [ ! -L "$b.sha256" ] || exit 0
+[ "$(stat -c %u -- "$b")" = "$(id -u)" ] || exit 0
+[ "$(sha256sum < "$b" | cut -d' ' -f1)" = "$(cat -- "$b.sha256")" ] && echo ok`;
+/** $1 a build folder holding unilat-probe, $2 the cache folder: records its checksum, moves it in place, removes the build folder. */
+const INSTALL_SH = `b=$1; d=$2
+mkdir -p -m 700 -- "$d" && sha256sum < "$b/unilat-probe" | cut -d' ' -f1 > "$b/sha" && chmod 755 -- "$b/unilat-probe" &&
+  mv -f -- "$b/sha" "$d/unilat-probe.sha256" && mv -f -- "$b/unilat-probe" "$d/unilat-probe"
+rc=$?; rm -rf -- "$b"; exit $rc`;
+
 /** Makes sure the probe for the current source exists on the target; returns its path there. */
-export async function provisionProbe(t: Transport): Promise<ProvisionedProbe> {
+export async function provisionProbe(t: Transport, home: HostHome): Promise<ProvisionedProbe> {
   const hash = await probeHash();
-  const dir = `${REMOTE_CACHE}/probe-${hash}`;
+  const dir = `${home.probes}/probe-${hash}`;
   const bin = `${dir}/unilat-probe`;
-  if ((await t.run(['test', '-x', bin])).exitCode === 0) return { path: bin, how: 'cached' };
-  await t.run(['mkdir', '-p', dir]);
+  if ((await t.run({ script: CACHED_SH, args: [bin] })).stdout.trim() === 'ok') return { path: bin, how: 'cached' };
+  // Built in a folder of its own (hosts of one run may be one machine) and moved in place, so a half-built binary is never cached.
+  const mk = await t.run(['mktemp', '-d', `${home.probes}/build.XXXXXX`]);
+  const build = mk.stdout.trim();
+  if (mk.exitCode !== 0 || !build.startsWith(`${home.probes}/build.`)) throw new RunFailedError(`${t.name}: cannot make a build folder in ${home.probes}: ${mk.stderr.trim()}`);
   const hasCc = (await t.run(['sh', '-c', 'command -v cc'])).exitCode === 0;
-  if (hasCc) {
-    await t.upload(PROBE_SOURCE, `${dir}/probe.c`);
-    // Build to a temporary name and rename, so a half-built binary is never cached.
-    const r = await t.run(['cc', ...CFLAGS, '-o', `${bin}.tmp`, `${dir}/probe.c`, '-lrt'], { timeoutMs: 120_000 });
-    if (r.exitCode !== 0) throw new RunFailedError(`${t.name}: compiling the probe failed:\n${r.stderr.trim()}`);
-    await t.run(['mv', '-f', `${bin}.tmp`, bin]);
-    return { path: bin, how: 'compiled' };
+  let how: ProvisionedProbe['how'];
+  try {
+    if (hasCc) {
+      await t.upload(PROBE_SOURCE, `${build}/probe.c`);
+      const r = await t.run(['cc', ...CFLAGS, '-o', `${build}/unilat-probe`, `${build}/probe.c`, '-lrt'], { timeoutMs: 120_000 });
+      if (r.exitCode !== 0) throw new RunFailedError(`${t.name}: compiling the probe failed:\n${r.stderr.trim()}`);
+      how = 'compiled';
+    } else {
+      await t.upload(await buildLocalProbe({ static: true }), `${build}/unilat-probe`, 0o755);
+      how = 'uploaded-static';
+    }
+  } catch (e) {
+    await t.run(['rm', '-rf', '--', build]).catch(() => {});
+    throw e;
   }
-  const local = await buildLocalProbe({ static: true });
-  await t.upload(local, `${bin}.tmp`, 0o755);
-  await t.run(['mv', '-f', `${bin}.tmp`, bin]);
-  return { path: bin, how: 'uploaded-static' };
+  const inst = await t.run({ script: INSTALL_SH, args: [build, dir] });
+  if (inst.exitCode !== 0) throw new RunFailedError(`${t.name}: installing the probe failed: ${inst.stderr.trim()}`);
+  return { path: bin, how };
 }
 
 const building = new Map<string, Promise<string>>();

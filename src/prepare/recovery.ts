@@ -5,7 +5,7 @@
 import { constants as osConstants } from 'node:os';
 import type { TuningChange } from '../results/types.js';
 import type { Transport } from '../transport/transport.js';
-import { BOOT_ID, DEFAULT_JOURNAL_DIR, HostJournal, activeJournals, type JournalEntry, type JournalFile } from './journal.js';
+import { BOOT_ID, HostJournal, activeJournals, type JournalEntry, type JournalFile } from './journal.js';
 
 export interface RecoveredJournal {
   file: string;
@@ -19,10 +19,13 @@ export interface RecoveredJournal {
 
 const JOURNAL_MARK = '@@unilat-journal@@';
 const LIST_JOURNALS_SH = `printf '%s %s\\n' '${JOURNAL_MARK}' "boot $(cat ${BOOT_ID} 2>/dev/null)"
+uid=$(id -u)
 for f in "$1"/journal-*.json; do
   [ -f "$f" ] || continue
   printf '\\n%s %s\\n' '${JOURNAL_MARK}' "$f"
-  cat -- "$f"
+  # Only our own regular files, never through a link, never a huge one.
+  if [ -L "$f" ] || [ "$(stat -c %u -- "$f")" != "$uid" ]; then echo '!not-ours'; continue; fi
+  head -c 4000000 -- "$f"
 done`;
 
 /**
@@ -34,9 +37,9 @@ done`;
  */
 export async function recoverLeftoverJournals(
   t: Transport,
-  opts: { dir?: string; exclude?: Iterable<string> } = {},
+  opts: { dir: string; exclude?: Iterable<string> },
 ): Promise<RecoveredJournal[]> {
-  const dir = (opts.dir ?? DEFAULT_JOURNAL_DIR).replace(/\/+$/, '');
+  const dir = opts.dir.replace(/\/+$/, '');
   const exclude = new Set(opts.exclude ?? []);
   // Journals still in use through this very connection are not leftovers; a new connection
   // (a new Transport object) recovers everything, including journals of a dropped one.
@@ -64,7 +67,8 @@ export async function recoverLeftoverJournals(
     try {
       data = parseJournal(text);
     } catch (err) {
-      out.push({ file, id: null, outcome: 'unreadable', changes: [], errors: [`${t.name}: ${file}: ${(err as Error).message}`] });
+      // The message is ours, never the file's text: it could be anything, and it reaches run.json.
+      out.push({ file, id: null, outcome: 'unreadable', changes: [], errors: [`${t.name}: ${file}: ${(err as Error).message}; left in place`] });
       continue;
     }
     if (exclude.has(data.id)) continue;
@@ -80,12 +84,19 @@ export async function recoverLeftoverJournals(
   return out;
 }
 
-/** A persisted journal, version 2 or the tuning-only version 1 (read as version 2). */
+/** A persisted journal, version 2 or the tuning-only version 1 (read as version 2), checked entry by entry. */
 function parseJournal(text: string): JournalFile {
-  const d = JSON.parse(text) as Record<string, unknown>;
-  if (d.format === 'unilat-host-journal' && d.version === 2 && Array.isArray(d.entries) && typeof d.id === 'string') return d as unknown as JournalFile;
-  if (d.format === 'unilat-tuning-journal' && Array.isArray(d.entries) && typeof d.runId === 'string')
-    return {
+  if (text.trim() === '!not-ours') throw new Error("not unilat's: a link, or a file of another user");
+  let d: Record<string, unknown>;
+  try {
+    d = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error('not a unilat undo journal (not JSON)');
+  }
+  let file: JournalFile;
+  if (d?.format === 'unilat-host-journal' && d.version === 2 && typeof d.id === 'string') file = d as unknown as JournalFile;
+  else if (d?.format === 'unilat-tuning-journal' && typeof d.runId === 'string')
+    file = {
       format: 'unilat-host-journal',
       version: 2,
       id: d.runId,
@@ -93,9 +104,32 @@ function parseJournal(text: string): JournalFile {
       owner: { pid: 0, controller: 'unknown' },
       bootId: typeof d.bootId === 'string' ? d.bootId : null,
       createdAt: String(d.createdAt ?? ''),
-      entries: (d.entries as JournalEntry[]).map((e) => ({ ...e, area: 'tuning' })),
+      entries: Array.isArray(d.entries) ? (d.entries as JournalEntry[]).map((e) => ({ ...e, area: 'tuning' as const })) : (null as never),
     };
-  throw new Error('not a unilat undo journal');
+  else throw new Error('not a unilat undo journal (format)');
+  if (!/^[A-Za-z0-9._-]+$/.test(file.id) || !Array.isArray(file.entries)) throw new Error('not a unilat undo journal (id or entries)');
+  for (const [i, e] of file.entries.entries()) {
+    const why = entryProblem(e);
+    if (why) throw new Error(`entry ${i}: ${why}; nothing of it was undone`);
+  }
+  return file;
+}
+
+/** What undo may do: write only the knobs tuning writes, kill only marked processes, remove only temp folders. */
+const WRITABLE = [/^\/proc\/sys\/kernel\/sched_rt_runtime_us$/, /^\/sys\/devices\/system\/cpu\/cpu[0-9]+\/cpufreq\/scaling_governor$/, /^\/proc\/irq\/[0-9]+\/smp_affinity_list$/];
+const MARKER = /^unilat-[a-z-]+:[A-Za-z0-9._-]+:[0-9a-f]{8}$/;
+const LEGACY_MARKER = /^unilat-dma-hold:[A-Za-z0-9._-]+:[0-9]+$/;
+const FOLDER = /^\/[A-Za-z0-9._/-]*\/unilat-[a-z0-9-]+\.[A-Za-z0-9]{6}$/;
+
+function entryProblem(e: unknown): string | null {
+  if (typeof e !== 'object' || e === null) return 'not an object';
+  const x = e as Record<string, unknown>;
+  if (typeof x.seq !== 'number' || typeof x.knob !== 'string' || typeof x.path !== 'string' || typeof x.before !== 'string' || typeof x.state !== 'string') return 'missing fields';
+  if (!['tuning', 'load', 'guest'].includes(String(x.area))) return 'unknown area';
+  if (x.kind === 'write') return WRITABLE.some((r) => r.test(String(x.path))) && !/[\n\0]/.test(String(x.before)) ? null : 'a write to a path tuning never writes';
+  if (x.kind === 'process') return typeof x.marker === 'string' && (MARKER.test(x.marker) || LEGACY_MARKER.test(x.marker)) ? null : 'a process marker unilat never makes';
+  if (x.kind === 'folder') return FOLDER.test(String(x.path)) && !String(x.path).includes('/../') ? null : 'a folder unilat never makes';
+  return 'unknown kind';
 }
 
 export interface SignalRestoreOptions {

@@ -10,8 +10,10 @@ import { saveRunRecord } from '../results/store.js';
 import type { Result, RunRecord } from '../results/types.js';
 import { gatherFacts } from '../prepare/facts.js';
 import { checkReadiness } from '../prepare/readiness.js';
-import { HostJournal, activeJournals } from '../prepare/journal.js';
+import { BOOT_ID, HostJournal, activeJournals } from '../prepare/journal.js';
 import { recoverLeftoverJournals } from '../prepare/recovery.js';
+import { openHome } from '../prepare/home.js';
+import { MachineLocks, type Lease } from './machine-locks.js';
 import type { Transport } from '../transport/transport.js';
 import type { Progress } from './progress.js';
 import { failed, runSteps, stepLabel, type HostSession } from './step.js';
@@ -24,6 +26,8 @@ export interface ExecuteOptions {
   signal: AbortSignal;
   progress: Progress;
   connect: (host: ResolvedHost, signal: AbortSignal) => Promise<Transport>;
+  /** How long to wait for another run to finish with a host (0: fail at once, naming it). */
+  waitLockMs: number;
 }
 
 export async function execute(o: ExecuteOptions): Promise<void> {
@@ -34,18 +38,20 @@ export async function execute(o: ExecuteOptions): Promise<void> {
     o.record.results.push(r);
     await save();
   };
+  const locks = new MachineLocks();
   const queue = [...o.plan.hosts];
   const workers = Array.from({ length: Math.max(1, Math.min(o.parallel, queue.length)) }, async () => {
-    for (let h = queue.shift(); h; h = queue.shift()) await runHost(h, o, addResult, save);
+    for (let h = queue.shift(); h; h = queue.shift()) await runHost(h, o, locks, addResult, save);
   });
   await Promise.all(workers);
   await saving;
 }
 
-async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Result) => Promise<void>, save: () => Promise<void>): Promise<void> {
+async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLocks, addResult: (r: Result) => Promise<void>, save: () => Promise<void>): Promise<void> {
   const steps = o.plan.steps.filter((s) => s.host === host.name);
   let t: Transport | undefined;
   let journal: HostJournal | undefined;
+  let lease: Lease | undefined;
   /** Index of the first step that has no result yet. */
   let next = 0;
   try {
@@ -57,15 +63,22 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
     o.record.readiness[host.name] = checks;
     const count = (st: string) => checks.filter((c) => c.status === st).length;
     o.progress.log(host.name, `readiness: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${checks.filter((c) => c.status === 'fail').map((c) => `; FAIL ${c.title}: ${c.fix}`).join('')}`);
-    // Tuning an earlier run left behind (lost connection, killed controller) is undone first.
-    // Journals live in this process (other hosts of this run may be the same machine) are not leftovers.
-    for (const r of await recoverLeftoverJournals(t, { exclude: activeJournals().map((j) => j.id) })) {
+    const home = await openHome(t);
+    const boot = await t.run(['cat', BOOT_ID], { timeoutMs: 15_000 });
+    // One controller at a time on a machine; the hosts of this run that are that machine share it.
+    lease = await locks.acquire(t, home, `${boot.stdout.trim()}|${home.path}`, {
+      runId: o.record.id,
+      waitMs: o.waitLockMs,
+      onWait: (holder) => o.progress.log(host.name, `waiting for ${holder} to finish with this host`),
+    });
+    // With the lock held, every journal in the home that is not this run's was left by a run that is gone.
+    for (const r of await recoverLeftoverJournals(t, { dir: home.journals, exclude: activeJournals().map((j) => j.id) })) {
       o.record.warnings.push({ code: 'leftover-tuning', message: `${host.name}: ${r.file}: what an interrupted run changed was ${r.outcome} (${r.changes.length} tuning values)${r.errors.length ? `: ${r.errors.join('; ')}` : ''}` });
       o.progress.log(host.name, `restored what an interrupted run left (${r.file}: ${r.outcome})`);
     }
     await save();
-    journal = new HostJournal(t, { id: `${o.record.id}-${host.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(2).toString('hex')}` });
-    const session: HostSession = { host, transport: t, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, journal };
+    journal = new HostJournal(t, { dir: home.journals, id: `${o.record.id}-${host.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(2).toString('hex')}` });
+    const session: HostSession = { host, transport: t, home, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, journal };
     for (; next < steps.length && !o.signal.aborted; ) {
       const group = bootGroup(steps, next);
       o.progress.step(host.name, group.map(stepLabel).join(' + '), next, steps.length);
@@ -89,7 +102,9 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, addResult: (r: Res
       for (const e of rep.errors) o.record.warnings.push({ code: 'not-restored', message: e });
       if (rep.errors.length) await save();
     }
-    await t?.close().catch(() => {});
+    if (lease && !lease.lock.held) o.record.warnings.push({ code: 'lock-lost', message: `${host.name}: the host lock's holder ended during the run: another controller could have used the host meanwhile` });
+    if (lease) await lease.end();
+    else await t?.close().catch(() => {});
   }
 }
 

@@ -30,6 +30,8 @@ export interface RunOptions {
   only?: string[];
   parallel: number;
   acceptNewHostKeys: boolean;
+  /** How long to wait for another run to finish with a host; 0: fail that host at once. */
+  waitLockMs: number;
   quiet: boolean;
   /** Where progress and the outcome's lines go (stderr). */
   log: Parameters<typeof createProgress>[0];
@@ -82,7 +84,7 @@ export async function runScenario(scenario: Scenario, file: string, hosts: Resol
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     try {
-      await execute({ plan, runDir: dir, record, parallel: o.parallel, signal: ac.signal, progress, connect: (h, signal) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys, signal }) });
+      await execute({ plan, runDir: dir, record, parallel: o.parallel, signal: ac.signal, progress, waitLockMs: o.waitLockMs, connect: (h, signal) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys, signal }) });
     } finally {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       removeHard?.();

@@ -8,6 +8,7 @@ import type { PlanStep } from './plan.js';
 import { runScenario, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
 import { applyTuning, type TuningKnobs } from '../prepare/tuning.js';
 import type { HostJournal } from '../prepare/journal.js';
+import type { HostHome } from '../prepare/home.js';
 import { provisionProbe, buildLocalProbe, type ProvisionedProbe } from '../prepare/probe.js';
 import { TransportError, type Transport } from '../transport/transport.js';
 import type { Progress } from './progress.js';
@@ -16,6 +17,8 @@ import { measure } from './measure.js';
 export interface HostSession {
   host: ResolvedHost;
   transport: Transport;
+  /** unilat's private home on the host (probe cache, journals, lock). */
+  home: HostHome;
   runDir: string;
   record: RunRecord;
   progress: Progress;
@@ -55,7 +58,7 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
       transport: t,
       runDir: s.runDir,
       signal: s.signal,
-      probe: () => (s.probe ??= provisionProbe(t)).then((p) => p.path),
+      probe: () => (s.probe ??= provisionProbe(t, s.home)).then((p) => p.path),
       staticProbe: () => buildLocalProbe({ static: true }),
       onProgress: (f) => s.progress.fraction(s.host.name, f),
       stepLabel: steps.length > 1 ? `${first.deployment.name}-r${first.repetition}` : `${first.deployment.name}-${first.benchmark.name}-r${first.repetition}`,

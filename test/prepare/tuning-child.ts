@@ -11,7 +11,7 @@ import { installSignalRestore } from '../../src/prepare/recovery.js';
 
 if (process.env.UNILAT_TUNING_CHILD === '1') {
   const t = new LocalTransport();
-  const journal = new HostJournal(t, { dir: process.env.UNILAT_JOURNAL_DIR, id: process.env.UNILAT_RUN_ID });
+  const journal = new HostJournal(t, { dir: process.env.UNILAT_JOURNAL_DIR!, id: process.env.UNILAT_RUN_ID });
   if (process.env.UNILAT_CHILD_MODE === 'signal') installSignalRestore();
   await applyTuning(t, { rtThrottling: false, irqAffinity: '0', dmaLatency: 0 }, journal);
   process.stdout.write(`ready ${journal.file}\n`);
