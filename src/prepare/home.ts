@@ -82,11 +82,11 @@ export function homeOverride(): string {
 /** Finds, checks and (where missing) makes unilat's home on the host. */
 export async function openHome(t: Transport, given = homeOverride()): Promise<HostHome> {
   const path = given.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
-  if (path && (!/^\/[A-Za-z0-9._/-]*$/.test(path) || /\/\.\.?(\/|$)/.test(path))) throw new UnsafeHomeError(`${t.name}: home ${JSON.stringify(path)}: give an absolute path of letters, digits, '.', '_', '-' and '/'`);
+  if (path && (!/^\/[A-Za-z0-9._/-]*$/.test(path) || /\/\.\.?(\/|$)/.test(path))) throw new UnsafeHomeError(`UNILAT_HOST_HOME ${JSON.stringify(path)}: give an absolute path of letters, digits, '.', '_', '-' and '/'`);
   const r = await t.run({ script: HOME_SH, args: [path] }, { timeoutMs: 30_000 });
   const [what, at, detail] = r.stdout.trim().split('\n').pop()!.split('\t');
-  if (r.exitCode !== 0 || (what !== 'home' && what !== 'refuse')) throw new RunFailedError(`${t.name}: cannot check unilat's home: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
-  if (what === 'refuse') throw new UnsafeHomeError(`${t.name}: refusing ${at}: it ${detail}: another user could change or read what unilat runs and restores there as its user. Fix: ${fixFor(at, detail)}`);
+  if (r.exitCode !== 0 || (what !== 'home' && what !== 'refuse')) throw new RunFailedError(`cannot check unilat's home: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  if (what === 'refuse') throw new UnsafeHomeError(`refusing ${at}: it ${detail}: another user could change or read what unilat runs and restores there as its user. Fix: ${fixFor(at, detail)}`);
   return { path: at, uid: Number(detail), journals: `${at}/journals`, probes: `${at}/probes` };
 }
 

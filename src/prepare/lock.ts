@@ -106,8 +106,8 @@ export async function lockHost(t: Transport, home: HostHome, o: LockOptions): Pr
     if ('e' in first) throw first.e;
     const r = first.r;
     if (r.exitCode === 4)
-      throw new HostBusyError(`${t.name} is in use by ${busyWith || 'another unilat run'}${o.waitMs > 0 ? `, still after waiting ${Math.round(o.waitMs / 1000)} s` : ''}; wait for it to end, or give --wait-lock DURATION`);
-    throw new RunFailedError(`${t.name}: cannot lock ${home.path}/lock: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+      throw new HostBusyError(`the host is in use by ${busyWith || 'another unilat run'}${o.waitMs > 0 ? `, still after waiting ${Math.round(o.waitMs / 1000)} s` : ''}; wait for it to end, or give --wait-lock DURATION`);
+    throw new RunFailedError(`cannot lock ${home.path}/lock: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   }
   return {
     get held() {

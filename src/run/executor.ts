@@ -73,7 +73,9 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
     });
     // With the lock held, every journal in the home that is not this run's was left by a run that is gone.
     for (const r of await recoverLeftoverJournals(t, { dir: home.journals, exclude: activeJournals().map((j) => j.id) })) {
-      o.record.warnings.push({ code: 'leftover-tuning', message: `${host.name}: ${r.file}: what an interrupted run changed was ${r.outcome} (${r.changes.length} tuning values)${r.errors.length ? `: ${r.errors.join('; ')}` : ''}` });
+      const what =
+        r.outcome === 'unreadable' ? `left in place, nothing of it undone: ${r.errors.join('; ')}` : `what an interrupted run changed was ${r.outcome} (${r.changes.length} tuning values)${r.errors.length ? `: ${r.errors.join('; ')}` : ''}`;
+      o.record.warnings.push({ code: 'leftover-tuning', message: `${host.name}: ${r.file}: ${what}` });
       o.progress.log(host.name, `restored what an interrupted run left (${r.file}: ${r.outcome})`);
     }
     await save();
