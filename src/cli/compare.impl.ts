@@ -31,7 +31,7 @@ export async function handler(a: Args): Promise<void> {
       deployments,
       db: () => {
         if (!existsSync(dbFile)) throw new InputError(`${dbFile}: no history database (give --db, or run folders instead of ids)`);
-        return (db ??= openHistory(dbFile));
+        return (db ??= openHistory(dbFile, 'read'));
       },
       dbFile,
       threshold: a.threshold,

@@ -1,6 +1,4 @@
 /** `unilat history` itself, imported by its command definition only when the command runs. */
-import { existsSync } from 'node:fs';
-import { InputError } from '../errors.js';
 import { listRuns, openHistory, trend } from '../results/history.js';
 import type { Args } from './history.js';
 import { DEFAULT_HISTORY_DB } from './history.js';
@@ -18,8 +16,7 @@ function table(head: string[], rows: string[][]): string {
 
 export async function handler(a: Args): Promise<void> {
   const file = a.db ?? DEFAULT_HISTORY_DB;
-  if (!existsSync(file)) throw new InputError(`${file}: no history database`);
-  const db = openHistory(file);
+  const db = openHistory(file, 'read');
   try {
     if (a.metric) {
       const points = trend(db, { metric: a.metric, scenario: a.scenario, host: a.host, limit: a.limit });

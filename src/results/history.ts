@@ -11,7 +11,9 @@
  */
 import { parseRunRecord } from './schema.js';
 import Database from 'better-sqlite3';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
+import { InputError } from '../errors.js';
 import { basename } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { MetricRow, RunRecord } from './types.js';
@@ -55,11 +57,38 @@ CREATE INDEX IF NOT EXISTS metrics_metric ON metrics(metric, host);
 CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run_id);
 `;
 
-/** Opens (creating or migrating) a history database. */
-export function openHistory(file: string): History {
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+const OUR_TABLES = ['metrics', 'runs', 'schema_version'];
+
+/**
+ * Opens a history database. `write` (a run) creates it where the file is missing or empty;
+ * `read` (history, compare) opens an existing one read-only and changes nothing. Either way a
+ * file that is not a unilat history (a folder, another program's database, random bytes) is
+ * refused with an InputError before anything is written to it.
+ */
+export function openHistory(file: string, mode: 'write' | 'read' = 'write'): History {
+  let st: Stats | null = null;
+  try {
+    st = statSync(file);
+  } catch {
+    /* missing */
+  }
+  if (st?.isDirectory()) throw new InputError(`${file}: is a folder, not a history database`);
+  if (!st && mode === 'read') throw new InputError(`${file}: no history database`);
+  const fresh = !st || st.size === 0;
+  if (fresh && mode === 'read') throw new InputError(`${file}: an empty file, not a history database`);
+  if (!fresh && !hasSqliteHeader(file)) throw new InputError(`${file}: not a history database (not an SQLite file)`);
+  // A reader may make -wal and -shm files beside a WAL database; those it made go if the file is refused.
+  const sidecars = [`${file}-wal`, `${file}-shm`].filter((f) => !existsSync(f));
+  let db: History;
+  try {
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS, readonly: mode === 'read', fileMustExist: mode === 'read' });
+  } catch (e) {
+    throw new InputError(`${file}: cannot open it as a history database: ${(e as Error).message}`);
+  }
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (!fresh) checkOurs(db, file, mode);
+    if (mode === 'read') return db;
     enableWal(db, file);
     // NORMAL is durable against a killed process in WAL mode; only power loss can drop the last commit.
     db.pragma('synchronous = NORMAL');
@@ -68,14 +97,45 @@ export function openHistory(file: string): History {
       db.exec(SCHEMA);
       const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
       if (row.v === null) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(HISTORY_SCHEMA_VERSION);
-      else if (row.v > HISTORY_SCHEMA_VERSION)
-        throw new Error(`${file}: history schema version ${row.v} is newer than this unilat understands (${HISTORY_SCHEMA_VERSION})`);
+      else if (row.v > HISTORY_SCHEMA_VERSION) throw new InputError(`${file}: history schema version ${row.v} is newer than this unilat understands (${HISTORY_SCHEMA_VERSION})`);
     }).immediate();
   } catch (e) {
     db.close();
+    if (e instanceof InputError) for (const f of sidecars) rmSync(f, { force: true });
     throw e;
   }
   return db;
+}
+
+function hasSqliteHeader(file: string): boolean {
+  const head = Buffer.alloc(16);
+  const fd = openSync(file, 'r');
+  try {
+    return readSync(fd, head, 0, 16, 0) === 16 && head.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Refuses a database that is not unilat's (or not a database): nothing is written to it. */
+function checkOurs(db: History, file: string, mode: 'write' | 'read'): void {
+  let tables: string[];
+  try {
+    tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'SQLITE_BUSY') throw e;
+    throw new InputError(`${file}: not a history database (${code === 'SQLITE_NOTADB' ? 'not an SQLite file' : (e as Error).message})`);
+  }
+  // No tables at all: a database another writer of ours has only just made.
+  if (tables.length === 0) {
+    if (mode === 'read') throw new InputError(`${file}: an empty database, not a history`);
+    return;
+  }
+  const missing = OUR_TABLES.filter((t) => !tables.includes(t));
+  if (missing.length) throw new InputError(`${file}: an SQLite database, but not a unilat history (no ${missing.join(', ')} table): left untouched`);
+  const v = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v;
+  if (v !== null && v > HISTORY_SCHEMA_VERSION) throw new InputError(`${file}: history schema version ${v} is newer than this unilat understands (${HISTORY_SCHEMA_VERSION})`);
 }
 
 /**

@@ -8,7 +8,7 @@ import { VERSION } from '../version.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import { installSignalRestore } from '../prepare/recovery.js';
 import { writeReports } from '../report/write.js';
-import { closeHistory, markRunFinished, markRunStarted, openHistory } from '../results/history.js';
+import { closeHistory, markRunFinished, markRunStarted, openHistory, type History } from '../results/history.js';
 import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
 import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/types.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -18,7 +18,7 @@ import { metricRows } from '../stats/metrics.js';
 import { connectHost } from './connect.js';
 import { execute } from './executor.js';
 import { deploymentComparisons, gateOutcomes, resolveBaseline } from './finish.js';
-import { buildPlan } from './plan.js';
+import { buildPlan, type Plan } from './plan.js';
 import { createProgress } from './progress.js';
 
 export interface RunOptions {
@@ -49,6 +49,16 @@ export interface RunOutcome {
 
 export async function runScenario(scenario: Scenario, file: string, hosts: ResolvedHost[], o: RunOptions): Promise<RunOutcome> {
   const plan = buildPlan(scenario, hosts, { durationNs: o.durationNs, only: o.only });
+  // Opened first: a --db that is no history database is refused before a run folder exists.
+  const db = openHistory(o.db);
+  try {
+    return await runWith(db, scenario, file, plan, o);
+  } finally {
+    closeHistory(db);
+  }
+}
+
+async function runWith(db: History, scenario: Scenario, file: string, plan: Plan, o: RunOptions): Promise<RunOutcome> {
   const id = newRunId(scenario.name);
   const dir = await createRunDir(o.out, id);
   const record: RunRecord = {
@@ -69,43 +79,38 @@ export async function runScenario(scenario: Scenario, file: string, hosts: Resol
     hostErrors: {},
   };
   await saveRunRecord(dir, record);
-  const db = openHistory(o.db);
+  markRunStarted(db, record, { dir });
+  const progress = createProgress(o.log, o.quiet);
+  const ac = new AbortController();
+  // First signal: stop measuring, restore hosts, write what was measured. Second: restore and exit now.
+  let removeHard: (() => void) | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    progress.log('unilat', `${sig}: stopping; restoring hosts and saving what was measured (again to exit at once)`);
+    ac.abort();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    removeHard = installSignalRestore();
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
-    markRunStarted(db, record, { dir });
-    const progress = createProgress(o.log, o.quiet);
-    const ac = new AbortController();
-    // First signal: stop measuring, restore hosts, write what was measured. Second: restore and exit now.
-    let removeHard: (() => void) | undefined;
-    const onSignal = (sig: NodeJS.Signals) => {
-      progress.log('unilat', `${sig}: stopping; restoring hosts and saving what was measured (again to exit at once)`);
-      ac.abort();
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-      removeHard = installSignalRestore();
-    };
-    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-    try {
-      await execute({ plan, runDir: dir, record, parallel: o.parallel, signal: ac.signal, progress, waitLockMs: o.waitLockMs, connect: (h, signal) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys, signal }) });
-    } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-      removeHard?.();
-      progress.done();
-    }
-    const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
-    record.endedAt = new Date().toISOString();
-    record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
-    const baseline = await resolveBaseline(scenario, db);
-    const gates = gateOutcomes(scenario, record, baseline.record, baseline.note);
-    if (gates.length) record.gates = gates;
-    const comparisons = deploymentComparisons(scenario, record);
-    if (comparisons.length) record.comparisons = comparisons;
-    await saveRunRecord(dir, record);
-    await writeReports(record, dir);
-    markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
-    const summary = record.status === 'completed' ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed`;
-    return { dir, record, gates, failedSteps, summary };
+    await execute({ plan, runDir: dir, record, parallel: o.parallel, signal: ac.signal, progress, waitLockMs: o.waitLockMs, connect: (h, signal) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys, signal }) });
   } finally {
-    closeHistory(db);
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    removeHard?.();
+    progress.done();
   }
+  const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
+  record.endedAt = new Date().toISOString();
+  record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
+  const baseline = await resolveBaseline(scenario, db);
+  const gates = gateOutcomes(scenario, record, baseline.record, baseline.note);
+  if (gates.length) record.gates = gates;
+  const comparisons = deploymentComparisons(scenario, record);
+  if (comparisons.length) record.comparisons = comparisons;
+  await saveRunRecord(dir, record);
+  await writeReports(record, dir);
+  markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
+  const summary = record.status === 'completed' ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed`;
+  return { dir, record, gates, failedSteps, summary };
 }
 
 /** The outcome's lines for the user: gates, then what ended a host, then failed steps. */
