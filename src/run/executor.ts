@@ -4,6 +4,7 @@
  * as soon as it exists; a host that fails is reported and the others go on.
  */
 import { randomBytes } from 'node:crypto';
+import { fileSafe } from '../names.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { Plan, PlanStep } from './plan.js';
 import { saveRunRecord } from '../results/store.js';
@@ -79,7 +80,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
       o.progress.log(host.name, `restored what an interrupted run left (${r.file}: ${r.outcome})`);
     }
     await save();
-    journal = new HostJournal(t, { dir: home.journals, id: `${o.record.id}-${host.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(2).toString('hex')}` });
+    journal = new HostJournal(t, { dir: home.journals, id: `${o.record.id}-${fileSafe(host.name, 32)}-${randomBytes(2).toString('hex')}` });
     const session: HostSession = { host, transport: t, home, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, journal };
     for (; next < steps.length && !o.signal.aborted; ) {
       const group = bootGroup(steps, next);

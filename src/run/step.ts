@@ -4,6 +4,7 @@
  * changes is in the host's journal, and what its owner did not undo is undone at the step's end.
  */
 import type { ResolvedHost } from '../hosts/inventory.js';
+import { fileSafe } from '../names.js';
 import type { PlanStep } from './plan.js';
 import { runScenario, type FailedResult, type Result, type RunRecord, type Warning } from '../results/types.js';
 import { applyTuning, type TuningKnobs } from '../prepare/tuning.js';
@@ -61,7 +62,7 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
       probe: () => (s.probe ??= provisionProbe(t, s.home)).then((p) => p.path),
       staticProbe: () => buildLocalProbe({ static: true }),
       onProgress: (f) => s.progress.fraction(s.host.name, f),
-      stepLabel: steps.length > 1 ? `${first.deployment.name}-r${first.repetition}` : `${first.deployment.name}-${first.benchmark.name}-r${first.repetition}`,
+      stepLabel: steps.length > 1 ? `${fileSafe(first.deployment.name)}-r${first.repetition}` : `${fileSafe(first.deployment.name)}-${fileSafe(first.benchmark.name)}-r${first.repetition}`,
       scenarioLoad: runScenario(s.record)?.load,
       journal,
     });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { migrateRunRecord } from '../../src/results/migrate.js';
 import { loadRunRecord } from '../../src/results/store.js';
+import { InputError } from '../../src/errors.js';
 import { SCHEMA_VERSION } from '../../src/results/types.js';
 
 const FIXTURES = join(ROOT, 'test/results/fixtures');
@@ -104,5 +105,19 @@ test('a statistic of no samples (NaN, written by JSON as null) still loads', asy
     assert.equal(r.results[0].status === 'completed' && r.results[0].latency?.p99, null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a run.json nested deeper than any record, or not JSON, is refused with exit-2 errors that quote nothing of it', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'unilat-deep-'));
+  try {
+    const deep = join(d, 'deep.json');
+    writeFileSync(deep, '['.repeat(100_000) + ']'.repeat(100_000));
+    await assert.rejects(loadRunRecord(deep), (e: Error) => e instanceof InputError && /nested 100000 levels deep, more than a run record can be \(64\)/.test(e.message));
+    const bad = join(d, 'bad.json');
+    writeFileSync(bad, '{"x": \x1b[31mroot:x:0:0 SECRET');
+    await assert.rejects(loadRunRecord(bad), (e: Error) => e instanceof InputError && /not valid JSON/.test(e.message) && !/SECRET|\x1b/.test(e.message));
+  } finally {
+    rmSync(d, { recursive: true, force: true });
   }
 });

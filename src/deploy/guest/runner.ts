@@ -9,6 +9,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { GuestDeployment } from '../../scenario/schema.js';
+import { fileSafe } from '../../names.js';
 import type { DeploymentContext, DeploymentRunInfo, DeploymentRunner, ProbeInvocation } from '../types.js';
 import { buildGuestImage, busyboxPath, type GuestProfile } from './initramfs.js';
 import { resolveKernel } from './kernel.js';
@@ -147,7 +148,7 @@ function snapshotFor(d: GuestDeployment, ctx: DeploymentContext, kernelPath: str
         imageCmdline: image.cmdline,
         bootTimeoutMs: d.bootTimeout / 1e6,
         runTimeoutMs: RUN_MARGIN_MS,
-        consoleLogPath: join(ctx.runDir, `${d.name}-snapshot.console.log`),
+        consoleLogPath: join(ctx.runDir, `${fileSafe(d.name)}-snapshot.console.log`),
         signal: ctx.signal,
         onResults: () => {},
         snapshot: { save: stateFile },
