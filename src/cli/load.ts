@@ -20,7 +20,7 @@ export async function loadInventory(file: string | undefined): Promise<Inventory
     if (configFile) throw new InputError(`${configFile}: ${(e as Error).message}`);
   }
   const aliases = blocks.flatMap((b) => b.patterns ?? []).filter((p) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(p) && p !== 'local');
-  const fromConfig = Object.fromEntries(aliases.filter((a) => !(a in inv.hosts) && !(a in inv.groups)).map((a) => [a, { address: a, sshConfig: true, agent: Boolean(process.env.SSH_AUTH_SOCK) }]));
+  const fromConfig = Object.fromEntries(aliases.filter((a) => !Object.hasOwn(inv.hosts, a) && !Object.hasOwn(inv.groups, a)).map((a) => [a, { address: a, sshConfig: true, agent: Boolean(process.env.SSH_AUTH_SOCK) }]));
   return Object.keys(fromConfig).length ? { ...inv, hosts: { ...fromConfig, ...inv.hosts } } : inv;
 }
 

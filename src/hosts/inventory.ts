@@ -26,7 +26,8 @@ export function resolveHosts(names: readonly string[], inv: Inventory, where: (i
   const out = new Map<string, ResolvedHost>();
   const problems: string[] = [];
   names.forEach((n, i) => {
-    const members = inv.groups[n] ?? [n];
+    // Own properties only: a name like toString or __proto__ is no group or host of the file.
+    const members = Object.hasOwn(inv.groups, n) ? inv.groups[n] : [n];
     for (const m of members) {
       if (out.has(m)) continue;
       const h = resolveOne(m, inv);
@@ -43,7 +44,7 @@ export function resolveHosts(names: readonly string[], inv: Inventory, where: (i
 
 function resolveOne(name: string, inv: Inventory, seen = new Set<string>()): ResolvedHost | null {
   if (name === 'local') return { name: 'local', kind: 'local' };
-  const entry = inv.hosts[name];
+  const entry = Object.hasOwn(inv.hosts, name) ? inv.hosts[name] : undefined;
   if (!entry) return null;
   if (seen.has(name)) throw new InputError(`${inv.file}: hosts.${name}.jump: jump hosts form a loop (${[...seen, name].join(' -> ')})`);
   seen.add(name);

@@ -242,15 +242,15 @@ export const hostsFileSchema = z
   })
   .superRefine((f, ctx) => {
     for (const [g, members] of Object.entries(f.groups)) {
-      if (g in f.hosts || g === 'local') ctx.addIssue({ code: 'custom', path: ['groups', g], message: `group "${g}" has the name of a host` });
+      if (Object.hasOwn(f.hosts, g) || g === 'local') ctx.addIssue({ code: 'custom', path: ['groups', g], message: `group "${g}" has the name of a host` });
       members.forEach((m, i) => {
-        if (!(m in f.hosts) && m !== 'local')
+        if (!Object.hasOwn(f.hosts, m) && m !== 'local')
           ctx.addIssue({ code: 'custom', path: ['groups', g, i], message: `unknown host "${m}" (hosts: ${Object.keys(f.hosts).join(', ') || 'none'})` });
       });
     }
     for (const [h, e] of Object.entries(f.hosts)) {
       if (h === 'local') ctx.addIssue({ code: 'custom', path: ['hosts', h], message: '"local" is built in and cannot be redefined' });
-      if (e.jump !== undefined && !(e.jump in f.hosts))
+      if (e.jump !== undefined && !Object.hasOwn(f.hosts, e.jump))
         ctx.addIssue({ code: 'custom', path: ['hosts', h, 'jump'], message: `unknown jump host "${e.jump}"` });
     }
   });
