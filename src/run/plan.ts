@@ -1,3 +1,4 @@
+import { checkPlanSize } from '../scenario/limits.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { Benchmark, Deployment, Scenario } from '../scenario/schema.js';
 import { benchmarkFor } from '../bench/benchmark.js';
@@ -43,6 +44,7 @@ export function buildPlan(scenario: Scenario, hosts: ResolvedHost[], opts: PlanO
   const only = opts.only?.length ? new Set(opts.only) : null;
   const deployments = scenario.deployments.filter((d) => !only || only.has(d.name) || !scenario.deployments.some((x) => only.has(x.name)));
   const benchmarks = scenario.benchmarks.filter((b) => !only || only.has(b.name) || !scenario.benchmarks.some((x) => only.has(x.name)));
+  checkPlanSize('', scenario, hosts.length, deployments.length, benchmarks.length);
   const steps: PlanStep[] = [];
   for (const host of hosts) {
     let order = 0;

@@ -7,6 +7,8 @@ import { parseCpuList, parseSizeMiB, parseTimeNs } from './units.js';
 import { parseGate, type Gate } from './gates.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** More than a lab writes by hand; a generated file beyond it is a mistake, and its matrix would not end. */
+export const MAX_LIST = 256;
 const name = z
   .string()
   .regex(NAME, 'a name of letters, digits, "_", "." and "-", starting with a letter or digit')
@@ -174,14 +176,14 @@ export const scenarioSchema = z
     $schema: z.string().optional().meta({ description: 'the JSON Schema of this file (for editors)' }),
     name: name.meta({ description: 'scenario name (in run ids and the history)' }),
     description: z.string().default('').meta({ description: 'free text' }),
-    hosts: z.array(z.string().min(1)).min(1).default(['local']).meta({ description: 'host or group names; "local" is this machine' }),
+    hosts: z.array(z.string().min(1)).min(1).max(MAX_LIST).default(['local']).meta({ description: 'host or group names; "local" is this machine' }),
     repetitions: int(1, 10_000).default(1).meta({ description: 'every deployment x benchmark runs this often, interleaved (A B A B)' }),
     warmup: z.boolean().default(false).meta({ description: 'run one uncounted warm-up repetition first' }),
     duration: time('duration', 's').default(10e9).meta({ description: 'default length of latency benchmarks' }),
     load: loadSchema.optional().meta({ description: 'background load for every deployment (a deployment may set its own)' }),
-    deployments: z.array(deploymentSchema).min(1).meta({ description: 'where to measure: bare-metal, vm or unikernel' }),
-    benchmarks: z.array(benchmarkSchema).min(1).meta({ description: 'what to measure: cyclic, cyclictest or syscall' }),
-    gates: z.array(gate).default([]).meta({ description: '`unilat run` exits 1 when one fails: "p99 < 50us", "syscall.getppid < 200ns", "p99.9 may not regress more than 10%"' }),
+    deployments: z.array(deploymentSchema).min(1).max(MAX_LIST).meta({ description: 'where to measure: bare-metal, vm or unikernel' }),
+    benchmarks: z.array(benchmarkSchema).min(1).max(MAX_LIST).meta({ description: 'what to measure: cyclic, cyclictest or syscall' }),
+    gates: z.array(gate).max(MAX_LIST).default([]).meta({ description: '`unilat run` exits 1 when one fails: "p99 < 50us", "syscall.getppid < 200ns", "p99.9 may not regress more than 10%"' }),
     baseline: z.string().optional().meta({ description: 'baseline for relative gates: a run folder or last-good' }),
     noiseThreshold: z.number().min(0).max(1).default(0.05).meta({ description: 'changes smaller than this fraction are "no significant change"' }),
   })

@@ -2,7 +2,7 @@
  * YAML loading that keeps positions: every problem becomes `FILE:LINE:COL: path: message`.
  * The yaml package is imported only here.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { InputError } from '../errors.js';
 
@@ -16,11 +16,17 @@ export interface LoadedYaml {
   locate(path: readonly PropertyKey[], key?: string): string;
 }
 
+/** Scenarios and hosts files are written by hand: a few KiB. Larger is a mistake (or an attack on memory). */
+export const MAX_YAML_BYTES = 1 << 20;
+
 export async function loadYamlFile(file: string): Promise<LoadedYaml> {
   let text: string;
   try {
+    const st = await stat(file);
+    if (st.isFile() && st.size > MAX_YAML_BYTES) throw new InputError(`${file}: ${(st.size / 2 ** 20).toFixed(1)} MiB, more than a scenario or hosts file can be (${MAX_YAML_BYTES / 2 ** 20} MiB)`);
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? String(e)})`);
   }

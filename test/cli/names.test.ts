@@ -30,3 +30,24 @@ test('a hosts file whose jump or group member is toString or valueOf is refused'
   assert.match(r.stderr, /h\.yaml:2:33: hosts\.a\.jump: unknown jump host "toString"/);
   assert.match(r.stderr, /h\.yaml:4:7: groups\.g\[0\]: unknown host "valueOf"/);
 });
+
+test('limits: a scenario file over 1 MiB, more than 256 benchmarks, a plan over 100000 steps: exit 2 at once', async () => {
+  const many = join(dir, 'many.yaml');
+  writeFileSync(many, `name: m\ndeployments:\n  - {name: bare, kind: bare-metal}\nbenchmarks:\n${Array.from({ length: 300 }, (_, i) => `  - {name: b${i}, kind: syscall}\n`).join('')}`);
+  const big = join(dir, 'big.yaml');
+  writeFileSync(big, `name: m\n# ${'x'.repeat(2 << 20)}\ndeployments:\n  - {name: bare, kind: bare-metal}\nbenchmarks:\n  - {name: s, kind: syscall}\n`);
+  const list = (p: string, n: number, kind: string) => Array.from({ length: n }, (_, i) => `  - {name: ${p}${i}, kind: ${kind}}\n`).join('');
+  const matrix = join(dir, 'matrix.yaml');
+  writeFileSync(matrix, `name: m\nrepetitions: 1000\ndeployments:\n${list('d', 20, 'bare-metal')}benchmarks:\n${list('b', 20, 'syscall')}`);
+  const cases: Array<[string[], RegExp]> = [
+    [['validate', many], /many\.yaml:5:3: benchmarks: a list is too big \(maximum 256 items\)/],
+    [['validate', big], /big\.yaml: 2\.0 MiB, more than a scenario or hosts file can be \(1 MiB\)/],
+    [['validate', matrix], /matrix\.yaml: the plan has 400000 steps \(1 host\(s\) x 1000 repetition\(s\) x 20 deployment\(s\) x 20 benchmark\(s\)\), more than 100000/],
+    [['plan', matrix], /the plan has 400000 steps/],
+  ];
+  for (const [args, why] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+  }
+});
