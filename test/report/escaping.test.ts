@@ -13,7 +13,8 @@ import { renderSummaryTex, texEscape } from '../../src/report/latex.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { lognormalSamples, latencyResult, makeRng, opsResult, runRecord } from '../stats/synth.js';
 
-const EVIL = 'ev<script>alert(\'x\')</script> | a\\|b `tick` & 50% $x$ _u_ #1 {b} ~^ "q"\nline2';
+const EVIL = 'ev<script>alert(\'x\')</script> | a\\|b `tick` & 50% $x$ _u_ #1 {b} ~^ "q"\nline2\rline3';
+const LINE_BREAKS = /\r\n|\r|\n/g;
 
 const APPLIED: AppliedConfig = { mode: 'cyclic', policy: 'fifo', priority: 80, threads: 1, affinity: [], mlockall: true, dmaLatency: false, clockResolutionNs: 1, probeVersion: '1.0.0' };
 
@@ -77,7 +78,7 @@ describe('hostile text in report tables', () => {
 
   test('report.md: pipes, backslashes and line breaks cannot split a cell; code spans hold backticks; absent is –', () => {
     const md = renderMarkdown(record);
-    const flat = EVIL.replace(/\n/g, ' ');
+    const flat = EVIL.replace(LINE_BREAKS, ' ');
     let seen = 0;
     for (const t of mdTables(md)) {
       const width = gfmCells(t[0]).length;
@@ -95,7 +96,7 @@ describe('hostile text in report tables', () => {
     const run = md.split('\n').find((l) => l.startsWith('- Run: '))!;
     const m = /^- Run: (`+) (.*) \1, unilat /.exec(run);
     assert.ok(m, run);
-    assert.equal(m[2], record.id.replace(/\n/g, ' '));
+    assert.equal(m[2], record.id.replace(LINE_BREAKS, ' '));
     assert.ok(Math.max(...m[2].match(/`+/g)!.map((x) => x.length)) < m[1].length, 'fence longer than any backtick run inside');
 
     const applied = mdTables(md).find((t) => t[0].includes('loop overhead (ns)'))!;
