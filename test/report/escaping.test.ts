@@ -142,4 +142,22 @@ describe('hostile text in report tables', () => {
     assert.equal((body.match(/\{/g) ?? []).length, (body.match(/\}/g) ?? []).length, 'braces balance');
     assert.ok(!tex.split('\n').some((l) => l.startsWith('line2')), 'no line break inside a cell or the comment');
   });
+
+  test('summary.tex: control characters, U+FFFF and lone surrogates go, anywhere; a row that starts with [ or * is set off from the \\\\ before it', () => {
+    const CONTROL = '\u0000\u0007\b\t\u000b\f\u001b\u007f\u0085\u009f\ufffe\uffff\udfff\ud800';
+    const rng = makeRng(8);
+    const results = ['[2em]', '*', `x${CONTROL}y`].flatMap((name, i) => {
+      const lat = latencyResult(lognormalSamples(rng, 200), { deployment: `${name}${i}`, benchmark: 'wake', host: `h${CONTROL}` });
+      const ops = opsResult({ func: [1, 2, 3], [`op${CONTROL}`]: [4, 5, 6] }, { deployment: `${name}${i}`, benchmark: 'sys', host: 'h' });
+      return [lat, ops];
+    });
+    const tex = renderSummaryTex(runRecord(`id${CONTROL}\r\nend`, results, { scenario: { ...record.scenario, name: `s${CONTROL}\n\\end` } as RunRecord['scenario'] }));
+    assert.doesNotMatch(tex, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/, 'a control character');
+    assert.ok(tex.includes(`x${' '.repeat(10)}y2 & wake & h${' '.repeat(10)} & `), 'control characters as spaces, the rest kept');
+    const lines = tex.split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('%')).length, 2, 'the comment stays on its line');
+    assert.deepEqual(lines.filter((l) => /^[[*]/.test(l)), [], 'a line that \\\\ or \\addlinespace would read as its argument');
+    assert.ok(lines.some((l) => l.startsWith('{}[2em]0 & wake & ')), 'the latency row of [2em]0');
+    assert.ok(lines.some((l) => l.startsWith('{}*1 & sys & ')), 'the ops rows of *1');
+  });
 });
