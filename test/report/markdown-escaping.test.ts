@@ -92,12 +92,15 @@ describe('report.md and compare.md: text from the record stays text', () => {
   test('the escapers: inline text, a line start, lines', () => {
     assert.equal(mdText('a_b _c_ 2*3 [x](y) [z] <b> a < b &amp; & `t` ~s~ $m$ x|y \\ #1 end #'), 'a_b \\_c\\_ 2\\*3 [x\\](y) [z] \\<b> a < b \\&amp; & \\`t\\` \\~s\\~ \\$m\\$ x\\|y \\\\ #1 end \\#');
     assert.equal(mdText('one\r\ntwo\rthree\nfour'), 'one two three four');
-    assert.equal(mdLine('  # x'), '\\# x');
-    assert.equal(mdLine('- x'), '\\- x');
-    assert.equal(mdLine('12. x'), '12\\. x');
-    assert.equal(mdLine('[x]: /u'), '\\[x\\]: /u');
-    assert.equal(mdLine('> q'), '\\> q');
-    assert.equal(mdLine('-3 µs, 2.5 ms'), '\\-3 µs, 2.5 ms');
+    const lineStarts: Array<[string, string]> = [
+      ['  # x', '\\# x'],
+      ['- x', '\\- x'],
+      ['12. x', '12\\. x'],
+      ['[x]: /u', '\\[x\\]: /u'],
+      ['> q', '\\> q'],
+      ['-3 µs, 2.5 ms', '\\-3 µs, 2.5 ms'],
+    ];
+    for (const [text, md] of lineStarts) assert.equal(mdLine(text), md, text);
     assert.equal(mdText('-3 µs, 2.5 ms, 1e-6, 176 [170, 206]'), '-3 µs, 2.5 ms, 1e-6, 176 [170, 206]', 'figures inside a line stay as they are');
     assert.equal(mdLines(' a\n\n  b\r\n# c '), 'a\n\nb\n\\# c');
   });
