@@ -23,7 +23,7 @@ import {
   verdictTable,
   warningsTable,
 } from './sections.js';
-import { cellText, field, shown, view, type Cell, type Table } from './table.js';
+import { cellText, field, shown, view, type Cell, type Status, type Table } from './table.js';
 import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
 import { html, joinHtml, trusted, type Html } from './escape.js';
 
@@ -50,14 +50,17 @@ function htmlCell(c: Cell, code: boolean): Html {
   return c.kind === 'text' && c.flag ? html`${h} <strong class="badge bad">${c.flag}</strong>` : h;
 }
 
+const STATUSES: readonly string[] = ['pass', 'warn', 'fail'] satisfies Status[];
+
 /** A Table as an HTML table: figures right-aligned, the outcome column and rows marked by status. */
 export function htmlTable(t: Table, cls?: string): Html {
   const cols = shown(t, 'html').map((i) => ({ i, v: view(t.columns[i], 'html'), status: t.columns[i].status === true }));
   const num = (v: { align: string }) => (v.align === 'right' ? html` class="num"` : '');
   const th = cols.map((c) => html`<th scope="col"${num(c.v)}>${c.v.title}</th>`);
   const body = t.rows.map((r, ri) => {
+    // Only an outcome the stylesheet knows becomes a class: a record's own word styles nothing.
     const st = t.rowStatus?.[ri];
-    return html`<tr${st ? html` class="${st}"` : ''}>${cols.map((c) => html`<td${c.status ? html` class="status"` : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`)}</tr>`;
+    return html`<tr${st && STATUSES.includes(st) ? html` class="${st}"` : ''}>${cols.map((c) => html`<td${c.status ? html` class="status"` : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`)}</tr>`;
   });
   return html`<div class="table-wrap"><table${cls ? html` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${joinHtml(body, '\n')}\n</tbody></table></div>`;
 }
