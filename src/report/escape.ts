@@ -18,6 +18,15 @@ export function xmlChars(s: string): string {
   return s.replace(XML_INVALID, '');
 }
 
+/**
+ * `s` without control characters but tab, LF and CR (and without what XML does not allow): an
+ * escape sequence in a name must not reach a terminal that shows report.md, compare.md or
+ * summary.csv.
+ */
+export function withoutControls(s: string): string {
+  return xmlChars(s).replace(/[\u007f-\u009f]/g, '');
+}
+
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /**

@@ -2,23 +2,24 @@
  * Markdown rendering shared by report.md and compare.md: escaping of text (in a line, at the
  * start of one, in code spans and fences), and a Table (table.ts) as a Markdown table.
  */
+import { withoutControls } from './escape.js';
 import { cellText, shown, view, type Cell, type Table } from './table.js';
 
 const LINE_BREAK = /\r\n|\r|\n/;
 
 /**
- * Text as Markdown shows it, on one line: line breaks become spaces, and each character that
- * could start Markdown or HTML there gets a backslash (CommonMark and GFM show `\x` as x for
- * any ASCII punctuation): backslashes, code spans, emphasis (`_` only where it is not inside
- * a word, where it is inert), strikethrough, table pipes, math, a `<` that could open a tag or
- * an autolink, a `]` that could close a link's text (before `(`, `[` or `:`; a `[` alone links
- * nothing, and no text can define a reference, see mdLine), a `&` that starts an entity, and a
- * closing `#` run of a heading. Safe anywhere inside a line, table cells included, but not
- * right before a `(` or `[` of the report's own; where the text starts a line, use mdLine.
- * Figures are not text: they go into Markdown as formatted.
+ * Text as Markdown shows it, on one line: control characters go, line breaks become spaces,
+ * and each character that could start Markdown or HTML there gets a backslash (CommonMark and
+ * GFM show `\x` as x for any ASCII punctuation): backslashes, code spans, emphasis (`_` only
+ * where it is not inside a word, where it is inert), strikethrough, table pipes, math, a `<`
+ * that could open a tag or an autolink, a `]` that could close a link's text (before `(`, `[`
+ * or `:`; a `[` alone links nothing, and no text can define a reference, see mdLine), a `&`
+ * that starts an entity, and a closing `#` run of a heading. Safe anywhere inside a line,
+ * table cells included, but not right before a `(` or `[` of the report's own; where the text
+ * starts a line, use mdLine. Figures are not text: they go into Markdown as formatted.
  */
 export function mdText(s: string): string {
-  return s
+  return withoutControls(s)
     .split(LINE_BREAK)
     .join(' ')
     .replace(/[\\`*~|$]|<(?=[A-Za-z/!?])|\](?=[([:])/g, '\\$&')
@@ -44,14 +45,15 @@ export function mdLines(s: string): string {
 }
 
 /** A fenced code block that holds `s` whatever backtick runs it contains. */
-export function mdFence(lang: string, s: string): string[] {
+export function mdFence(lang: string, text: string): string[] {
+  const s = withoutControls(text);
   const fence = '`'.repeat(Math.max(3, ...(s.match(/`{3,}/g) ?? []).map((m) => m.length + 1)));
   return [`${fence}${lang}`, s, fence];
 }
 
 /** An inline code span that holds `s` whatever backticks it contains. */
 export function mdCode(s: string): string {
-  const flat = s.split(LINE_BREAK).join(' ');
+  const flat = withoutControls(s).split(LINE_BREAK).join(' ');
   if (!flat.includes('`')) return `\`${flat}\``;
   const fence = '`'.repeat(Math.max(...(flat.match(/`+/g) ?? ['']).map((m) => m.length)) + 1);
   return `${fence} ${flat} ${fence}`;

@@ -1,7 +1,8 @@
 /**
  * summary.csv and formula injection: a text cell that a spreadsheet would run as a formula (it
  * starts with =, +, -, @, a tab or a CR) gets a leading ', whether it came from a record's
- * names or a cyclictest file's nodename; figures stay numbers, negative ones too.
+ * names or a cyclictest file's nodename; figures stay numbers, negative ones too. Control
+ * characters (a terminal's escape sequences) are left out.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,10 +51,12 @@ test('summary.csv: text that starts like a formula is prefixed with a quote; neg
 
   const rng = makeRng(3);
   const lat = latencyResult(lognormalSamples(rng, 500), { deployment: FORMULAS[0], benchmark: FORMULAS[1], host: FORMULAS[2] });
-  const ops = opsResult({ func: [1, 2, 3], [FORMULAS[3]]: [5, 6, 7] }, { deployment: FORMULAS[4], benchmark: FORMULAS[5], host: 'h' });
+  const ops = opsResult({ func: [1, 2, 3], [FORMULAS[3]]: [5, 6, 7] }, { deployment: FORMULAS[4], benchmark: FORMULAS[5], host: 'h\u001b]0;title\u0007\u009b31m' });
   ops.ops.func.ciLow = -0.5; // a negative figure (a clock that went backwards)
   ops.ratios = { [FORMULAS[3]]: -2.5 };
-  const rows = parseCsv(renderSummaryCsv(runRecord('r', [lat, ops, imported])));
+  const csv = renderSummaryCsv(runRecord('r', [lat, ops, imported]));
+  assert.doesNotMatch(csv, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/, 'an escape sequence reaches a terminal that shows the file');
+  const rows = parseCsv(csv);
   const head = rows[0];
   const col = (name: string) => head.indexOf(name);
 
@@ -65,4 +68,5 @@ test('summary.csv: text that starts like a formula is prefixed with a quote; neg
   assert.equal(func[col('ci_low')], '-0.5', 'a negative figure is written as a number');
   assert.equal(rows.find((r) => r[col('metric')] === `'${FORMULAS[3]}`)![col('ratio_to_func')], '-2.5');
   assert.equal(rows.find((r) => r[col('host')] === `'${FORMULAS[2]}`)![col('repetition')], '1');
+  assert.ok(rows.some((r) => r[col('host')] === 'h]0;title31m'), 'the rest of a name with control characters');
 });

@@ -3,7 +3,8 @@
  * string of a realistic record (names, descriptions, warnings, errors, notes, headings, facts)
  * holds headings, quotes, lists, HTML, emphasis, links, code, entities and line breaks, and the
  * report has exactly the live Markdown of the same record with plain words in their place.
- * Plain text and figures get no backslash.
+ * Control characters (a terminal's escape sequences) are left out. Plain text and figures get
+ * no backslash.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,8 @@ import { ROOT } from '../helpers/cli.js';
 import { mapStrings, realisticRecord, type Path } from './hostile.js';
 
 const hostile = (n: number) =>
-  `# h${n} #\r\n> quote\n- item\r+ item\n1. one\n2) two\n    indented\n===\n---\n<script>alert(${n})</script> <b>b</b> <http://x.test/${n}> *em* **strong** _u_ __u__ ~~del~~ [link](http://x.test) ![img](x.png) [ref][r] [r]: /u \`code\` $m$ &lt; &#60; a|b \\ end ##`;
+  `# h${n} #\r\n> quote\n- item\r+ item\n1. one\n2) two\n    indented\n===\n---\n<script>alert(${n})</script> <b>b</b> <http://x.test/${n}> *em* **strong** _u_ __u__ ~~del~~ [link](http://x.test) ![img](x.png) [ref][r] [r]: /u \`code\` $m$ &lt; &#60; a|b \\ end \u001b]0;title\u0007\u001b[31m\u009b0m ##`;
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 /** Fields that are not plain text in report.md: values with a fixed set (their cells say what they mean) and code spans (their own test). */
 const KEEP = ['status', 'kind', 'mode', 'verdict', 'accel', 'layout', 'type', 'metric'];
@@ -78,6 +80,7 @@ describe('report.md and compare.md: text from the record stays text', () => {
     const n = /^# h(\d+)/.exec(s.description)![1];
     assert.ok(description.startsWith(`\\# h${n} \\#\n\\> quote\n\\- item\n\\+ item\n1\\. one\n2\\) two\nindented\n\\===\n\\---\n\\<script>`), description.slice(0, 120));
     assert.ok(md.startsWith(`# unilat report: ${mdText(s.name)}\n`), 'the scenario name in the title');
+    assert.doesNotMatch(md, CONTROL, 'an escape sequence reaches a terminal that shows report.md');
     // A name in a heading is its text ('### # h1' shows '# h1'); no line of the text is a heading of its own.
     assert.deepEqual(md.split('\n').filter((l) => /^ {0,3}#{1,6}\s+h\d/.test(l)), []);
   });
@@ -86,6 +89,7 @@ describe('report.md and compare.md: text from the record stays text', () => {
     const md = renderComparisonMarkdown(evil.comparisons![0]);
     const ref = renderComparisonMarkdown(plain.comparisons![0]);
     assert.deepEqual(live(md), live(ref));
+    assert.doesNotMatch(md, CONTROL, 'compare prints compare.md to the terminal');
     assert.ok(md.includes(`| ${mdText(evil.comparisons![0].rows[0].key)} |`));
   });
 
