@@ -1,11 +1,18 @@
 import { stringify } from 'csv-stringify/sync';
 import type { RunRecord } from '../results/types.js';
+import { withoutControls } from './escape.js';
 
 const LATENCY_COLUMNS = ['count', 'min', 'mean', 'stddev', 'p50', 'p90', 'p99', 'p999', 'p9999', 'max'] as const;
 /** ns_per_op .. cycles_ci_high */
 const OPS_COLUMNS = 8;
 
-/** summary.csv: one row per result and thread (thread "all" is the merged histogram); ns throughout. */
+/**
+ * summary.csv: one row per result and thread (thread "all" is the merged histogram); ns throughout.
+ * A text cell that a spreadsheet would take for a formula (it starts with =, +, -, @, a tab or
+ * a CR: a host, deployment or op name from any record or imported file) gets a leading `'`
+ * (OWASP's advice; csv-stringify's escape_formulas); figures are numbers, so a negative one
+ * stays a number. Control characters other than tab, LF and CR are left out.
+ */
 export function renderSummaryCsv(record: RunRecord): string {
   const header = ['deployment', 'benchmark', 'kind', 'host', 'repetition', 'status', 'thread', 'cpu', 'metric', ...LATENCY_COLUMNS, 'ns_per_op', 'ci_low', 'ci_high', 'batches', 'ratio_to_func', 'cycles_per_op', 'cycles_ci_low', 'cycles_ci_high'];
   const rows: unknown[][] = [];
@@ -25,7 +32,7 @@ export function renderSummaryCsv(record: RunRecord): string {
           ...(op.cycles ? [round(op.cycles.perOp, 3), round(op.cycles.ciLow, 3), round(op.cycles.ciHigh, 3)] : pad(3))]);
     }
   }
-  return stringify([header, ...rows]);
+  return stringify([header, ...rows], { escape_formulas: true, cast: { string: withoutControls } });
 }
 
 function round(v: number, digits = 1): number | string {

@@ -23,8 +23,9 @@ import {
   verdictTable,
   warningsTable,
 } from './sections.js';
-import { cellText, field, shown, view, type Cell, type Table } from './table.js';
+import { cellText, field, shown, view, type Cell, type Status, type Table } from './table.js';
 import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
+import { html, joinHtml, trusted, type Html } from './escape.js';
 
 /** Section ids every report has, in page order (tests and links rely on them). */
 export const SECTION_IDS = ['summary', 'warnings', 'failures', 'configuration', 'hosts', 'benchmarks'] as const;
@@ -42,33 +43,31 @@ export interface HtmlExtras {
   title?: string;
 }
 
-const esc = (v: unknown): string =>
-  String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-function htmlCell(c: Cell, code: boolean): string {
+function htmlCell(c: Cell, code: boolean): Html {
   const t = c.kind === 'number' && c.style === 'count' && Number.isFinite(c.value) ? c.value.toLocaleString('en-US') : cellText(c);
-  let h = (code || (c.kind === 'text' && c.code)) && t ? `<code>${esc(t)}</code>` : esc(t);
-  if ((c.kind === 'text' || c.kind === 'status') && c.emphasis) h = c.emphasis === 'alert' ? `<strong class="badge bad">${h}</strong>` : `<strong>${h}</strong>`;
-  return c.kind === 'text' && c.flag ? `${h} <strong class="badge bad">${esc(c.flag)}</strong>` : h;
+  let h = (code || (c.kind === 'text' && c.code)) && t ? html`<code>${t}</code>` : html`${t}`;
+  if ((c.kind === 'text' || c.kind === 'status') && c.emphasis) h = c.emphasis === 'alert' ? html`<strong class="badge bad">${h}</strong>` : html`<strong>${h}</strong>`;
+  return c.kind === 'text' && c.flag ? html`${h} <strong class="badge bad">${c.flag}</strong>` : h;
 }
+
+const STATUSES: readonly string[] = ['pass', 'warn', 'fail'] satisfies Status[];
 
 /** A Table as an HTML table: figures right-aligned, the outcome column and rows marked by status. */
-export function htmlTable(t: Table, cls?: string): string {
+export function htmlTable(t: Table, cls?: string): Html {
   const cols = shown(t, 'html').map((i) => ({ i, v: view(t.columns[i], 'html'), status: t.columns[i].status === true }));
-  const num = (v: { align: string }) => (v.align === 'right' ? ' class="num"' : '');
-  const th = cols.map((c) => `<th scope="col"${num(c.v)}>${esc(c.v.title)}</th>`).join('');
-  const body = t.rows
-    .map((r, ri) => {
-      const st = t.rowStatus?.[ri];
-      return `<tr${st ? ` class="${esc(st)}"` : ''}>${cols.map((c) => `<td${c.status ? ' class="status"' : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`).join('')}</tr>`;
-    })
-    .join('\n');
-  return `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  const num = (v: { align: string }) => (v.align === 'right' ? html` class="num"` : '');
+  const th = cols.map((c) => html`<th scope="col"${num(c.v)}>${c.v.title}</th>`);
+  const body = t.rows.map((r, ri) => {
+    // Only an outcome the stylesheet knows becomes a class: a record's own word styles nothing.
+    const st = t.rowStatus?.[ri];
+    return html`<tr${st && STATUSES.includes(st) ? html` class="${st}"` : ''}>${cols.map((c) => html`<td${c.status ? html` class="status"` : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`)}</tr>`;
+  });
+  return html`<div class="table-wrap"><table${cls ? html` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${joinHtml(body, '\n')}\n</tbody></table></div>`;
 }
 
-/** The text of column `id` in `row`, escaped. */
+/** The text of column `id` in `row` (escaped where it is interpolated). */
 function at(t: Table, row: Cell[], id: string): string {
-  return esc(cellText(field(t, row, id)));
+  return cellText(field(t, row, id));
 }
 
 const CSS = `
@@ -128,98 +127,103 @@ dl.kv dd { margin: 0; word-break: break-word; }
 }
 `;
 
-function statusBadge(record: RunRecord): string {
+function statusBadge(record: RunRecord): Html {
   const ok = record.status === 'completed';
   const text = { completed: 'completed', running: 'incomplete', partial: 'partial: some steps failed', aborted: 'aborted', failed: 'failed' }[record.status];
-  return `<span class="badge ${ok ? 'ok' : 'bad'}">${esc(text)}</span>`;
+  return html`<span class="badge ${ok ? 'ok' : 'bad'}">${text}</span>`;
 }
 
-function summarySection(record: RunRecord, extras: HtmlExtras): string {
-  const out: string[] = ['<section id="summary"><h2>Summary</h2>'];
+function summarySection(record: RunRecord, extras: HtmlExtras): Html {
+  const out: Html[] = [html`<section id="summary"><h2>Summary</h2>`];
   const lat = latencySummaryTable(record);
   if (lat.rows.length) {
-    out.push(`<h3>${esc(lat.title)}</h3>`, '<p class="meta">Threads and counted repetitions merged (warm-up excluded); percentiles from the histogram, within 0.4%.</p>');
+    out.push(html`<h3>${lat.title}</h3>`, html`<p class="meta">Threads and counted repetitions merged (warm-up excluded); percentiles from the histogram, within 0.4%.</p>`);
     out.push(htmlTable(lat));
   }
   const ops = opsSummaryTable(record);
   if (ops.rows.length) {
-    out.push(`<h3>${esc(ops.title)}</h3>`, '<p class="meta">Median of batches with its 95% interval; ratio: cost relative to a plain function call (<code>func</code>).</p>');
+    out.push(html`<h3>${ops.title}</h3>`, html`<p class="meta">Median of batches with its 95% interval; ratio: cost relative to a plain function call (<code>func</code>).</p>`);
     out.push(htmlTable(ops));
   }
   const tax = taxTables(record);
   if (tax.length) {
-    out.push('<h3 id="syscall-tax">Syscall tax by mitigation state</h3>', '<p class="meta"><code>getppid</code> (a no-op system call) vs <code>func</code> (a function call): median ns/op [Q1, Q3] of the per-batch figures, counted repetitions pooled; TSC cycles where the TSC is invariant. Mitigation state as the kernel that ran the probe reports it (a guest\'s own kernel in a guest).</p>');
-    for (const t of tax) out.push(`<h4>${esc(t.title)}</h4>`, htmlTable(t));
+    out.push(html`<h3 id="syscall-tax">Syscall tax by mitigation state</h3>`, html`<p class="meta"><code>getppid</code> (a no-op system call) vs <code>func</code> (a function call): median ns/op [Q1, Q3] of the per-batch figures, counted repetitions pooled; TSC cycles where the TSC is invariant. Mitigation state as the kernel that ran the probe reports it (a guest's own kernel in a guest).</p>`);
+    for (const t of tax) out.push(html`<h4>${t.title}</h4>`, htmlTable(t));
   }
-  if (!lat.rows.length && !ops.rows.length) out.push('<p class="none">No completed measurement in this run.</p>');
+  if (!lat.rows.length && !ops.rows.length) out.push(html`<p class="none">No completed measurement in this run.</p>`);
   const gates = extras.gates ?? asRows(record.gates);
-  if (gates?.length) out.push('<h3 id="gates">Gates</h3>', htmlTable(verdictTable('gates', 'Gates', gates)));
+  if (gates?.length) out.push(html`<h3 id="gates">Gates</h3>`, htmlTable(verdictTable('gates', 'Gates', gates)));
   const comparisons = extras.comparisons ?? asRows(record.comparisons);
-  if (comparisons?.length) out.push('<h3 id="comparisons">Comparisons</h3>', htmlTable(verdictTable('comparisons', 'Comparisons', comparisons)));
-  out.push('</section>');
-  return out.join('\n');
+  if (comparisons?.length) out.push(html`<h3 id="comparisons">Comparisons</h3>`, htmlTable(verdictTable('comparisons', 'Comparisons', comparisons)));
+  out.push(html`</section>`);
+  return joinHtml(out, '\n');
 }
 
-function warningsSection(record: RunRecord): string {
+/** A section of warning-like items: the list, or what to say when there is none. */
+function itemsSection(id: string, heading: string, items: Html[], none: string): Html {
+  return html`<section id="${id}"><h2>${heading}</h2>\n${items.length ? html`<ul class="warnings">\n${joinHtml(items, '\n')}\n</ul>` : html`<p class="none">${none}</p>`}\n</section>`;
+}
+
+function warningsSection(record: RunRecord): Html {
   const t = warningsTable(record);
   const items = t.rows.map((r) => {
     const rep = field(t, r, 'rep');
-    return `<li><span class="code">${at(t, r, 'code')}</span> (${at(t, r, 'source')}${rep.kind === 'missing' ? '' : ` rep ${esc(cellText(rep))}`}): ${at(t, r, 'message')}</li>`;
+    return html`<li><span class="code">${at(t, r, 'code')}</span> (${at(t, r, 'source')}${rep.kind === 'missing' ? '' : ` rep ${cellText(rep)}`}): ${at(t, r, 'message')}</li>`;
   });
-  return `<section id="warnings"><h2>Warnings${items.length ? ` (${items.length})` : ''}</h2>\n${items.length ? `<ul class="warnings">\n${items.join('\n')}\n</ul>` : '<p class="none">No warnings.</p>'}\n</section>`;
+  return itemsSection('warnings', `Warnings${items.length ? ` (${items.length})` : ''}`, items, 'No warnings.');
 }
 
-function failuresSection(record: RunRecord): string {
+function failuresSection(record: RunRecord): Html {
   const t = failuresTable(record);
   const items = t.rows.map((r) =>
     field(t, r, 'step').kind === 'missing'
-      ? `<li class="failure"><span class="code">host ${at(t, r, 'host')}</span>: ${at(t, r, 'error')}</li>`
-      : `<li class="failure"><span class="code">${at(t, r, 'status')}</span> ${at(t, r, 'host')}/${at(t, r, 'step')} rep ${at(t, r, 'rep')}: <pre>${at(t, r, 'error')}</pre></li>`,
+      ? html`<li class="failure"><span class="code">host ${at(t, r, 'host')}</span>: ${at(t, r, 'error')}</li>`
+      : html`<li class="failure"><span class="code">${at(t, r, 'status')}</span> ${at(t, r, 'host')}/${at(t, r, 'step')} rep ${at(t, r, 'rep')}: <pre>${at(t, r, 'error')}</pre></li>`,
   );
-  return `<section id="failures"><h2>Failed steps</h2>\n${items.length ? `<ul class="warnings">\n${items.join('\n')}\n</ul>` : '<p class="none">Every step that ran completed.</p>'}\n</section>`;
+  return itemsSection('failures', 'Failed steps', items, 'Every step that ran completed.');
 }
 
-function configurationSection(record: RunRecord): string {
+function configurationSection(record: RunRecord): Html {
   const s = (record.scenario ?? {}) as { name?: unknown; description?: unknown };
-  const out: string[] = ['<section id="configuration"><h2>Configuration</h2>'];
+  const out: Html[] = [html`<section id="configuration"><h2>Configuration</h2>`];
   out.push(
-    '<dl class="kv">',
-    `<dt>scenario</dt><dd>${esc(s.name ?? '(unnamed)')}${record.scenarioFile ? ` (<code>${esc(record.scenarioFile)}</code>)` : ''}</dd>`,
-    s.description ? `<dt>description</dt><dd>${esc(s.description)}</dd>` : '',
-    `<dt>run</dt><dd><code>${esc(record.id)}</code>, unilat ${esc(record.tool.version)}</dd>`,
-    `<dt>started</dt><dd>${esc(record.startedAt)}</dd>`,
-    `<dt>ended</dt><dd>${esc(record.endedAt ?? '(did not end)')}</dd>`,
-    '</dl>',
+    html`<dl class="kv">`,
+    html`<dt>scenario</dt><dd>${s.name ?? '(unnamed)'}${record.scenarioFile ? html` (<code>${record.scenarioFile}</code>)` : ''}</dd>`,
+    s.description ? html`<dt>description</dt><dd>${s.description}</dd>` : html``,
+    html`<dt>run</dt><dd><code>${record.id}</code>, unilat ${record.tool.version}</dd>`,
+    html`<dt>started</dt><dd>${record.startedAt}</dd>`,
+    html`<dt>ended</dt><dd>${record.endedAt ?? '(did not end)'}</dd>`,
+    html`</dl>`,
   );
   const kernels = hostFactsTable(record);
-  if (kernels) out.push(`<h3>${esc(kernels.title)}</h3>`, htmlTable(kernels));
+  if (kernels) out.push(html`<h3>${kernels.title}</h3>`, htmlTable(kernels));
   const applied = appliedTable(record);
-  if (applied) out.push(`<h3>${esc(applied.title)}</h3>`, '<p class="meta">As the probe reported it, not only as asked.</p>', htmlTable(applied));
+  if (applied) out.push(html`<h3>${applied.title}</h3>`, html`<p class="meta">As the probe reported it, not only as asked.</p>`, htmlTable(applied));
   const tuning = tuningTable(record);
-  out.push(`<h3>${esc(tuning.title)}</h3>`, tuning.rows.length ? htmlTable(tuning) : '<p class="none">No host tuning was applied.</p>');
+  out.push(html`<h3>${tuning.title}</h3>`, tuning.rows.length ? htmlTable(tuning) : html`<p class="none">No host tuning was applied.</p>`);
   const loads = loadsTable(record);
-  out.push(`<h3>${esc(loads.title)}</h3>`, loads.rows.length ? htmlTable(loads) : '<p class="none">No background load.</p>');
-  out.push('<h3>Scenario as resolved</h3>', `<pre>${esc(JSON.stringify(record.scenario, null, 2))}</pre>`, '</section>');
-  return out.join('\n');
+  out.push(html`<h3>${loads.title}</h3>`, loads.rows.length ? htmlTable(loads) : html`<p class="none">No background load.</p>`);
+  out.push(html`<h3>Scenario as resolved</h3>`, html`<pre>${JSON.stringify(record.scenario, null, 2)}</pre>`, html`</section>`);
+  return joinHtml(out, '\n');
 }
 
-function hostsSection(record: RunRecord): string {
-  const out: string[] = ['<section id="hosts"><h2>Hosts and real-time readiness</h2>'];
+function hostsSection(record: RunRecord): Html {
+  const out: Html[] = [html`<section id="hosts"><h2>Hosts and real-time readiness</h2>`];
   const hosts = [...new Set([...Object.keys(record.facts), ...Object.keys(record.readiness)])];
-  if (!hosts.length) out.push('<p class="none">No host facts were gathered.</p>');
+  if (!hosts.length) out.push(html`<p class="none">No host facts were gathered.</p>`);
   for (const h of hosts) {
-    out.push(`<h3 id="host-${esc(slug(h))}">${esc(h)}</h3>`);
+    out.push(html`<h3 id="host-${slug(h)}">${h}</h3>`);
     const checks = readinessTable(record, h);
     if (checks) {
       const count = (st: string) => (checks.rowStatus ?? []).filter((x) => x === st).length;
-      out.push(`<p>${esc(checks.title)}: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail.</p>`, htmlTable(checks, 'checklist'));
+      out.push(html`<p>${checks.title}: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail.</p>`, htmlTable(checks, 'checklist'));
     }
     const facts = factsTable(record, h);
     if (facts)
-      out.push(`<details open><summary>${esc(facts.title)}</summary>`, '<dl class="kv">', ...facts.rows.map((r) => `<dt>${at(facts, r, 'fact')}</dt><dd>${at(facts, r, 'value')}</dd>`), '</dl></details>');
+      out.push(html`<details open><summary>${facts.title}</summary>`, html`<dl class="kv">`, ...facts.rows.map((r) => html`<dt>${at(facts, r, 'fact')}</dt><dd>${at(facts, r, 'value')}</dd>`), html`</dl></details>`);
   }
-  out.push('</section>');
-  return out.join('\n');
+  out.push(html`</section>`);
+  return joinHtml(out, '\n');
 }
 
 const CAPTIONS: Record<Plot['kind'], string> = {
@@ -230,58 +234,59 @@ const CAPTIONS: Record<Plot['kind'], string> = {
   'boot-time': 'Guest boot time per deployment.',
 };
 
-function figure(p: Plot, n: number): string {
+function figure(p: Plot, n: number): Html {
   // Ids made unique per figure: Vega numbers its clip paths the same way in every SVG.
-  const svg = prefixSvgIds(renderSvg(p.spec), `p${n}`).replace('<svg ', `<svg role="img" aria-label="${esc(p.title)}" `);
-  return `<figure class="plot" data-plot="${p.kind}" id="plot-${esc(p.name)}">\n${svg}\n<figcaption>${esc(CAPTIONS[p.kind])} Spec: <code>${esc(p.name)}.vl.json</code>.</figcaption>\n</figure>`;
+  // Vega escapes the text it writes into the SVG, so its markup is inlined as it is.
+  const svg = prefixSvgIds(renderSvg(p.spec), `p${n}`).replace('<svg ', () => html`<svg role="img" aria-label="${p.title}" `.toString());
+  return html`<figure class="plot" data-plot="${p.kind}" id="plot-${p.name}">\n${trusted(svg)}\n<figcaption>${CAPTIONS[p.kind]} Spec: <code>${p.name}.vl.json</code>.</figcaption>\n</figure>`;
 }
 
-function benchmarksSection(record: RunRecord): string {
+function benchmarksSection(record: RunRecord): Html {
   const plots = plotsFor(record);
-  const out: string[] = ['<section id="benchmarks"><h2>Benchmarks</h2>'];
+  const out: Html[] = [html`<section id="benchmarks"><h2>Benchmarks</h2>`];
   let n = 0;
   const counted = countedResults(record);
   for (const b of benchmarkNames(record)) {
     const mine = plots.filter((p) => p.benchmark === b);
     const kinds = [...new Set(counted.filter((r) => r.benchmark === b).map((r) => r.kind))];
-    out.push(`<section class="benchmark" id="bench-${esc(slug(b))}" data-benchmark="${esc(b)}">`, `<h3>${esc(b)}${kinds.length ? ` <small class="meta">(${esc(kinds.join(', '))})</small>` : ''}</h3>`);
-    if (mine.length) out.push('<div class="plots">', ...mine.map((p) => figure(p, ++n)), '</div>');
-    else out.push('<p class="none">No completed result to plot.</p>');
-    out.push('</section>');
+    out.push(html`<section class="benchmark" id="bench-${slug(b)}" data-benchmark="${b}">`, html`<h3>${b}${kinds.length ? html` <small class="meta">(${kinds.join(', ')})</small>` : ''}</h3>`);
+    if (mine.length) out.push(html`<div class="plots">`, ...mine.map((p) => figure(p, ++n)), html`</div>`);
+    else out.push(html`<p class="none">No completed result to plot.</p>`);
+    out.push(html`</section>`);
   }
   const boot = plots.filter((p) => p.benchmark === null);
   const phases = bootTable(record);
   if (boot.length || phases) {
-    out.push('<section class="boot" id="boot-time"><h3>Guest boot time</h3>', ...boot.map((p) => figure(p, ++n)));
-    if (phases) out.push(...(phases.notes ?? []).map((note) => `<p class="meta">${esc(note)}</p>`), htmlTable(phases));
-    out.push('</section>');
+    out.push(html`<section class="boot" id="boot-time"><h3>Guest boot time</h3>`, ...boot.map((p) => figure(p, ++n)));
+    if (phases) out.push(...(phases.notes ?? []).map((note) => html`<p class="meta">${note}</p>`), htmlTable(phases));
+    out.push(html`</section>`);
   }
-  out.push('</section>');
-  return out.join('\n');
+  out.push(html`</section>`);
+  return joinHtml(out, '\n');
 }
 
 /** The page shell every HTML report shares: inline CSS, no scripts, nothing fetched. */
-function page(title: string, meta: string, nav: Array<[string, string]>, body: string[]): string {
-  return `<!DOCTYPE html>
+function page(title: string, meta: Html, nav: Array<[string, string]>, body: Html[]): string {
+  return html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
+<title>${title}</title>
+<style>${trusted(CSS)}</style>
 </head>
 <body>
 <header>
-<h1>${esc(title)}</h1>
+<h1>${title}</h1>
 <p class="meta">${meta}</p>
-<nav><ul>${nav.map(([id, t]) => `<li><a href="#${id}">${t}</a></li>`).join('')}</ul></nav>
+<nav><ul>${nav.map(([id, t]) => html`<li><a href="#${id}">${t}</a></li>`)}</ul></nav>
 </header>
 <main>
-${body.join('\n')}
+${joinHtml(body, '\n')}
 </main>
 </body>
 </html>
-`;
+`.toString();
 }
 
 /** report.html for a run record. */
@@ -290,7 +295,7 @@ export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
   const comparisons = extras.comparisons ?? (record.comparisons ? comparisonRows(record.comparisons) : undefined);
   return page(
     title,
-    `Run <code>${esc(record.id)}</code> · started ${esc(record.startedAt)} · status ${statusBadge(record)}`,
+    html`Run <code>${record.id}</code> · started ${record.startedAt} · status ${statusBadge(record)}`,
     [
       ['summary', 'Summary'],
       ['warnings', 'Warnings'],
@@ -321,19 +326,19 @@ export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, can
   const regressions = c.regressions.length;
   return page(
     `unilat comparison: ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`,
-    `Noise threshold ${percent(c.threshold)} · ${Math.round(c.level * 100)}% bootstrap intervals (${c.resamples} resamples, seed ${c.seed}) · ${regressions ? `<span class="badge bad">${regressions} gated regression(s)</span>` : '<span class="badge ok">no gated regression</span>'}`,
+    html`Noise threshold ${percent(c.threshold)} · ${Math.round(c.level * 100)}% bootstrap intervals (${c.resamples} resamples, seed ${c.seed}) · ${regressions ? html`<span class="badge bad">${regressions} gated regression(s)</span>` : html`<span class="badge ok">no gated regression</span>`}`,
     [
       ['summary', 'Verdicts'],
       ['benchmarks', 'Plots'],
     ],
     [
-      '<section id="summary"><h2>Verdicts</h2>',
-      '<p class="meta">Ratio = candidate / baseline. A verdict needs the whole interval beyond the noise threshold and, for p50, mean and ns/op, a rank-sum p below alpha; max is judged by an exceedance test.</p>',
-      rows.length ? htmlTable(verdictTable('verdicts', 'Verdicts', rows)) : '<p class="none">No group is present in both runs.</p>',
+      html`<section id="summary"><h2>Verdicts</h2>`,
+      html`<p class="meta">Ratio = candidate / baseline. A verdict needs the whole interval beyond the noise threshold and, for p50, mean and ns/op, a rank-sum p below alpha; max is judged by an exceedance test.</p>`,
+      rows.length ? htmlTable(verdictTable('verdicts', 'Verdicts', rows)) : html`<p class="none">No group is present in both runs.</p>`,
       c.unmatched.baseline.length || c.unmatched.candidate.length
-        ? `<p class="meta">Only in the baseline: ${esc(c.unmatched.baseline.join(', ') || 'none')}; only in the candidate: ${esc(c.unmatched.candidate.join(', ') || 'none')}.</p>`
-        : '',
-      '</section>',
+        ? html`<p class="meta">Only in the baseline: ${c.unmatched.baseline.join(', ') || 'none'}; only in the candidate: ${c.unmatched.candidate.join(', ') || 'none'}.</p>`
+        : html``,
+      html`</section>`,
       benchmarksSection(merged),
     ],
   );

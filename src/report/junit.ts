@@ -4,6 +4,7 @@
  */
 import type { Comparison } from '../stats/compare.js';
 import type { GateOutcome } from '../stats/gates.js';
+import { escapeMarkup as esc } from './escape.js';
 
 export interface JunitCase {
   classname: string;
@@ -12,15 +13,6 @@ export interface JunitCase {
   failure?: string;
   /** Text shown with the case either way. */
   output?: string;
-}
-
-function esc(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
 /** A JUnit document with one test suite per entry. */

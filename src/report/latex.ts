@@ -3,6 +3,7 @@
  */
 import type { RunRecord } from '../results/types.js';
 import { latencySummaryTable, opsSummaryTable } from './sections.js';
+import { xmlChars } from './escape.js';
 import { cellText, formatFigure, isAbsent, shown, view, type Cell, type Table } from './table.js';
 
 const TEX_SPECIALS: Record<string, string> = {
@@ -21,14 +22,29 @@ const TEX_SPECIALS: Record<string, string> = {
   '|': '\\textbar{}',
 };
 
-/** Escapes text for LaTeX's text mode (control characters and newlines become spaces). */
-export function texEscape(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[\\&%$#_{}~^<>|]/g, (c) => TEX_SPECIALS[c]);
+/** Text on one line: control characters (C0, DEL, C1) and line breaks as spaces; what XML does not allow (U+FFFF, lone surrogates) removed. */
+function oneLine(s: string): string {
+  return xmlChars(s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' '));
 }
 
-/** A comment line: '%' starts a comment, so only line breaks need care. */
+/** Escapes text for LaTeX's text mode (control characters and newlines become spaces). */
+export function texEscape(s: string): string {
+  return oneLine(s).replace(/[\\&%$#_{}~^<>|]/g, (c) => TEX_SPECIALS[c]);
+}
+
+/** A comment line: '%' starts a comment to the end of the line, so only what could end the line needs care. */
 function texComment(s: string): string {
-  return `% ${s.replace(/[\r\n]+/g, ' ')}`;
+  return `% ${oneLine(s)}`;
+}
+
+/**
+ * A row of a tabular. `\\`, `\midrule` and `\addlinespace` before it look for a `*` or an
+ * optional `[...]` argument (skipping spaces and the line break), so a row whose first cell
+ * starts with either is set off by `{}`.
+ */
+function texRow(cells: string[]): string {
+  const row = `${cells.join(' & ')} \\\\`;
+  return /^[[*]/.test(row) ? `{}${row}` : row;
 }
 
 function texCell(c: Cell, code: boolean): string {
@@ -48,9 +64,9 @@ function tabular(t: Table): string[] {
   return [
     `\\begin{tabular}{${cols.map((c) => c.v.align[0]).join('')}}`,
     '\\toprule',
-    `${cols.map((c) => (c.own ? c.v.title : texEscape(c.v.title))).join(' & ')} \\\\`,
+    texRow(cols.map((c) => (c.own ? c.v.title : texEscape(c.v.title)))),
     '\\midrule',
-    ...t.rows.flatMap((r, i) => [...(groups.has(i) ? ['\\addlinespace'] : []), `${cols.map((c) => texCell(r[c.i], c.v.code)).join(' & ')} \\\\`]),
+    ...t.rows.flatMap((r, i) => [...(groups.has(i) ? ['\\addlinespace'] : []), texRow(cols.map((c) => texCell(r[c.i], c.v.code)))]),
     '\\bottomrule',
     '\\end{tabular}',
   ];

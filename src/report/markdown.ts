@@ -22,12 +22,17 @@ import {
   tuningTable,
   warningsTable,
 } from './sections.js';
-import { mdCode, mdTable } from './md.js';
+import { mdCode, mdFence, mdLine, mdLines, mdTable, mdText } from './md.js';
 import { cellText, field, type Cell, type Table } from './table.js';
 
-/** The text of column `id` in `row`. */
+/** The text of column `id` in `row`, as it is (each use escapes it). */
 function at(t: Table, row: Cell[], id: string): string {
   return cellText(field(t, row, id));
+}
+
+/** A section's heading: `##` (or deeper) and the title as text. */
+function heading(level: number, title: string): string {
+  return `${'#'.repeat(level)} ${mdText(title)}`;
 }
 
 function statusLine(record: RunRecord): string {
@@ -39,7 +44,7 @@ function statusLine(record: RunRecord): string {
     case 'aborted':
       return 'Status: **ABORTED**: the run was interrupted; figures below cover only the steps that ended.';
     default:
-      return `Status: **${record.status.toUpperCase()}**: some steps failed (see "Failed steps"); the other figures are complete.`;
+      return `Status: **${mdText(String(record.status).toUpperCase())}**: some steps failed (see "Failed steps"); the other figures are complete.`;
   }
 }
 
@@ -47,12 +52,12 @@ function statusLine(record: RunRecord): string {
 export function renderMarkdown(record: RunRecord, extraSections: string[] = []): string {
   const s = record.scenario;
   const out: string[] = [];
-  out.push(`# unilat report: ${s.name ?? 'run'}`, '');
-  if ('description' in s && s.description) out.push(s.description.trim(), '');
+  out.push(heading(1, `unilat report: ${s.name ?? 'run'}`), '');
+  if ('description' in s && s.description) out.push(mdLines(String(s.description)), '');
   out.push(
-    `- Run: ${mdCode(record.id)}, unilat ${record.tool.version}`,
-    `- Started ${record.startedAt}${record.endedAt ? `, ended ${record.endedAt}` : ''}`,
-    `- Scenario file: ${record.scenarioFile ?? '(none)'}`,
+    `- Run: ${mdCode(record.id)}, unilat ${mdText(record.tool.version)}`,
+    `- Started ${mdText(record.startedAt)}${record.endedAt ? `, ended ${mdText(record.endedAt)}` : ''}`,
+    `- Scenario file: ${mdText(record.scenarioFile ?? '(none)')}`,
     `- ${statusLine(record)}`,
     '',
   );
@@ -62,7 +67,7 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   const side = sideBySideTable(record);
   if (side)
     out.push(
-      `## ${side.title}`,
+      heading(2, side.title),
       '',
       'Latency pooled over counted repetitions (µs); syscall costs in ns per operation (mean of repetition medians); boot time from QEMU start to the probe\'s first line (s).',
       '',
@@ -73,35 +78,35 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   const latency = latencyResultsTable(record);
   const threads = latencyThreadsTable(record);
   if (latency && threads) {
-    out.push(`## ${latency.title}`, '', mdTable(latency), '', `### ${threads.title}`, '', mdTable(threads), '');
+    out.push(heading(2, latency.title), '', mdTable(latency), '', heading(3, threads.title), '', mdTable(threads), '');
     const spikes = latency.notes ?? [];
-    if (spikes.length) out.push(...spikes.map((n) => `- ${n}`), '');
+    if (spikes.length) out.push(...spikes.map((n) => `- ${mdLine(n)}`), '');
   }
 
   const ops = opsResultsTable(record);
   if (ops) {
-    out.push(`## ${ops.title}`, '', mdTable(ops), '');
+    out.push(heading(2, ops.title), '', mdTable(ops), '');
     const cycles = opsCyclesTable(record);
     if (cycles)
       out.push('TSC cycles per operation (median of batches, 95% interval; invariant TSC only, so these are ticks at the TSC\'s fixed rate, not core clock cycles):', '', mdTable(cycles), '');
     const noCycles = ops.notes ?? [];
-    if (noCycles.length) out.push('No TSC cycles for:', '', ...noCycles.map((t) => `- ${t}`), '');
+    if (noCycles.length) out.push('No TSC cycles for:', '', ...noCycles.map((t) => `- ${mdLine(t)}`), '');
     const ratios = opsRatioTable(record);
     if (ratios) out.push('Cost relative to a plain function call (the "syscall tax" a unikernelized Linux would remove):', '', mdTable(ratios), '');
   }
 
   out.push(...taxSection(record));
   const guests = guestsTable(record);
-  if (guests) out.push(`## ${guests.title}`, '', mdTable(guests), '');
+  if (guests) out.push(heading(2, guests.title), '', mdTable(guests), '');
   const boot = bootTable(record);
-  if (boot) out.push(`## ${boot.title}`, '', ...(boot.notes ?? []), '', mdTable(boot), '');
+  if (boot) out.push(heading(2, boot.title), '', ...(boot.notes ?? []).map(mdLine), '', mdTable(boot), '');
   const comparisons = record.comparisons ?? [];
   if (comparisons.length) {
     out.push('## Deployment vs deployment', '');
     // The comparison writer's own title is a level-1 heading; nest it here.
     for (const c of comparisons) {
       const r = c.rows[0];
-      const title = r ? `### ${r.candidateGroup.deployment} vs ${r.baselineGroup.deployment}` : '### Comparison';
+      const title = heading(3, r ? `${r.candidateGroup.deployment} vs ${r.baselineGroup.deployment}` : 'Comparison');
       out.push(renderComparisonMarkdown(c).replace(/^# .*$/m, () => title), '');
     }
   }
@@ -115,14 +120,14 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   const tuning = tuningTable(record);
   if (tuning.rows.length) out.push('Tuning applied on hosts (each restored afterwards):', '', mdTable(tuning), '');
   else out.push('No host tuning was applied.', '');
-  out.push('Scenario as resolved:', '', '```json', JSON.stringify(record.scenario, null, 2), '```', '');
+  out.push('Scenario as resolved:', '', ...mdFence('json', JSON.stringify(record.scenario, null, 2)), '');
   return out.join('\n');
 }
 
 /** Every warning of the run, each once per place it came from (repetitions not told apart). */
 function warningsSection(record: RunRecord): string[] {
   const t = warningsTable(record);
-  const lines = [...new Set(t.rows.map((r) => `- **${at(t, r, 'code')}** (${at(t, r, 'source')}): ${at(t, r, 'message')}`))];
+  const lines = [...new Set(t.rows.map((r) => `- **${mdText(at(t, r, 'code'))}** (${mdText(at(t, r, 'source'))}): ${mdText(at(t, r, 'message'))}`))];
   return lines.length ? ['## ⚠ Warnings', '', ...lines, ''] : [];
 }
 
@@ -141,7 +146,7 @@ function taxSection(record: RunRecord): string[] {
     '',
     'A no-op system call (`getppid`) against a function call (`func`): median ns per operation with the first and third quartile [Q1, Q3] of the per-batch figures (counted repetitions pooled); getppid / func is the ratio of the medians. The mitigation state is what the kernel that ran the probe reports (a guest\'s own kernel in a guest): its `mitigations=` and /sys/devices/system/cpu/vulnerabilities.',
     '',
-    ...tables.flatMap((t) => [`### ${t.title}`, '', mdTable(t), '', ...(t.notes ?? []).flatMap((n) => [n, ''])]),
+    ...tables.flatMap((t) => [heading(3, t.title), '', mdTable(t), '', ...(t.notes ?? []).flatMap((n) => [mdLine(n), ''])]),
   ];
 }
 
@@ -150,8 +155,8 @@ function failuresSection(record: RunRecord): string[] {
   if (!t.rows.length) return [];
   const line = (r: Cell[]) =>
     field(t, r, 'step').kind === 'missing'
-      ? `- host **${at(t, r, 'host')}**: ${at(t, r, 'error')}`
-      : `- ${at(t, r, 'host')}/${at(t, r, 'step')} rep ${at(t, r, 'rep')} (${at(t, r, 'status')}): ${at(t, r, 'error').split('\n')[0]}`;
+      ? `- host **${mdText(at(t, r, 'host'))}**: ${mdText(at(t, r, 'error'))}`
+      : `- ${mdLine(at(t, r, 'host'))}/${mdText(at(t, r, 'step'))} rep ${mdText(at(t, r, 'rep'))} (${mdText(at(t, r, 'status'))}): ${mdText(at(t, r, 'error').split(/\r\n|\r|\n/)[0])}`;
   return ['## Failed steps', '', ...t.rows.map(line), ''];
 }
 
@@ -163,9 +168,9 @@ function hostSection(record: RunRecord): string[] {
   for (const r of facts.rows) {
     const h = at(facts, r, 'host');
     const rt = field(facts, r, 'rt');
-    out.push(`### ${h}`, '');
-    out.push(`- Kernel: ${at(facts, r, 'kernel')} ${rt.kind === 'status' && rt.status === 'pass' ? '(PREEMPT_RT)' : '(**not PREEMPT_RT**)'}`);
-    if (field(facts, r, 'cpu').kind !== 'missing') out.push(`- CPU: ${at(facts, r, 'cpu')}`);
+    out.push(heading(3, h), '');
+    out.push(`- Kernel: ${mdText(at(facts, r, 'kernel'))} ${rt.kind === 'status' && rt.status === 'pass' ? '(PREEMPT_RT)' : '(**not PREEMPT_RT**)'}`);
+    if (field(facts, r, 'cpu').kind !== 'missing') out.push(`- CPU: ${mdText(at(facts, r, 'cpu'))}`);
     if (field(facts, r, 'cmdline').kind !== 'missing') out.push(`- Command line: ${mdCode(at(facts, r, 'cmdline'))}`);
     out.push('');
     const checks = readinessTable(record, h);

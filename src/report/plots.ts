@@ -23,6 +23,7 @@ import {
   type LatencyGroup,
   type OpsGroup,
 } from './data.js';
+import { xmlChars } from './escape.js';
 import { nsop } from './format.js';
 
 export type PlotKind = 'latency-histogram' | 'exceedance' | 'timeline' | 'syscall' | 'boot-time';
@@ -288,6 +289,8 @@ interface HeadlessSvgRenderer {
 
 /**
  * Renders a Vega-Lite spec to an SVG string, synchronously (reporters are plain functions).
+ * Vega escapes the text it writes; characters XML does not allow (a record's text may hold
+ * any) are removed, so the SVG parses.
  * This is what View.toSVG() does, minus its awaits: with inline data and no images nothing
  * is asynchronous, and the tests check the output equals toSVG()'s.
  */
@@ -305,7 +308,7 @@ export function renderSvg(spec: TopLevelSpec): string {
       .initialize(null, inner._viewWidth + p.left + p.right, inner._viewHeight + p.top + p.bottom, [p.left + o[0], p.top + o[1]], 1)
       .background(view.background());
     r.render((view.scenegraph() as unknown as { root: unknown }).root);
-    return r.svg();
+    return xmlChars(r.svg());
   } finally {
     view.finalize();
   }
@@ -315,7 +318,7 @@ export function renderSvg(spec: TopLevelSpec): string {
 export async function renderSvgAsync(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none', logLevel: vega.Warn });
   try {
-    return await view.toSVG();
+    return xmlChars(await view.toSVG());
   } finally {
     view.finalize();
   }
@@ -326,8 +329,12 @@ export async function renderSvgAsync(spec: TopLevelSpec): Promise<string> {
  * so several SVGs can be inlined in one HTML page without one plot using another's clip.
  */
 export function prefixSvgIds(svg: string, prefix: string): string {
-  return svg
-    .replace(/\bid="([^"]+)"/g, (_, id: string) => `id="${prefix}-${id}"`)
-    .replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${prefix}-${id})`)
-    .replace(/\b(xlink:href|href)="#([^"]+)"/g, (_, a: string, id: string) => `${a}="#${prefix}-${id}"`);
+  // Inside tags only: text between them (a deployment named `id="x"`) stays as written.
+  // Vega escapes '<', '>' and '"' in text and attribute values, so a tag ends at the first '>'.
+  return svg.replace(/<[^>]*>/g, (tag) =>
+    tag
+      .replace(/\sid="([^"]+)"/g, (_, id: string) => ` id="${prefix}-${id}"`)
+      .replace(/="url\(#([^)"]+)\)"/g, (_, id: string) => `="url(#${prefix}-${id})"`)
+      .replace(/\s(xlink:href|href)="#([^"]+)"/g, (_, a: string, id: string) => ` ${a}="#${prefix}-${id}"`),
+  );
 }

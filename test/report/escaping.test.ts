@@ -13,7 +13,8 @@ import { renderSummaryTex, texEscape } from '../../src/report/latex.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { lognormalSamples, latencyResult, makeRng, opsResult, runRecord } from '../stats/synth.js';
 
-const EVIL = 'ev<script>alert(\'x\')</script> | a\\|b `tick` & 50% $x$ _u_ #1 {b} ~^ "q"\nline2';
+const EVIL = 'ev<script>alert(\'x\')</script> | a\\|b `tick` & 50% $x$ _u_ #1 {b} ~^ "q"\nline2\rline3';
+const LINE_BREAKS = /\r\n|\r|\n/g;
 
 const APPLIED: AppliedConfig = { mode: 'cyclic', policy: 'fifo', priority: 80, threads: 1, affinity: [], mlockall: true, dmaLatency: false, clockResolutionNs: 1, probeVersion: '1.0.0' };
 
@@ -77,7 +78,7 @@ describe('hostile text in report tables', () => {
 
   test('report.md: pipes, backslashes and line breaks cannot split a cell; code spans hold backticks; absent is –', () => {
     const md = renderMarkdown(record);
-    const flat = EVIL.replace(/\n/g, ' ');
+    const flat = EVIL.replace(LINE_BREAKS, ' ');
     let seen = 0;
     for (const t of mdTables(md)) {
       const width = gfmCells(t[0]).length;
@@ -95,7 +96,7 @@ describe('hostile text in report tables', () => {
     const run = md.split('\n').find((l) => l.startsWith('- Run: '))!;
     const m = /^- Run: (`+) (.*) \1, unilat /.exec(run);
     assert.ok(m, run);
-    assert.equal(m[2], record.id.replace(/\n/g, ' '));
+    assert.equal(m[2], record.id.replace(LINE_BREAKS, ' '));
     assert.ok(Math.max(...m[2].match(/`+/g)!.map((x) => x.length)) < m[1].length, 'fence longer than any backtick run inside');
 
     const applied = mdTables(md).find((t) => t[0].includes('loop overhead (ns)'))!;
@@ -140,5 +141,23 @@ describe('hostile text in report tables', () => {
     assert.doesNotMatch(body, /[%$#_^~<>|]/, 'an unescaped special');
     assert.equal((body.match(/\{/g) ?? []).length, (body.match(/\}/g) ?? []).length, 'braces balance');
     assert.ok(!tex.split('\n').some((l) => l.startsWith('line2')), 'no line break inside a cell or the comment');
+  });
+
+  test('summary.tex: control characters, U+FFFF and lone surrogates go, anywhere; a row that starts with [ or * is set off from the \\\\ before it', () => {
+    const CONTROL = '\u0000\u0007\b\t\u000b\f\u001b\u007f\u0085\u009f\ufffe\uffff\udfff\ud800';
+    const rng = makeRng(8);
+    const results = ['[2em]', '*', `x${CONTROL}y`].flatMap((name, i) => {
+      const lat = latencyResult(lognormalSamples(rng, 200), { deployment: `${name}${i}`, benchmark: 'wake', host: `h${CONTROL}` });
+      const ops = opsResult({ func: [1, 2, 3], [`op${CONTROL}`]: [4, 5, 6] }, { deployment: `${name}${i}`, benchmark: 'sys', host: 'h' });
+      return [lat, ops];
+    });
+    const tex = renderSummaryTex(runRecord(`id${CONTROL}\r\nend`, results, { scenario: { ...record.scenario, name: `s${CONTROL}\n\\end` } as RunRecord['scenario'] }));
+    assert.doesNotMatch(tex, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/, 'a control character');
+    assert.ok(tex.includes(`x${' '.repeat(10)}y2 & wake & h${' '.repeat(10)} & `), 'control characters as spaces, the rest kept');
+    const lines = tex.split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('%')).length, 2, 'the comment stays on its line');
+    assert.deepEqual(lines.filter((l) => /^[[*]/.test(l)), [], 'a line that \\\\ or \\addlinespace would read as its argument');
+    assert.ok(lines.some((l) => l.startsWith('{}[2em]0 & wake & ')), 'the latency row of [2em]0');
+    assert.ok(lines.some((l) => l.startsWith('{}*1 & sys & ')), 'the ops rows of *1');
   });
 });

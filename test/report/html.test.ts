@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { RunRecord } from '../../src/results/types.js';
 import { renderHtml, SECTION_IDS } from '../../src/report/html.js';
 import { cleanupProbes } from '../helpers/probe.js';
+import { launchChromium } from './browser.js';
 import { measuredRecord } from './fixture.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
@@ -28,10 +29,7 @@ describe('report.html in headless Chromium', () => {
     await mkdir(ARTIFACTS, { recursive: true });
     file = path.join(ARTIFACTS, 'report.html');
     await writeFile(file, html);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
