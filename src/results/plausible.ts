@@ -24,7 +24,7 @@ export type FigureKind = 'count' | 'latency' | 'mean' | 'total';
 export function figureProblem(v: unknown, kind: FigureKind, unitNs = 1, text?: string): string | null {
   if (v === undefined) return 'missing';
   if (typeof v !== 'number') return `${JSON.stringify(v)} is not a number`;
-  const shown = text === undefined ? String(v) : shorten(text);
+  const shown = text === undefined ? String(v) : shortNumber(text);
   if (!Number.isFinite(v)) return `${shown} is ${text === undefined ? 'not a finite number' : 'too large for a number'}`;
   if (v < 0) return `${shown} is negative`;
   if ((kind === 'count' || kind === 'latency') && !Number.isInteger(v)) return `${shown} is not a whole number`;
@@ -48,7 +48,7 @@ export function orderProblem(min: number, max: number, mean?: number): { field: 
   return null;
 }
 
-/** A long number as "123456789012… (400 digits)". */
-function shorten(text: string): string {
+/** A long number as written, shortened for a message: "123456789012… (400 digits)". */
+export function shortNumber(text: string): string {
   return text.length > 24 ? `${text.slice(0, 12)}… (${text.length} digits)` : text;
 }

@@ -1,4 +1,5 @@
 /** cyclictest's `--json` output. */
+import { shortNumber } from '../../results/plausible.js';
 import type { Warning } from '../../results/types.js';
 import { parseCyclictestCmdline } from './args.js';
 import { parsedCyclictest, type CyclictestThread } from './result.js';
@@ -66,7 +67,7 @@ export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
     if (typeof hist !== 'object' || hist === null || Array.isArray(hist)) fail(file, place.at('histogram').line, `thread.${k}.histogram: not an object`);
     const bins: Array<[number, number]> = [];
     for (const [v, c] of Object.entries(hist)) {
-      const bin = () => place.at(`histogram.${v}`, 'histogram');
+      const bin = () => ({ ...place.at(`histogram.${v}`, 'histogram'), field: `thread.${k}.histogram.${shortNumber(v)}` });
       if (!/^\d+$/.test(v)) refuse(file, bin(), `"${v}" is not a whole number of ${nsecs ? 'ns' : 'us'}`);
       bins.push([figure(file, bin, Number(v), 'latency', unitNs, v), figure(file, bin, c, 'count', 1)]);
     }
