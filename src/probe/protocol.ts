@@ -445,10 +445,10 @@ type FigureList = Array<[string, unknown, FigureKind]>;
  * The numbers a message carries, checked like user input (results/plausible.ts): latencies and
  * counts are whole and >= 0, means and sums finite and >= 0, nothing past its bounds; a hist's
  * bins hold its count and lie within its min and max, and a series second's min <= max. A
- * corrupt stream is a ProtocolError "probe TYPE thread N: field: what is wrong", never a figure.
+ * corrupt stream is a ProtocolError "probe hist thread 0: min: -5 is negative", never a figure.
  */
 export function checkFigures(m: ProbeMessage): void {
-  const what = 'thread' in m ? `${m.type} thread ${m.thread}` : m.type;
+  const what = 'thread' in m ? `${m.type} thread ${m.thread}` : m.type === 'op' ? `op ${m.name}` : m.type;
   const bad = (field: string, problem: string) => new ProtocolError(`probe ${what}: ${field}: ${problem}`, `${MARKER}${JSON.stringify(m)}`.slice(0, 1000));
   const check = (figures: FigureList) => {
     for (const [field, v, kind] of figures) {
