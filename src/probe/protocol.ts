@@ -492,7 +492,8 @@ export function checkFigures(m: ProbeMessage): void {
       for (const [i, [t, count, min, max, sum]] of (list('points', m.points, 5) as SeriesMessage['points']).entries()) {
         const f = `points[${i}]`;
         check([[f, t, 'count'], [f, count, 'count'], [f, min, 'latency'], [f, max, 'latency'], [f, sum, 'total']]);
-        if (count > 0 && min > max) throw bad(f, `min ${min} is above max ${max}`);
+        const order = count > 0 ? orderProblem(min, max) : null;
+        if (order) throw bad(`${f} min`, order.what);
       }
       return;
     case 'spikes':

@@ -79,6 +79,10 @@ describe('impossible figures in the probe stream', () => {
 
   test('series, spikes, raw, hello and op figures', () => {
     refused(corrupt(cyclicText, 'series', (l) => l.replace(/"points":\[\[(\d+),\d+/, '"points":[[$1,-1')), /^probe series thread 0: points\[0\]: -1 is negative$/);
+    refused(
+      corrupt(cyclicText, 'series', (l) => l.replace(/"points":\[\[(\d+),(\d+),\d+,(\d+)/, (_, t, n, max) => `"points":[[${t},${n},${Number(max) + 1},${max}`)),
+      /^probe series thread 0: points\[0\] min: \d+ is above the max, \d+$/,
+    );
     refused(corrupt(cyclicText, 'spikes', (l) => l.replace(/"threshold":\d+/, '"threshold":-1')), /^probe spikes thread 0: threshold: -1 is negative$/);
     refused(corrupt(cyclicText, 'raw', (l) => l.replace(/"values":\[\d+/, '"values":[-7')), /^probe raw thread 0: values\[0\]: -7 is negative$/);
     refused(corrupt(cyclicText, 'raw', (l) => l.replace(/"values":\[\d+,\d+/, '"values":[12,1e400')), /^probe raw thread 0: values\[1\]: Infinity is not a finite number$/);

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Histogram } from '../../results/histogram.js';
 import type { SeriesPoint, Spike, ThreadFigures, Warning } from '../../results/types.js';
 import { InputError } from '../../errors.js';
-import { MAX_COUNT, MAX_LATENCY_NS, figureProblem } from '../../results/plausible.js';
+import { MAX_COUNT, MAX_LATENCY_NS, figureProblem, shortNumber } from '../../results/plausible.js';
 import { figure, refuse } from './checks.js';
 import { fail, importMeta, type ParsedFile, type ImportOptions } from './common.js';
 
@@ -103,7 +103,7 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
 
   const headerThread = (digits: string, ln: number): number => {
     const th = Number(digits);
-    if (!(th < MAX_THREADS)) fail(file, ln, `thread number ${digits.length > 12 ? `${digits.slice(0, 12)}…` : digits} is implausible (>= ${MAX_THREADS})`);
+    if (!(th < MAX_THREADS)) fail(file, ln, `thread number ${shortNumber(digits)} is implausible (>= ${MAX_THREADS})`);
     return th;
   };
   /** The number that ends at `end` (`digits` long) of the sample line at lineNo + 1, refused as a `field`. */
