@@ -4,7 +4,7 @@
  * back into latency figures. While cyclictest runs, the scheduling policy, priority and CPUs its
  * measurement threads really got are read from /proc: the kernel's word, not the request's.
  */
-import { RunFailedError } from '../errors.js';
+import { InputError, RunFailedError } from '../errors.js';
 import type { AppliedConfig, LatencyFigures, Warning } from '../results/types.js';
 import type { CyclictestBenchmark } from '../scenario/schema.js';
 import { summarizeLatency } from '../stats/summary.js';
@@ -12,7 +12,8 @@ import type { Transport } from '../transport/transport.js';
 import type { ToolBenchmark } from './benchmark.js';
 import { latencyExpectedMs } from './cyclic.js';
 import { buildCyclictestArgs, type CyclictestRequest } from './cyclictest/args.js';
-import { parseCyclictestHistogram, parseCyclictestJson } from './import.js';
+import { ImpossibleFigureError } from './cyclictest/checks.js';
+import { parseCyclictestHistogram, parseCyclictestJson, type ParsedFile } from './import.js';
 
 export const cyclictest: ToolBenchmark<CyclictestBenchmark> = {
   kind: 'cyclictest',
@@ -107,7 +108,10 @@ done > "$out" 2>/dev/null
 wait "$pid"
 `;
 
-/** Runs cyclictest on the target. Missing tool, bad exit or unreadable output throw RunFailedError. */
+/**
+ * Runs cyclictest on the target. Missing tool, bad exit, unreadable JSON, or figures that cannot
+ * be right (bench/cyclictest/checks.ts) throw RunFailedError.
+ */
 export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, durationNs: number, opts: CyclictestRunOptions = {}): Promise<CyclictestRun> {
   const binary = opts.binary ?? 'cyclictest';
   await requireTool(t, binary, 'rt-tests', opts.signal);
@@ -134,7 +138,12 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
     } catch (e) {
       throw new RunFailedError(`${t.name}: cyclictest wrote no JSON file ${jsonFile}: ${(e as Error).message}`);
     }
-    const imp = parseCyclictestJson(jsonText, `${t.name}:${jsonFile}`);
+    let imp: ParsedFile;
+    try {
+      imp = parseCyclictestJson(jsonText, `${t.name}:${jsonFile}`);
+    } catch (e) {
+      throw e instanceof InputError ? refused(e, argv) : e;
+    }
     warnings.push(...imp.warnings);
     // The -h text on stdout says the same as the JSON plus the overflow cycle numbers; check they agree.
     if (request.histogramUs !== null && r.stdout.includes('# Histogram')) {
@@ -146,6 +155,8 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
         if (hist.meta.overflowCycles && imp.latency.overflows)
           (imp.meta as { overflowCycles?: Record<number, number[]> }).overflowCycles = hist.meta.overflowCycles;
       } catch (e) {
+        // Text it cannot read only warns (the JSON has the figures); figures it cannot have measured fail the step.
+        if (e instanceof ImpossibleFigureError) throw refused(e, argv);
         warnings.push({ code: 'cyclictest-output-unreadable', message: `histogram text not readable: ${(e as Error).message}` });
       }
     }
@@ -184,6 +195,11 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
   } finally {
     await t.run(['rm', '-rf', dir]).catch(() => {});
   }
+}
+
+/** cyclictest's output that cannot be right: the step fails on it rather than record a figure. */
+function refused(e: InputError, argv: string[]): RunFailedError {
+  return new RunFailedError(`cyclictest's output is refused: ${e.message}\n  command: ${argv.join(' ')}`);
 }
 
 /** Reads the /proc figures the wrapper saved; the main thread (tid == pid, the first) is left out. */

@@ -5,7 +5,8 @@
  * the parser's own buffer; nothing talks to a host.
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { HistogramData, SparseBins } from '../results/histogram.js';
+import { BUCKETS, bucketOf, type HistogramData, type SparseBins } from '../results/histogram.js';
+import { figureProblem, isLatency, orderProblem, type FigureKind } from '../results/plausible.js';
 import type { AppliedConfig, LatencyFigures, OpFigures, SeriesPoint, Spike, ThreadFigures, TscState, Warning } from '../results/types.js';
 
 export const MARKER = '@@UNILAT ';
@@ -254,12 +255,15 @@ export function parseLine(line: string): ProbeMessage | null {
 /**
  * Streaming parser: feed chunks split anywhere (Buffer or string, UTF-8 safe); lines may end
  * in \n or \r\n. Collects messages and remembers the last NOISE_LINES non-protocol lines.
+ * push() never throws (it is fed from a stream's data events, where a throw would end the
+ * process): a broken protocol line is kept as `error`, the first one, and end() throws it.
  */
 export class ProtocolParser {
   readonly messages: ProbeMessage[] = [];
   private readonly decoder = new StringDecoder('utf8');
   private buf = '';
   private readonly noiseLines: string[] = [];
+  private failure: ProtocolError | null = null;
 
   /** Adds a chunk; returns the messages completed by it. */
   push(chunk: Buffer | string): ProbeMessage[] {
@@ -269,16 +273,28 @@ export class ProtocolParser {
     while ((nl = this.buf.indexOf('\n')) >= 0) {
       const line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
-      this.line(line, out);
+      try {
+        this.line(line, out);
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.failure ??= e;
+      }
     }
     return out;
   }
 
+  /** The first protocol line that did not parse (its message carries the line), or null. */
+  get error(): ProtocolError | null {
+    return this.failure;
+  }
+
   /**
-   * Ends the stream: a last line without a newline is still parsed; if it is a protocol line
-   * that does not parse, the stream was cut inside it (TruncatedStreamError).
+   * Ends the stream: throws the first broken protocol line (ProtocolError); else a last line
+   * without a newline is still parsed, and if it is a protocol line that does not parse, the
+   * stream was cut inside it (TruncatedStreamError).
    */
   end(): ProbeMessage[] {
+    if (this.failure) throw this.failure;
     const out: ProbeMessage[] = [];
     const rest = this.buf + this.decoder.end();
     this.buf = '';
@@ -420,6 +436,87 @@ export function singleRun(messages: readonly ProbeMessage[], context: string[] =
   return run;
 }
 
+// ---- figures ----
+
+/** [field, value, kind] for each figure of a message; a list's items are named field[i]. */
+type FigureList = Array<[string, unknown, FigureKind]>;
+
+/**
+ * The numbers a message carries, checked like user input (results/plausible.ts): latencies and
+ * counts are whole and >= 0, means and sums finite and >= 0, nothing past its bounds; a hist's
+ * bins hold its count and lie within its min and max, and a series second's min <= max. A
+ * corrupt stream is a ProtocolError "probe hist thread 0: min: -5 is negative", never a figure.
+ */
+export function checkFigures(m: ProbeMessage): void {
+  const what = 'thread' in m ? `${m.type} thread ${m.thread}` : m.type === 'op' ? `op ${m.name}` : m.type;
+  const bad = (field: string, problem: string) => new ProtocolError(`probe ${what}: ${field}: ${problem}`, `${MARKER}${JSON.stringify(m)}`.slice(0, 1000));
+  const check = (figures: FigureList) => {
+    for (const [field, v, kind] of figures) {
+      const problem = figureProblem(v, kind);
+      if (problem) throw bad(field, problem);
+    }
+  };
+  const list = (field: string, v: unknown, width?: number): unknown[] => {
+    if (!Array.isArray(v)) throw bad(field, `${JSON.stringify(v)} is not a list`);
+    if (width !== undefined) for (const [i, x] of v.entries()) if (!Array.isArray(x) || x.length !== width) throw bad(`${field}[${i}]`, `${JSON.stringify(x)} is not a list of ${width}`);
+    return v;
+  };
+  const optional = (figures: FigureList): FigureList => figures.filter(([, v]) => v !== undefined);
+  switch (m.type) {
+    case 'hello':
+      check(optional([['threads', m.threads, 'count'], ['cpus', m.cpus, 'count'], ['clockResolutionNs', m.clockResolutionNs, 'latency'], ['loopOverheadNs', m.loopOverheadNs, 'latency'], ['intervalNs', m.intervalNs, 'latency'], ['distanceNs', m.distanceNs, 'latency']]));
+      if (m.uptimeS !== null) check(optional([['uptimeS', m.uptimeS, 'total']]));
+      return;
+    case 'hist': {
+      check([['thread', m.thread, 'count'], ['intervalNs', m.intervalNs, 'latency'], ['count', m.count, 'count'], ['min', m.min, 'latency'], ['max', m.max, 'latency'], ['sum', m.sum, 'total'], ['sumSq', m.sumSq, 'total']]);
+      check(optional([['overruns', m.overruns, 'count'], ['overflows', m.overflows, 'count'], ['early', m.early, 'count']]));
+      if (m.cpu !== null) check([['cpu', m.cpu, 'count']]);
+      const bins = list('bins', m.bins, 2) as SparseBins;
+      let held = 0;
+      for (const [i, [bucket, n]] of bins.entries()) {
+        check([[`bins[${i}]`, bucket, 'count'], [`bins[${i}]`, n, 'count']]);
+        if (bucket >= BUCKETS || (i > 0 && bucket <= bins[i - 1][0])) throw bad(`bins[${i}]`, `bucket ${bucket} is out of order or past the last (${BUCKETS - 1})`);
+        held += n;
+      }
+      if (held !== m.count) throw bad('count', `${m.count}, but the bins hold ${held} samples`);
+      for (const k of ['overflows', 'early'] as const) if ((m[k] ?? 0) > m.count) throw bad(k, `${m[k]}, more than the ${m.count} samples`);
+      if (m.count === 0) return;
+      const order = orderProblem(m.min, m.max);
+      if (order) throw bad(order.field, order.what);
+      const [lo, hi] = [bins[0][0], bins[bins.length - 1][0]];
+      if (lo < bucketOf(m.min) || hi > bucketOf(m.max)) throw bad('bins', `buckets ${lo} to ${hi} reach outside the min and max (${m.min} to ${m.max} ns: buckets ${bucketOf(m.min)} to ${bucketOf(m.max)})`);
+      return;
+    }
+    case 'series':
+      check([['thread', m.thread, 'count'], ...optional([['dropped', m.dropped, 'count']])]);
+      for (const [i, [t, count, min, max, sum]] of (list('points', m.points, 5) as SeriesMessage['points']).entries()) {
+        const f = `points[${i}]`;
+        check([[f, t, 'count'], [f, count, 'count'], [f, min, 'latency'], [f, max, 'latency'], [f, sum, 'total']]);
+        const order = count > 0 ? orderProblem(min, max) : null;
+        if (order) throw bad(`${f} min`, order.what);
+      }
+      return;
+    case 'spikes':
+      check([['thread', m.thread, 'count'], ['threshold', m.threshold, 'latency'], ['dropped', m.dropped, 'count']]);
+      for (const [i, [t, latency]] of (list('points', m.points, 2) as SpikesMessage['points']).entries()) check([[`points[${i}]`, t, 'count'], [`points[${i}]`, latency, 'latency']]);
+      return;
+    case 'raw': {
+      check([['thread', m.thread, 'count'], ...optional([['dropped', m.dropped, 'count']])]);
+      const values = list('values', m.values);
+      // Raw chunks are the stream's bulk: the fast test first, the message only for a bad value.
+      for (let i = 0; i < values.length; i++) if (!isLatency(values[i])) check([[`values[${i}]`, values[i], 'latency']]);
+      return;
+    }
+    case 'op':
+      check([['iterations', m.iterations, 'count']]);
+      check((list('samples', m.samples) as unknown[]).map((v, i): [string, unknown, FigureKind] => [`samples[${i}]`, v, 'mean']));
+      if (Array.isArray(m.cycles)) check(m.cycles.map((v, i): [string, unknown, FigureKind] => [`cycles[${i}]`, v, 'total']));
+      return;
+    default:
+      return;
+  }
+}
+
 // ---- assembling ----
 
 const isStringOrNull = (v: unknown) => v === undefined || v === null || typeof v === 'string';
@@ -446,6 +543,7 @@ function checkHelloState(h: HelloMessage): void {
 /** What a hello says was really applied, as the run record keeps it. */
 export function appliedFromHello(h: HelloMessage): AppliedConfig {
   checkHelloState(h);
+  checkFigures(h);
   const { type: _type, version, mode, policy, priority, threads, affinity, mlockall, dmaLatency, clockResolutionNs, uptimeS, ...rest } =
     h;
   const applied: AppliedConfig = {
@@ -510,6 +608,7 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   const dropped = new Map<number, number>();
   let seriesDropped = 0;
   for (const m of run.messages) {
+    checkFigures(m);
     if (m.type === 'hist') hists.set(m.thread, m);
     else if (m.type === 'series') {
       const list = series.get(m.thread) ?? [];
@@ -583,6 +682,7 @@ function noCyclesReason(tsc: TscState | undefined): string {
  * reason otherwise.
  */
 export function opFigures(m: OpMessage, tsc?: TscState): OpFigures {
+  checkFigures(m);
   if (tsc?.measured) {
     if (!Array.isArray(m.cycles) || m.cycles.length !== m.samples.length || m.cycles.some((c) => typeof c !== 'number'))
       throw new ProtocolError(`op ${m.name}: hello says cycles were measured, but the op has ${Array.isArray(m.cycles) ? m.cycles.length : 'no'} cycle figures for ${m.samples.length} batches`, JSON.stringify(m));

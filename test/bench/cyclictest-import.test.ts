@@ -147,7 +147,7 @@ describe('import of real cyclictest output', () => {
     await assert.rejects(importFile(bad), (e: Error) => e instanceof InputError && e.message.startsWith(`${bad}:3: `));
     const badJson = join(dir, 'bad.json');
     writeFileSync(badJson, '{\n "thread": {\n  "0": {"cycles": 1, "min": 1, "max": 1}\n }\n}\n');
-    await assert.rejects(importFile(badJson), (e: Error) => e instanceof InputError && /bad\.json:3: thread 0: "avg"/.test(e.message));
+    await assert.rejects(importFile(badJson), (e: Error) => e instanceof InputError && /bad\.json:3: thread\.0\.avg: missing/.test(e.message));
     const badHist = join(dir, 'bad.hist');
     writeFileSync(badHist, '# Histogram\n000000 000001\n000001 000002\n# Total: 000000004\n# Min Latencies: 00000\n# Avg Latencies: 00000\n# Max Latencies: 00001\n# Histogram Overflows: 00000\n');
     await assert.rejects(importFile(badHist), (e: Error) => /bad\.hist:4: thread 0: "# Total" says 4 but the rows hold 3/.test(e.message));

@@ -125,8 +125,11 @@ describe('line parsing', () => {
     );
     assert.throws(() => parseLine('@@UNILAT [1,2]'), ProtocolError);
     assert.throws(() => parseLine('@@UNILAT {"no":"type"}'), ProtocolError);
+    // The parser is fed from stream data events: it keeps the error for end() rather than throw there.
     const p = new ProtocolParser();
-    assert.throws(() => p.push('@@UNILAT {bad}\n'), /@@UNILAT \{bad\}/);
+    assert.deepEqual(p.push('@@UNILAT {bad}\n@@UNILAT {"type":"warning","code":"c","message":"m"}\n'), [{ type: 'warning', code: 'c', message: 'm' }]);
+    assert.match(p.error?.message ?? '', /@@UNILAT \{bad\}/);
+    assert.throws(() => p.end(), (e: unknown) => e instanceof ProtocolError && /@@UNILAT \{bad\}/.test(e.message));
   });
 
   test('unknown types are kept (they count as lines)', () => {

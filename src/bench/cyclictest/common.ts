@@ -59,7 +59,12 @@ export function importMeta(
 }
 
 export function fail(file: string, line: number | null, what: string): never {
-  throw new InputError(`${file}${line !== null ? `:${line}` : ''}: ${what}`);
+  throw new InputError(located(file, line, what));
+}
+
+/** "FILE:LINE: what", or "FILE: what" when the line is not known. */
+export function located(file: string, line: number | null, what: string): string {
+  return `${file}${line !== null ? `:${line}` : ''}: ${what}`;
 }
 
 export function str(v: unknown): string | null {

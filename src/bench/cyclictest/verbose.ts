@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs';
 import { Histogram } from '../../results/histogram.js';
 import type { SeriesPoint, Spike, ThreadFigures, Warning } from '../../results/types.js';
 import { InputError } from '../../errors.js';
+import { MAX_COUNT, MAX_LATENCY_NS, figureProblem, shortNumber } from '../../results/plausible.js';
+import { figure, refuse } from './checks.js';
 import { fail, importMeta, type ParsedFile, type ImportOptions } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -68,6 +70,8 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
   const denseSize = opts.nsecs ? DENSE_NS : DENSE_US;
   const spikeThreshold = (opts.spikeThresholdNs ?? 100_000) / unitNs;
   const maxSpikes = opts.maxSpikes ?? 1000;
+  /** Latencies above this (in the file's unit) are refused: the sample path checks only what passes the dense array. */
+  const maxLatency = MAX_LATENCY_NS / unitNs;
   const threads: VThread[] = [];
   const intervals: number[] = []; // as printed by cyclictest, us
   const cpus: number[] = [];
@@ -97,21 +101,34 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
     return intervals[th] ?? NaN;
   };
 
+  const headerThread = (digits: string, ln: number): number => {
+    const th = Number(digits);
+    if (!(th < MAX_THREADS)) fail(file, ln, `thread number ${shortNumber(digits)} is implausible (>= ${MAX_THREADS})`);
+    return th;
+  };
+  /** The number that ends at `end` (`digits` long) of the sample line at lineNo + 1, refused as a `field`. */
+  const refuseSample = (buf: Buffer, end: number, digits: number, v: number, field: 'cycle' | 'latency'): never =>
+    refuse(file, { line: lineNo + 1, field }, figureProblem(v, field === 'cycle' ? 'count' : 'latency', unitNs, buf.toString('latin1', end - digits, end)) ?? 'implausible');
+
   const otherLine = (buf: Buffer, start: number, end: number) => {
     const line = buf.toString('latin1', start, end).replace(/\r$/, '').trim();
     const ln = lineNo + 1;
     if (line === '' || line.startsWith('#')) return;
+    const at = (field: string) => () => ({ line: ln, field });
     let m = /^Thread (\d+) Interval: (\d+)$/.exec(line);
     if (m) {
       if (seenSample) fail(file, ln, 'thread header after the samples started');
-      intervals[Number(m[1])] = Number(m[2]);
+      // cyclictest prints the interval in us, also with -N.
+      intervals[headerThread(m[1], ln)] = figure(file, at(`Thread ${m[1]} Interval`), Number(m[2]), 'latency', 1000, m[2]);
       return;
     }
     m = /^Thread (\d+) using cpu (\d+)\.$/.exec(line);
     if (m) {
-      cpus[Number(m[1])] = Number(m[2]);
+      cpus[headerThread(m[1], ln)] = figure(file, at(`Thread ${m[1]} cpu`), Number(m[2]), 'count', 1, m[2]);
       return;
     }
+    m = /^\d+:\s*\d+:\s*(-\d+)(\s+\d+)?$/.exec(line);
+    if (m) figure(file, at('latency'), Number(m[1]), 'latency', unitNs, m[1]);
     if (/^(Max CPUs|Online CPUs) = \d+$/.test(line) || /^(WARN|defaulting|policy and priority|parse_cpumask:)/.test(line)) return;
     fail(file, ln, `not a cyclictest -v line (expected "thread: cycle: latency"): "${line.slice(0, 60)}"`);
   };
@@ -129,9 +146,11 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
         p = num.read(buf, p + 1, end);
         const cyc = num.value;
         if (num.digits > 0 && p < end && buf[p] === 58) {
+          if (cyc > MAX_COUNT) refuseSample(buf, p, num.digits, cyc, 'cycle');
           p = num.read(buf, p + 1, end);
           const v = num.value;
           const nd = num.digits;
+          const vEnd = p;
           // --smi appends a count after more spaces; skip it.
           if (nd > 0 && p < end && buf[p] === 32) p = num.read(buf, p, end);
           if (p < end && buf[p] === 13) p++;
@@ -140,7 +159,10 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
             seenSample = true;
             const t = threads[th] ?? thread(th);
             if (v < denseSize) t.dense[v]++;
-            else t.big.record(v * unitNs);
+            else {
+              if (v > maxLatency) refuseSample(buf, vEnd, nd, v, 'latency');
+              t.big.record(v * unitNs);
+            }
             t.count++;
             if (cyc !== t.lastCycle + 1) t.gaps++;
             t.lastCycle = cyc;
