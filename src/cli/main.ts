@@ -1,20 +1,24 @@
 /**
  * The `unilat` entry point: registers the commands and is the one place that turns
  * typed errors into exit codes (0 ok, 1 gate failed, 2 bad input, 3 run failed).
+ *
+ * Start-up time (BENCHMARKS.md section 6): `--version` alone is answered before yargs is
+ * loaded, and yargs and the command definitions are imported only after that check.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { EXIT, GateFailedError, InputError, RunFailedError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { builtKeys, builtOptions, commandNames, commands } from './commands.js';
 import { EXIT_HELP } from './common.js';
 import { closest } from './suggest.js';
+
+type Commands = typeof import('./commands.js');
+/** The command definitions, imported by main() (live bindings: builtOptions changes as yargs builds a command). */
+let defs: Commands;
 
 class UsageError extends Error {}
 
 /** The command the user named (for `see unilat CMD --help`), if any. */
 function commandOf(argv: string[]): string | undefined {
-  return argv.find((a) => !a.startsWith('-') && commandNames.includes(a));
+  return argv.find((a) => !a.startsWith('-') && defs.commandNames.includes(a));
 }
 
 /** yargs reads `-duration` as the flags -d -u -r ...: say what was meant instead. */
@@ -25,7 +29,7 @@ function singleDashLong(argv: string[]): string | undefined {
 }
 
 /** Adds "did you mean --x?" to each name of yargs' "Unknown argument(s): a, b". */
-function withSuggestions(msg: string, known: string[] = builtOptions): string {
+function withSuggestions(msg: string, known: string[] = defs.builtOptions): string {
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;
   const names = m[1].split(', ');
@@ -41,24 +45,31 @@ function withSuggestions(msg: string, known: string[] = builtOptions): string {
  * "not enough arguments"; the unknown flag is the real problem, so name it first.
  */
 function unknownFlags(argv: string[], cmd: string | undefined): string | undefined {
-  const known = cmd ? builtKeys : ['help', 'version'];
+  const known = cmd ? defs.builtKeys : ['help', 'version'];
   const end = argv.indexOf('--');
   const flags = (end < 0 ? argv : argv.slice(0, end)).filter((a) => a.startsWith('--') && a.length > 2).map((a) => a.slice(2).split('=')[0]);
   const bad = flags.filter((f) => !known.includes(f) && !(f.startsWith('no-') && known.includes(f.slice(3))));
-  return bad.length ? withSuggestions(`Unknown argument${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}`, cmd ? builtOptions : known) : undefined;
+  return bad.length ? withSuggestions(`Unknown argument${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}`, cmd ? defs.builtOptions : known) : undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // What yargs' .version() prints for it, without loading yargs (a third of the start-up).
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const [{ default: yargs }, commands] = await Promise.all([import('yargs'), import('./commands.js')]);
+  defs = commands;
   const cmd = commandOf(argv);
   const first = argv.find((a) => !a.startsWith('-'));
-  const near = !cmd && first !== undefined ? closest(first, commandNames) : undefined;
+  const near = !cmd && first !== undefined ? closest(first, defs.commandNames) : undefined;
   if (near) return reportError(new UsageError(`Unknown command: ${first} (did you mean ${near}?)`), undefined);
   const dashProblem = singleDashLong(argv);
   if (dashProblem) return reportError(new UsageError(dashProblem), cmd);
   const cli = yargs(argv)
     .scriptName('unilat')
     .usage('$0 <command> [options]\n\nReal-time latency benchmarks for Preempt-RT Linux: bare metal, VMs and unikernel-style guests.')
-    .command(commands)
+    .command(defs.commands)
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()
     .strict()
@@ -113,5 +124,6 @@ for (const stream of [process.stdout, process.stderr])
     if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
   });
 
-const code = await main(hideBin(process.argv));
+// yargs' hideBin(process.argv) under Node (unilat is no Electron app): the arguments after the script.
+const code = await main(process.argv.slice(2));
 process.exitCode = code;
