@@ -5,16 +5,19 @@
  * falls on all of them alike; the figures are the median of the rounds with the quartiles and
  * the extremes as the spread, and CPU time (user + system of the child, from /proc/self/stat's
  * cutime/cstime, 10 ms ticks) as a mean. Wall time is measured around a synchronous spawn, so it
- * includes process creation, as a shell's would.
+ * includes process creation, as a shell's would. "files" is how many JavaScript files the command
+ * loads (ES modules through a loader hook, CommonJS ones from require's cache), counted in one
+ * extra run: unlike the times it does not depend on the machine's load.
  * Options: --runs=N (30) --warmup=N (3) --bin=FILE (bin/unilat.js of this checkout)
  * --compare=FILE (another checkout's bin/unilat.js, measured in the same rounds, e.g. a build
  * of the commit before a change) --out=FILE (JSON, default test-artifacts/bench/startup.json).
  * Nothing here fails on time: the target (under 3x `node -e 0`) is reported, not asserted.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { machine, parseArgs } from './lib/util.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -41,6 +44,7 @@ interface Case {
   expect: { code: number; stdout: string };
   wallMs: number[];
   cpuTicks: number;
+  files?: number;
 }
 
 const BASELINE = 'node -e 0';
@@ -75,6 +79,28 @@ function runOnce(c: Case, record: boolean): void {
   c.cpuTicks += ticks;
 }
 
+/** How many files a command loads: one run with a loader hook that lists ES modules and, at exit, require's cache. */
+function filesLoaded(c: Case): number {
+  const dir = mkdtempSync(path.join(tmpdir(), 'unilat-startup-'));
+  const list = path.join(dir, 'files.txt');
+  writeFileSync(
+    path.join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(list)}, url + '\\n');\n  return next(url, context);\n}\n`,
+  );
+  writeFileSync(
+    path.join(dir, 'register.mjs'),
+    `import { register, createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nimport { pathToFileURL } from 'node:url';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\nconst require = createRequire(import.meta.url);\nprocess.on('exit', () => { for (const f of Object.keys(require.cache)) appendFileSync(${JSON.stringify(list)}, pathToFileURL(f).href + '\\n'); });\n`,
+  );
+  try {
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'register.mjs')).href, ...c.argv], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== c.expect.code) throw new Error(`${c.label} with the file-counting hook: exit ${r.status}: ${r.stderr}`);
+    const own = pathToFileURL(dir).href;
+    return new Set((existsSync(list) ? readFileSync(list, 'utf8') : '').split('\n').filter((u) => u && !u.startsWith(own))).size;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function shuffled<T>(xs: T[]): T[] {
   const a = [...xs];
   for (let i = a.length - 1; i > 0; i--) {
@@ -91,6 +117,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+for (const c of cases) c.files = filesLoaded(c);
 for (let round = 0; round < WARMUP + RUNS; round++) {
   for (const c of shuffled(cases)) runOnce(c, round >= WARMUP);
   if (round >= WARMUP && (round - WARMUP + 1) % 10 === 0) process.stderr.write(`${round - WARMUP + 1}/${RUNS} rounds\n`);
@@ -102,6 +129,7 @@ const rows = cases.map((c) => {
   const median = quantile(s, 0.5);
   return {
     command: c.label,
+    files: c.files,
     runs: s.length,
     medianMs: median,
     p25Ms: quantile(s, 0.25),
@@ -112,14 +140,15 @@ const rows = cases.map((c) => {
     xNode: median / base,
   };
 });
+const baseCpu = rows[0].cpuMeanMs;
 
 const f = (x: number) => x.toFixed(0);
 const lines = [
-  `| command | median | p25-p75 | min-max | CPU (mean) | x node -e 0 |`,
-  `|---|---|---|---|---|---|`,
+  `| command | files | wall: median | p25-p75 | min-max | CPU (mean) | median / node -e 0 | CPU / node -e 0 |`,
+  `|---|---|---|---|---|---|---|---|`,
   ...rows.map(
     (r) =>
-      `| \`${r.command}\` | ${f(r.medianMs)} ms | ${f(r.p25Ms)}-${f(r.p75Ms)} ms | ${f(r.minMs)}-${f(r.maxMs)} ms | ${f(r.cpuMeanMs)} ms | ${r.command === BASELINE ? '1' : `${r.xNode.toFixed(2)}${r.xNode < TARGET ? '' : ' (over 3x)'}`} |`,
+      `| \`${r.command}\` | ${r.files} | ${f(r.medianMs)} ms | ${f(r.p25Ms)}-${f(r.p75Ms)} ms | ${f(r.minMs)}-${f(r.maxMs)} ms | ${f(r.cpuMeanMs)} ms | ${r.command === BASELINE ? '1' : `${r.xNode.toFixed(2)}${r.xNode < TARGET ? '' : ' (not under 3x)'}`} | ${(r.cpuMeanMs / baseCpu).toFixed(2)} |`,
   ),
 ];
 const m = machine();
