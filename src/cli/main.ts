@@ -5,6 +5,7 @@
  * Start-up time (BENCHMARKS.md section 6): `--version` alone is answered before yargs is
  * loaded, and yargs and the command definitions are imported only after that check.
  */
+import { visible } from '../text.js';
 import { EXIT, GateFailedError, InputError, RunFailedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { EXIT_HELP } from './common.js';
@@ -92,27 +93,29 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function reportError(e: unknown, cmd: string | undefined): number {
+  // Messages quote names, keys and values from files and hosts: nothing in them may reach the terminal as a control code.
+  const say = (text: string) => process.stderr.write(visible(text));
   if (e instanceof UsageError) {
-    process.stderr.write(`unilat: ${e.message}\nsee unilat ${cmd ? `${cmd} ` : ''}--help\n`);
+    say(`unilat: ${e.message}\nsee unilat ${cmd ? `${cmd} ` : ''}--help\n`);
     return EXIT.input;
   }
   if (e instanceof InputError) {
-    for (const p of e.problems) process.stderr.write(`error: ${p}\n`);
+    for (const p of e.problems) say(`error: ${p}\n`);
     return EXIT.input;
   }
   if (e instanceof GateFailedError) {
-    process.stderr.write(`${e.message}\n`);
+    say(`${e.message}\n`);
     if (e.runDir) process.stdout.write(`${e.runDir}\n`);
     return EXIT.gate;
   }
   if (e instanceof RunFailedError) {
-    process.stderr.write(`run failed: ${e.message}\n`);
+    say(`run failed: ${e.message}\n`);
     if (e.runDir) process.stdout.write(`${e.runDir}\n`);
     return EXIT.run;
   }
   // Anything else is a bug or an environment failure: one line, no stack unless asked.
   const err = e as Error;
-  process.stderr.write(`run failed: ${err?.message ?? String(e)}\n`);
+  say(`run failed: ${err?.message ?? String(e)}\n`);
   if (process.env.UNILAT_DEBUG) process.stderr.write(`${err?.stack}\n`);
   return EXIT.run;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { GateFailedError, InputError, RunFailedError } from '../errors.js';
 import { outcomeLines, runScenario } from '../run/lifecycle.js';
 import { unknownOnly } from '../run/plan.js';
+import { visible } from '../text.js';
 import { parseDurationArg } from './args.js';
 import { loadInventory, loadScenarios } from './load.js';
 import type { Args } from './run.js';
@@ -32,7 +33,7 @@ export async function handler(a: Args): Promise<void> {
       quiet: a.quiet,
       log: process.stderr,
     });
-    for (const line of outcomeLines(o)) process.stderr.write(`${line}\n`);
+    for (const line of outcomeLines(o)) process.stderr.write(`${visible(line, false)}\n`);
     if (o.record.status !== 'completed') failures.push(`${l.file}: ${o.summary}`);
     const gatesFailed = o.gates.filter((g) => !g.pass).length;
     if (gatesFailed) gateFailures.push(`${l.file}: ${gatesFailed} gate(s) failed`);

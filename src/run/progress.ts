@@ -1,3 +1,4 @@
+import { visible } from '../text.js';
 /**
  * Live progress on stderr (stdout is kept for the run folder path): a bar per host in a
  * terminal, plain lines otherwise (CI logs).
@@ -30,7 +31,7 @@ class LineProgress implements Progress {
     }
   }
   log(host: string, message: string) {
-    this.out.write(`[${host}] ${message}\n`);
+    this.out.write(`[${host}] ${visible(message, false)}\n`);
   }
   done() {}
 }
@@ -52,7 +53,7 @@ class TtyProgress implements Progress {
   }
   log(host: string, message: string) {
     this.clear();
-    this.out.write(`[${host}] ${message}\n`);
+    this.out.write(`[${host}] ${visible(message, false)}\n`);
     this.draw();
   }
   done() {

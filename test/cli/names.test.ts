@@ -51,3 +51,13 @@ test('limits: a scenario file over 1 MiB, more than 256 benchmarks, a plan over 
     assert.match(r.stderr, why);
   }
 });
+
+test('control characters in an unknown key or a value are shown escaped, never sent to the terminal', async () => {
+  const f = join(dir, 'esc.yaml');
+  writeFileSync(f, 'name: p\ndeployments:\n  - {name: bare, kind: bare-metal, "bad\x1b[31mkey\rx": 1}\nbenchmarks:\n  - {name: s, kind: "sys\x1b]0;pwned\x07"}\n');
+  const r = await runCli(['validate', f]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.doesNotMatch(r.stderr, /[\x00-\x08\x0b-\x1f\x7f]/, 'no control character reaches stderr');
+  assert.match(r.stderr, /deployments\[0\]\.bad\\x1b\[31mkey\\x0dx: unknown field/);
+  assert.match(r.stderr, /"sys\\u001b\]0;pwned\\u0007" is not allowed/);
+});
