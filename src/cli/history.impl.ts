@@ -1,5 +1,6 @@
 /** `unilat history` itself, imported by its command definition only when the command runs. */
 import { listRuns, openHistory, trend } from '../results/history.js';
+import { visible } from '../text.js';
 import type { Args } from './history.js';
 import { DEFAULT_HISTORY_DB } from './history.js';
 
@@ -8,7 +9,9 @@ function fmt(v: number, metric: string): string {
   return v < 10_000 ? `${+v.toFixed(1)} ns` : `${+(v / 1000).toFixed(2)} us`;
 }
 
-function table(head: string[], rows: string[][]): string {
+function table(head: string[], cells: string[][]): string {
+  // Names come from records, which anyone may have written: no control codes to the terminal.
+  const rows = cells.map((r) => r.map((c) => visible(c, false)));
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
