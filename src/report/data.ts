@@ -2,6 +2,7 @@
  * Shaping a run record for figures and tables (pure, no plotting library): which results
  * are counted, how they group per benchmark and deployment, merged histograms and series.
  */
+import { fileSafe } from '../names.js';
 import { bucketBounds, mergeHistograms, type HistogramData } from '../results/histogram.js';
 import { summarize } from '../stats/quantiles.js';
 import { quartiles } from '../stats/sample-quantiles.js';
@@ -42,7 +43,8 @@ export function benchmarkNames(record: RunRecord): string[] {
 /** Safe part of a file name or HTML id for a benchmark name. */
 export function slug(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
-  return s || 'benchmark';
+  // Bounded like every file-name part (a stored record's names have no length limit).
+  return s ? fileSafe(s) : 'benchmark';
 }
 
 export interface ThreadGroup {

@@ -121,3 +121,20 @@ test('a run.json nested deeper than any record, or not JSON, is refused with exi
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('a stored record with a 300-character benchmark name: every report is written, file names bounded', async () => {
+  const long = `b${'x'.repeat(299)}`;
+  const dir = tamperedRun((r) => {
+    for (const x of r.results) x.benchmark = long;
+  });
+  try {
+    const r = await runCli(['report', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const files = readdirSync(dir);
+    for (const f of ['report.md', 'report.html', 'summary.csv', 'summary.tex']) assert.ok(files.includes(f), f);
+    assert.ok(files.every((f) => Buffer.byteLength(f) <= 120), files.join(', '));
+    assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), new RegExp(long));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
