@@ -39,7 +39,7 @@ async function gone(what: () => unknown[], ms: number): Promise<number | null> {
   return null;
 }
 
-it('SIGKILL during a guest run under load: QEMU and the load end within 10 s, the next run removes their folders', { timeout: 600_000 }, async () => {
+it('SIGKILL during a guest run under load: QEMU and the load end within 10 s, the next run removes their folders', { timeout: 600_000 }, async (t) => {
   const scenario = path.join(dir, 'killed.yaml');
   writeFileSync(
     scenario,
@@ -72,6 +72,7 @@ it('SIGKILL during a guest run under load: QEMU and the load end within 10 s, th
   const loadGone = await gone(() => withMarker('unilat-load:'), 10_000);
   assert.notEqual(qemuGone, null, `QEMU ended within 10 s of its controller: ${JSON.stringify(liveQemus())}`);
   assert.notEqual(loadGone, null, 'the load ended within 10 s of its controller');
+  t.diagnostic(`after the SIGKILL: QEMU gone in ${qemuGone} ms, the load in ${loadGone} ms more`);
 
   // Any run on the same host recovers: a one-second bare-metal one will do.
   const quick = path.join(dir, 'quick.yaml');
