@@ -4,7 +4,7 @@ import type { Warning } from '../../results/types.js';
 import { parseCyclictestCmdline } from './args.js';
 import { parsedCyclictest, type CyclictestThread } from './result.js';
 import { checkThread, figure, refuse, type Place } from './checks.js';
-import { fail, importMeta, lineAt, lineOf, str, type ParsedFile } from './common.js';
+import { fail, importMeta, lineAt, lineOf, parseJson, str, type ParsedFile } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // --json
@@ -21,14 +21,7 @@ interface JsonThread {
 
 /** Parses cyclictest's `--json` output. */
 export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const line = m ? lineAt(text, Number(m[1])) : null;
-    fail(file, line, `not valid JSON (${(e as Error).message})`);
-  }
+  const doc = parseJson(text, file);
   if (!doc || typeof doc !== 'object' || typeof doc.thread !== 'object' || doc.thread === null)
     fail(file, 1, 'not a cyclictest --json file (no "thread" object)');
   // cyclictest 2.x writes these keys with a stray colon ("cmdline:").
@@ -110,7 +103,7 @@ export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
 }
 
 /** Where one thread's fields stand in the file (found only when a message needs it). */
-interface ThreadPlace {
+export interface ThreadPlace {
   /** The line of the thread's own key. */
   line(): number | null;
   /** The line of the last key of `path` inside the thread's object (inside `within` first), named by its JSON path. */
@@ -118,7 +111,7 @@ interface ThreadPlace {
 }
 
 /** The places of the threads `keys` of the file's "thread" object. */
-function threadPlaces(text: string, keys: string[]): Map<string, ThreadPlace> {
+export function threadPlaces(text: string, keys: string[]): Map<string, ThreadPlace> {
   const from = Math.max(0, text.indexOf('"thread"'));
   const starts = keys.map((k) => {
     const re = new RegExp(`"${k.replace(/\W/g, '\\$&')}"\\s*:\\s*\\{`, 'g');
