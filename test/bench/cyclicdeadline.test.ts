@@ -21,31 +21,19 @@ const args = (b: Record<string, unknown> = {}, cpuCount = 4) => buildCyclicdeadl
 
 /** The shape cyclicdeadline 2.40 writes with --json (tabs, "cmdline:" with its colon, no histogram, no cpu). */
 function cdJson(threads: Array<{ cycles: unknown; min: unknown; max: unknown; avg: unknown }>, numThreads: unknown = threads.length): string {
-  const body = threads.map((t, i) => [`    "${i}": {`, `\t "cycles": ${t.cycles},`, `\t "min": ${t.min},`, `\t "max": ${t.max},`, `\t "avg": ${t.avg}`, `    }${i === threads.length - 1 ? '' : ','}`].join('\n'));
-  return [
-    '{',
-    '  "file_version": 1,',
-    '  "cmdline:": "cyclicdeadline -t 1 -i 4000 -s 0 -D 2 -q --json=/tmp/cd.json -a",',
-    '  "rt_test_version:": "2.40",',
-    '  "start_time": "Wed, 02 Dec 2026 01:09:55 +0000",',
-    '  "end_time": "Wed, 02 Dec 2026 01:09:57 +0000",',
-    '  "return_code": 0,',
-    '  "sysinfo": {',
-    '    "sysname": "Linux",',
-    '    "nodename": "vm",',
-    '    "release": "6.18.44",',
-    '    "version": "#1 SMP PREEMPT_DYNAMIC",',
-    '    "machine": "x86_64",',
-    '    "realtime": 0',
-    '  },',
-    `  "num_threads": ${numThreads},`,
-    '  "resolution_in_ns": 0,',
-    '  "thread": {',
-    ...body,
-    '  }',
-    '}',
-    '',
-  ].join('\n');
+  const body = threads.map((t, i) => [`    "${i}": {`, `\t "cycles": ${t.cycles},`, `\t "min": ${t.min},`, `\t "max": ${t.max},`, `\t "avg": ${t.avg}`, '    }'].join('\n'));
+  const head = {
+    file_version: 1,
+    'cmdline:': 'cyclicdeadline -t 1 -i 4000 -s 0 -D 2 -q --json=/tmp/cd.json -a',
+    'rt_test_version:': '2.40',
+    start_time: 'Wed, 02 Dec 2026 01:09:55 +0000',
+    end_time: 'Wed, 02 Dec 2026 01:09:57 +0000',
+    return_code: 0,
+    sysinfo: { sysname: 'Linux', nodename: 'vm', release: '6.18.44', version: '#1 SMP PREEMPT_DYNAMIC', machine: 'x86_64', realtime: 0 },
+    num_threads: numThreads,
+    resolution_in_ns: 0,
+  };
+  return `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "thread": {\n${body.join(',\n')}\n  }\n}\n`;
 }
 const T = { cycles: 501, min: 14, max: 1891, avg: 65.29 };
 

@@ -10,7 +10,7 @@
 import type { LatencyFigures, Warning } from '../../results/types.js';
 import { checkThread, figure, refuse } from '../cyclictest/checks.js';
 import { fail, lineOf, parseJson, str } from '../cyclictest/common.js';
-import { threadPlaces } from '../cyclictest/json.js';
+import { jsonThreadFigures, jsonThreads } from '../cyclictest/json.js';
 import { latencyFromCyclictest, type CyclictestThread } from '../cyclictest/result.js';
 
 export interface CyclicdeadlineJson {
@@ -48,26 +48,13 @@ export function parseCyclicdeadlineJson(text: string, file: string, periodsUs: n
   if (!doc || typeof doc !== 'object' || typeof doc.thread !== 'object' || doc.thread === null || Array.isArray(doc.thread))
     fail(file, 1, 'not a cyclicdeadline --json file (no "thread" object)');
   const unitNs = doc.resolution_in_ns === 1 ? 1 : 1000;
-  const entries = Object.entries(doc.thread as Record<string, JsonThread>).sort((a, b) => Number(a[0]) - Number(b[0]));
-  if (entries.length === 0) fail(file, lineOf(text, '"thread"'), 'no threads in "thread"');
-  if (doc.num_threads !== undefined) {
-    const at = () => ({ line: lineOf(text, '"num_threads"'), field: 'num_threads' });
-    const n = figure(file, at, doc.num_threads, 'count', 1);
-    if (n !== entries.length) refuse(file, at(), `${n}, but "thread" holds ${entries.length} threads`);
-  }
-  const places = threadPlaces(text, entries.map(([k]) => k));
   const warnings: Warning[] = [];
   const threads: CyclictestThread[] = [];
   const printedMin = new Map<number, number>();
-  for (const [k, t] of entries) {
-    const place = places.get(k)!;
-    if (!/^\d+$/.test(k)) fail(file, place.line(), `thread key "${k}" is not a number`);
-    if (typeof t !== 'object' || t === null || Array.isArray(t)) fail(file, place.line(), `thread.${k}: not an object`);
-    const at = (f: string) => () => place.at(f);
-    const cycles = figure(file, at('cycles'), t.cycles, 'count', 1);
-    let min = figure(file, at('min'), t.min, 'latency', unitNs);
-    const max = figure(file, at('max'), t.max, 'latency', unitNs);
-    const avg = figure(file, at('avg'), t.avg, 'mean', unitNs);
+  for (const { key: k, t, place } of jsonThreads<JsonThread>(text, file, doc)) {
+    const figures = jsonThreadFigures(file, t, place, unitNs);
+    const { cycles, max, avg } = figures;
+    let min = figures.min;
     const n = Number(k);
     printedMin.set(n, min);
     if (n >= periodsUs.length) refuse(file, place.at('cycles'), `thread ${k}, but ${periodsUs.length} threads ran`);

@@ -35,25 +35,12 @@ export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
     figure(file, at('-d'), info.distanceUs, 'latency', 1000);
     if (info.histogramUs !== null) figure(file, at('-h'), info.histogramUs, 'latency', unitNs);
   }
-  const entries = Object.entries(doc.thread as Record<string, JsonThread>).sort((a, b) => Number(a[0]) - Number(b[0]));
-  if (entries.length === 0) fail(file, lineOf(text, '"thread"'), 'no threads in "thread"');
-  if (doc.num_threads !== undefined) {
-    const at = () => ({ line: lineOf(text, '"num_threads"'), field: 'num_threads' });
-    const n = figure(file, at, doc.num_threads, 'count', 1);
-    if (n !== entries.length) refuse(file, at(), `${n}, but "thread" holds ${entries.length} threads`);
-  }
-  const places = threadPlaces(text, entries.map(([k]) => k));
+  const entries = jsonThreads<JsonThread>(text, file, doc);
   const threads: CyclictestThread[] = [];
   const warnings: Warning[] = [];
-  for (const [k, t] of entries) {
-    const place = places.get(k)!;
-    if (!/^\d+$/.test(k)) fail(file, place.line(), `thread key "${k}" is not a number`);
-    if (typeof t !== 'object' || t === null || Array.isArray(t)) fail(file, place.line(), `thread.${k}: not an object`);
+  for (const { key: k, t, place } of entries) {
     const at = (f: string) => () => place.at(f);
-    const cycles = figure(file, at('cycles'), t.cycles, 'count', 1);
-    const min = figure(file, at('min'), t.min, 'latency', unitNs);
-    const max = figure(file, at('max'), t.max, 'latency', unitNs);
-    const avg = figure(file, at('avg'), t.avg, 'mean', unitNs);
+    const { cycles, min, max, avg } = jsonThreadFigures(file, t, place, unitNs);
     // cyclictest writes -1 for a thread it did not pin.
     const cpu = t.cpu === undefined || t.cpu === -1 ? null : figure(file, at('cpu'), t.cpu, 'count', 1);
     const hist = t.histogram ?? {};
@@ -100,6 +87,35 @@ export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
     unit: nsecs ? 'ns' : 'us',
   });
   return parsedCyclictest(file, 'cyclictest-json', threads, unitNs, warnings, meta);
+}
+
+/** The "thread" object's entries in thread order, each a numbered object with its place in the file; num_threads must count them. */
+export function jsonThreads<T>(text: string, file: string, doc: Record<string, unknown>): Array<{ key: string; t: T; place: ThreadPlace }> {
+  const entries = Object.entries(doc.thread as Record<string, T>).sort((a, b) => Number(a[0]) - Number(b[0]));
+  if (entries.length === 0) fail(file, lineOf(text, '"thread"'), 'no threads in "thread"');
+  if (doc.num_threads !== undefined) {
+    const at = () => ({ line: lineOf(text, '"num_threads"'), field: 'num_threads' });
+    const n = figure(file, at, doc.num_threads, 'count', 1);
+    if (n !== entries.length) refuse(file, at(), `${n}, but "thread" holds ${entries.length} threads`);
+  }
+  const places = threadPlaces(text, entries.map(([k]) => k));
+  return entries.map(([key, t]) => {
+    const place = places.get(key)!;
+    if (!/^\d+$/.test(key)) fail(file, place.line(), `thread key "${key}" is not a number`);
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) fail(file, place.line(), `thread.${key}: not an object`);
+    return { key, t, place };
+  });
+}
+
+/** A thread's cycles, min, max and avg, each a plausible figure in the file's unit. */
+export function jsonThreadFigures(file: string, t: { cycles?: unknown; min?: unknown; max?: unknown; avg?: unknown }, place: ThreadPlace, unitNs: number): { cycles: number; min: number; max: number; avg: number } {
+  const at = (f: string) => () => place.at(f);
+  return {
+    cycles: figure(file, at('cycles'), t.cycles, 'count', 1),
+    min: figure(file, at('min'), t.min, 'latency', unitNs),
+    max: figure(file, at('max'), t.max, 'latency', unitNs),
+    avg: figure(file, at('avg'), t.avg, 'mean', unitNs),
+  };
 }
 
 /** Where one thread's fields stand in the file (found only when a message needs it). */
