@@ -167,7 +167,8 @@ export function selftestOf(record: RunRecord, tolerance = DEFAULT_TOLERANCE): Se
       for (const figure of ['max', 'mean'] as const) {
         const pick = (r: CompletedLatencyResult) => r.latency[figure];
         const { e, pv, rv } = fromRepetitions(probe.map(pick), ref.map(pick), EXACT, pair.quantization);
-        figures.push(judged({ ...base, figure, unit: 'ns', probeValue: pv, referenceValue: rv, note: `mean of the ${reps} repetitions' ${figure}; Welch interval over repetitions; ${pair.tool}'s ${quantizationText(pair.quantization)}` }, e, reps));
+        const note = `mean of the ${reps} repetitions' ${figure}; Welch interval over repetitions; ${pair.tool}'s ${quantizationText(pair.quantization)}${pair.tool === 'cyclicdeadline' ? behind(ref) : ''}`;
+        figures.push(judged({ ...base, figure, unit: 'ns', probeValue: pv, referenceValue: rv, note }, e, reps));
       }
       figures.push(...usageFigures(base, probe, ref, reps, judged, none));
     }
@@ -176,6 +177,18 @@ export function selftestOf(record: RunRecord, tolerance = DEFAULT_TOLERANCE): Se
   }
   const failed = record.results.flatMap((r) => (r.status === 'completed' ? [] : [`${r.host} ${r.benchmark}#${r.repetition}: ${r.error.split('\n')[0]}`]));
   return { runId: record.id, hosts, repetitions, durationNs: scenario?.duration ?? 0, tolerance, level: LEVEL, figures, instrument, failed };
+}
+
+/**
+ * cyclicdeadline moves its period grid on by one period per wake-up and never re-aligns it: once
+ * a wake-up missed a whole period, every later sample carries that period. Said where a
+ * repetition's mean is above half its period.
+ */
+function behind(ref: CompletedLatencyResult[]): string {
+  const late = ref.filter((r) => r.latency.threads[0] && r.latency.mean > r.latency.threads[0].intervalNs / 2);
+  return late.length
+    ? `; in ${late.length} of ${ref.length} repetitions cyclicdeadline's mean is above half its period: it does not re-align its period grid after a missed period, so every later sample carries the period it fell behind`
+    : '';
 }
 
 type Judged = (f: Omit<SelftestFigure, 'ratio' | 'low' | 'high' | 'verdict' | 'verdictKind'>, e: RatioEstimate, reps: number) => SelftestFigure;
@@ -189,7 +202,8 @@ function quantizationText(q: Quantization): string {
 /** p50 and p99: compareGroups' interval of the pooled histograms' ratio, quantization and bucket widths allowed for. */
 function percentileFigures(base: Base, groups: ResultGroup[], pair: (typeof SELFTEST_PAIRS)[number], probe: CompletedLatencyResult[], ref: CompletedLatencyResult[], tolerance: number, reps: number, judged: Judged, none: None): SelftestFigure[] {
   const metrics = ['p50', 'p99'] as const;
-  if (ref.some((r) => Number.isNaN(r.latency.p50)))
+  // No distribution: no bins (its percentiles are NaN in memory, null in a stored run.json).
+  if (ref.some((r) => r.latency.histogram.bins.length === 0 || !Number.isFinite(r.latency.p50)))
     return metrics.map((figure) => none({ ...base, figure, unit: 'ns', probeValue: probe.length ? mean(probe.map((r) => r.latency[figure])) : null, referenceValue: null, note: `${pair.tool} keeps no histogram: no percentiles to compare (max and mean are)` }));
   const group = (b: string) => groups.find((g) => g.host === base.host && g.benchmark === b)!;
   const cmp = compareGroups([[`${pair.policy}@${base.host}`, group(pair.reference), group(pair.probe)]], { metrics, ops: false, threshold: tolerance, level: LEVEL });
@@ -198,8 +212,10 @@ function percentileFigures(base: Base, groups: ResultGroup[], pair: (typeof SELF
     const support = [row.samples.baseline, row.samples.candidate].map((n) => tailSupport(n, METRIC_QUANTILE[figure]));
     const note = `pooled ${figure}; bootstrap interval widened by batch means and repetitions (compare); ${pair.tool}'s ${quantizationText(pair.quantization)}; histogram buckets of 1/128`;
     const f = { ...base, figure, unit: 'ns' as const, probeValue: row.candidate, referenceValue: row.baseline };
-    if (!support.every((s) => s.supported)) return none({ ...f, note: `${figure} needs ${support[0].countNeeded} samples per side (have ${row.samples.candidate} / ${row.samples.baseline}): run longer` });
     const e = quantizedRatio({ ratio: row.ratio, low: row.ratioLow ?? NaN, high: row.ratioHigh ?? NaN }, row.candidate, row.baseline, bucketError(row.candidate), plus(pair.quantization, bucketError(row.baseline)));
+    // Too few samples beyond the percentile: noise, whatever the interval says.
+    if (!support.every((s) => s.supported))
+      return judged({ ...f, note: `${figure} needs ${support[0].countNeeded} samples per side (have ${row.samples.candidate} / ${row.samples.baseline}): run longer` }, { ratio: e.ratio, low: NaN, high: NaN }, reps);
     return judged({ ...f, note }, e, reps);
   });
 }

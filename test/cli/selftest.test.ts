@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { loadRunRecord } from '../../src/results/store.js';
+import { selftestOf } from '../../src/run/selftest.js';
 import { runCli } from '../helpers/cli.js';
 import { assertSelftest, selftestFolder } from '../bench/lib/selftest.js';
 
@@ -28,6 +30,8 @@ test('selftest on local: the verdict table printed and written as a run folder',
   assert.equal(record.results.length, 10);
   for (const f of ['report.md', 'summary.csv', 'selftest.md']) assert.ok(existsSync(join(folder, f)), f);
   assert.equal(readFileSync(join(folder, 'selftest.md'), 'utf8').trim(), r.stdout.trim().split('\n').slice(0, -1).join('\n').trim());
+  // The self-test is a function of the stored record: recomputed from run.json, the same figures.
+  assert.deepEqual(selftestOf(await loadRunRecord(folder)).figures, selftest.figures);
   // Both tools' own cost was measured, by the same method.
   const usage = record.results.map((x) => (x.context as { usage?: { method: string } } | undefined)?.usage?.method);
   assert.equal(new Set(usage.filter((_, i) => record.results[i].benchmark !== 'syscall')).size, 1);
