@@ -11,6 +11,7 @@ import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/type
 import type { Benchmark as BenchmarkConfig, Deployment } from '../scenario/schema.js';
 import type { Transport } from '../transport/transport.js';
 import { cyclic } from './cyclic.js';
+import { cyclicdeadline } from './cyclicdeadline.js';
 import { cyclictest } from './cyclictest.js';
 import { syscall } from './syscall.js';
 
@@ -60,6 +61,7 @@ const BENCHMARKS: { [K in BenchmarkConfig['kind']]: Benchmark<Extract<BenchmarkC
   cyclic,
   syscall,
   cyclictest,
+  cyclicdeadline,
 };
 
 /** The benchmark of a scenario benchmark's kind. */

@@ -6,9 +6,10 @@
  */
 import { InputError, RunFailedError } from '../errors.js';
 import type { AppliedConfig, LatencyFigures, Warning } from '../results/types.js';
-import type { CyclictestBenchmark } from '../scenario/schema.js';
+import type { CyclictestBenchmark, Deployment } from '../scenario/schema.js';
 import { summarizeLatency } from '../stats/summary.js';
-import type { Transport } from '../transport/transport.js';
+import { takeUsage, withUsage, type ProcessUsage } from '../deploy/usage.js';
+import type { RunResult, Transport } from '../transport/transport.js';
 import type { ToolBenchmark } from './benchmark.js';
 import { latencyExpectedMs } from './cyclic.js';
 import { buildCyclictestArgs, type CyclictestRequest } from './cyclictest/args.js';
@@ -20,10 +21,9 @@ export const cyclictest: ToolBenchmark<CyclictestBenchmark> = {
   runs: 'tool',
   expectedMs: (step) => latencyExpectedMs(step.benchmark, step.durationNs),
   async measure(step, c) {
-    const d = step.deployment;
-    if (d.kind !== 'bare-metal') throw new Error(`cyclictest runs on bare metal only (deployment ${d.name} is ${d.kind}); use kind: cyclic inside guests`);
+    requireBareMetal('cyclictest', step.deployment);
     const r = await runCyclictest(c.transport, step.benchmark, step.durationNs, { signal: c.signal });
-    return { status: 'completed', applied: cyclictestApplied(r.applied), latency: summarizeLatency(r.latency), warnings: r.warnings, context: { cyclictest: r.applied } };
+    return { status: 'completed', applied: cyclictestApplied(r.applied), latency: summarizeLatency(r.latency), warnings: r.warnings, context: { cyclictest: r.applied, ...(r.usage ? { usage: r.usage } : {}) } };
   },
 };
 
@@ -80,33 +80,71 @@ export interface CyclictestRun {
   latency: LatencyFigures;
   applied: CyclictestApplied;
   warnings: Warning[];
+  /** cyclictest's own CPU time and peak RSS (deploy/usage.ts); null when not measured. */
+  usage: ProcessUsage | null;
 }
 
 const POLICY: Record<number, string> = { 0: 'other', 1: 'fifo', 2: 'rr', 3: 'batch', 5: 'idle', 6: 'deadline' };
 
 /**
- * Starts cyclictest in the background, reads /proc/PID/task once the measurement threads exist,
- * then waits for it. $1 = output file for the /proc figures, $2 = number of threads, then argv.
+ * Starts the tool in the background under the usage wrapper (deploy/usage.ts), finds the tool
+ * (the wrapper's only child with the tool's name), reads /proc/PID/task once its measurement
+ * threads exist, then waits for it. $1 = output file for the /proc figures, $2 = number of
+ * measurement threads, $3 = the tool's process name, then the wrapped argv. The wrapper's helper
+ * processes (ls, sleep, cat...) are children of this shell, so none of them counts in the tool's usage.
  */
 const WRAPPER = `
-out=$1; want=$2; shift 2
+out=$1; want=$2; comm=$3; shift 3
 "$@" &
-pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+top=$!
+pid=
+trap 'kill -TERM "$top" $pid 2>/dev/null' TERM INT HUP
 n=0
-while [ "$n" -lt 200 ] && kill -0 "$pid" 2>/dev/null; do
+while [ -z "$pid" ] && [ "$n" -lt 500 ] && kill -0 "$top" 2>/dev/null; do
+  for s in /proc/[0-9]*/stat; do
+    IFS= read -r l < "$s" 2>/dev/null || continue
+    c=\${l#*\\(}; c=\${c%%\\)*}
+    set -- \${l##*") "}
+    if [ "$2" = "$top" ] && [ "$c" = "$comm" ]; then pid=\${s#/proc/}; pid=\${pid%/stat}; break; fi
+  done
+  [ -n "$pid" ] || { sleep 0.01; n=$((n+1)); }
+done
+n=0
+while [ -n "$pid" ] && [ "$n" -lt 200 ] && kill -0 "$pid" 2>/dev/null; do
   tasks=$(ls /proc/"$pid"/task 2>/dev/null | wc -l)
   [ "$tasks" -gt "$want" ] && break
   sleep 0.01; n=$((n+1))
 done
-sleep 0.05
-for d in /proc/"$pid"/task/*; do
-  s=$(cat "$d/stat" 2>/dev/null) || continue
-  c=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$d/status" 2>/dev/null)
-  printf '%s %s %s %s\\n' "$pid" "\${d##*/}" "\${c:--}" "$s"
-done > "$out" 2>/dev/null
-wait "$pid"
+if [ -n "$pid" ]; then
+  sleep 0.05
+  for d in /proc/"$pid"/task/*; do
+    s=$(cat "$d/stat" 2>/dev/null) || continue
+    c=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$d/status" 2>/dev/null)
+    printf '%s %s %s %s\\n' "$pid" "\${d##*/}" "\${c:--}" "$s"
+  done > "$out" 2>/dev/null
+fi
+wait "$top"
 `;
+
+/** A tool's run under WRAPPER: its exit and output (stderr without the usage line), its threads as /proc showed them, its own usage. */
+export interface WatchedRun {
+  r: RunResult;
+  observed: ObservedThread[];
+  usage: ProcessUsage | null;
+}
+
+/**
+ * Runs `argv` on the target with its measurement threads' scheduling read from /proc while it
+ * runs and its own CPU time and peak RSS measured; `dir` is a private folder for the /proc figures.
+ */
+export async function runWatched(t: Transport, argv: string[], threads: number, dir: string, o: { signal?: AbortSignal; timeoutMs: number }): Promise<WatchedRun> {
+  const schedFile = `${dir}/sched.txt`;
+  const comm = argv[0].split('/').pop()!.slice(0, 15);
+  const wrapped = withUsage(argv) as { script: string; args: string[] };
+  const r = await t.run({ script: WRAPPER, args: [schedFile, String(threads), comm, 'sh', '-c', wrapped.script, 'sh', ...wrapped.args] }, o);
+  const { usage, rest } = takeUsage(r.stderr);
+  return { r: { ...r, stderr: rest }, observed: await readObserved(t, schedFile), usage };
+}
 
 /**
  * Runs cyclictest on the target. Missing tool, bad exit, unreadable JSON, or figures that cannot
@@ -115,34 +153,21 @@ wait "$pid"
 export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, durationNs: number, opts: CyclictestRunOptions = {}): Promise<CyclictestRun> {
   const binary = opts.binary ?? 'cyclictest';
   await requireTool(t, binary, 'rt-tests', opts.signal);
-  const mk = await t.run(['mktemp', '-d', `${opts.tmpDir ?? '/tmp'}/unilat-cyclictest.XXXXXX`], { signal: opts.signal });
-  if (mk.exitCode !== 0) throw new RunFailedError(`${t.name}: cannot make a temporary directory: ${mk.stderr.trim()}`);
-  const dir = mk.stdout.trim();
-  const jsonFile = `${dir}/cyclictest.json`;
-  const schedFile = `${dir}/sched.txt`;
-  try {
+  return inToolDir(t, 'cyclictest', opts, async (dir) => {
+    const jsonFile = `${dir}/cyclictest.json`;
     const { argv, request, warnings } = buildCyclictestArgs(bench, durationNs, { jsonFile, binary });
     const expectedS = request.durationS ?? ((request.loops ?? 0) * (request.intervalUs + (request.threads - 1) * request.distanceUs)) / 1e6;
-    const r = await t.run(
-      { script: WRAPPER, args: [schedFile, String(request.threads), ...argv] },
-      { signal: opts.signal, timeoutMs: (expectedS + 60) * 1000 * 1.5 },
-    );
+    const { r, observed, usage } = await runWatched(t, argv, request.threads, dir, { signal: opts.signal, timeoutMs: (expectedS + 60) * 1000 * 1.5 });
     for (const line of r.stderr.split('\n').map((l) => l.trim()).filter(Boolean))
       if (/^(WARN|defaulting|policy and priority)/i.test(line) && !/distance is ignored/.test(line))
         warnings.push({ code: 'cyclictest-said', message: line });
-    if (r.exitCode !== 0)
-      throw new RunFailedError(`${t.name}: cyclictest exited with ${r.exitCode ?? r.signal}: ${tail(r.stderr) || tail(r.stdout)}\n  command: ${argv.join(' ')}`);
-    let jsonText: string;
-    try {
-      jsonText = (await t.read(jsonFile)).toString('utf8');
-    } catch (e) {
-      throw new RunFailedError(`${t.name}: cyclictest wrote no JSON file ${jsonFile}: ${(e as Error).message}`);
-    }
+    if (r.exitCode !== 0) throw toolFailed(t, 'cyclictest', r, argv);
+    const jsonText = await readToolJson(t, 'cyclictest', jsonFile);
     let imp: ParsedFile;
     try {
       imp = parseCyclictestJson(jsonText, `${t.name}:${jsonFile}`);
     } catch (e) {
-      throw e instanceof InputError ? refused(e, argv) : e;
+      throw e instanceof InputError ? refused('cyclictest', e, argv) : e;
     }
     warnings.push(...imp.warnings);
     // The -h text on stdout says the same as the JSON plus the overflow cycle numbers; check they agree.
@@ -156,7 +181,7 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
           (imp.meta as { overflowCycles?: Record<number, number[]> }).overflowCycles = hist.meta.overflowCycles;
       } catch (e) {
         // Text it cannot read only warns (the JSON has the figures); figures it cannot have measured fail the step.
-        if (e instanceof ImpossibleFigureError) throw refused(e, argv);
+        if (e instanceof ImpossibleFigureError) throw refused('cyclictest', e, argv);
         warnings.push({ code: 'cyclictest-output-unreadable', message: `histogram text not readable: ${(e as Error).message}` });
       }
     }
@@ -165,41 +190,71 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
     if (request.histogramAuto)
       warnings.push({ code: 'cyclictest-auto-histogram', message: `histogram range ${request.histogramUs} us chosen by unilat (benchmark sets none)` });
 
-    const observed = await readObserved(t, schedFile);
-    const threadsSeen = observed.filter((o) => o.tid !== null);
-    const policies = [...new Set(threadsSeen.map((o) => o.policy))];
-    const prios = [...new Set(threadsSeen.map((o) => o.priority))];
-    if (threadsSeen.length === 0)
-      warnings.push({ code: 'policy-not-observed', message: 'cyclictest ended before its threads could be inspected: policy and priority not verified' });
-    else {
-      const want = request.policy;
-      if (policies.length !== 1 || policies[0] !== want || (request.priority !== null && prios[0] !== request.priority))
-        warnings.push({
-          code: 'policy-differs',
-          message: `asked ${want}${request.priority !== null ? `/${request.priority}` : ''}, the measurement threads ran ${threadsSeen.map((o) => `${o.policy}/${o.priority}`).join(', ')}`,
-        });
-    }
+    const seen = observedPolicy('cyclictest', observed, request.policy, request.priority);
+    warnings.push(...seen.warnings);
     const dma = /set to (\d+)us/.exec(r.stdout);
     const applied: CyclictestApplied = {
       tool: 'cyclictest',
       version: imp.meta.version,
       commandLine: argv,
       request,
-      policy: policies.length === 1 ? policies[0] : null,
-      priority: prios.length === 1 ? prios[0] : null,
-      observed: threadsSeen,
+      policy: seen.policy,
+      priority: seen.priority,
+      observed: seen.threads,
       cpus: imp.latency.threads.map((th) => th.cpu),
       dmaLatencyUs: dma ? Number(dma[1]) : null,
     };
-    return { latency: imp.latency, applied, warnings };
+    return { latency: imp.latency, applied, warnings, usage };
+  });
+}
+
+/** Runs `fn` with a private folder on the target (under opts.tmpDir, else /tmp), removed afterwards. */
+export async function inToolDir<T>(t: Transport, tool: string, opts: { signal?: AbortSignal; tmpDir?: string }, fn: (dir: string) => Promise<T>): Promise<T> {
+  const mk = await t.run(['mktemp', '-d', `${opts.tmpDir ?? '/tmp'}/unilat-${tool}.XXXXXX`], { signal: opts.signal });
+  if (mk.exitCode !== 0) throw new RunFailedError(`${t.name}: cannot make a temporary directory: ${mk.stderr.trim()}`);
+  const dir = mk.stdout.trim();
+  try {
+    return await fn(dir);
   } finally {
     await t.run(['rm', '-rf', dir]).catch(() => {});
   }
 }
 
-/** cyclictest's output that cannot be right: the step fails on it rather than record a figure. */
-function refused(e: InputError, argv: string[]): RunFailedError {
-  return new RunFailedError(`cyclictest's output is refused: ${e.message}\n  command: ${argv.join(' ')}`);
+/** A tool's bad exit as the step's error. */
+export function toolFailed(t: Transport, tool: string, r: RunResult, argv: string[]): RunFailedError {
+  return new RunFailedError(`${t.name}: ${tool} exited with ${r.exitCode ?? r.signal}: ${tail(r.stderr) || tail(r.stdout)}\n  command: ${argv.join(' ')}`);
+}
+
+/** The JSON file a tool wrote with --json. */
+export async function readToolJson(t: Transport, tool: string, file: string): Promise<string> {
+  try {
+    return (await t.read(file)).toString('utf8');
+  } catch (e) {
+    throw new RunFailedError(`${t.name}: ${tool} wrote no JSON file ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The policy and priority the measurement threads were seen to run with (null where they differ
+ * or were not seen), with a warning when that is not what was asked (priority null: none asked).
+ */
+export function observedPolicy(tool: string, observed: ObservedThread[], want: string, priority: number | null): { policy: string | null; priority: number | null; threads: ObservedThread[]; warnings: Warning[] } {
+  const warnings: Warning[] = [];
+  const policies = [...new Set(observed.map((o) => o.policy))];
+  const prios = [...new Set(observed.map((o) => o.priority))];
+  if (observed.length === 0)
+    warnings.push({ code: 'policy-not-observed', message: `${tool} ended before its threads could be inspected: policy and priority not verified` });
+  else if (policies.length !== 1 || policies[0] !== want || (priority !== null && prios[0] !== priority))
+    warnings.push({
+      code: 'policy-differs',
+      message: `asked ${want}${priority !== null ? `/${priority}` : ''}, the measurement threads ran ${observed.map((o) => `${o.policy}/${o.priority}`).join(', ')}`,
+    });
+  return { policy: policies.length === 1 ? policies[0] : null, priority: prios.length === 1 ? prios[0] : null, threads: observed, warnings };
+}
+
+/** A tool's output that cannot be right: the step fails on it rather than record a figure. */
+export function refused(tool: string, e: InputError, argv: string[]): RunFailedError {
+  return new RunFailedError(`${tool}'s output is refused: ${e.message}\n  command: ${argv.join(' ')}`);
 }
 
 /** Reads the /proc figures the wrapper saved; the main thread (tid == pid, the first) is left out. */
@@ -227,6 +282,11 @@ async function readObserved(t: Transport, file: string): Promise<ObservedThread[
   }
   void mainPid;
   return rows.sort((a, b) => a.tid - b.tid);
+}
+
+/** rt-tests' tools run on the host itself: a guest deployment is refused before the host is touched. */
+export function requireBareMetal(tool: string, d: Deployment): void {
+  if (d.kind !== 'bare-metal') throw new Error(`${tool} runs on bare metal only (deployment ${d.name} is ${d.kind}); use kind: cyclic inside guests`);
 }
 
 /** Throws a RunFailedError naming the Debian package when a tool is missing on the target. */

@@ -9,9 +9,10 @@ import { planCommand } from './plan.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
+import { selftestCommand } from './selftest.js';
 import { validateCommand } from './validate.js';
 
-const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand, factsCommand, importCommand, compareCommand, historyCommand] as CommandModule<object, never>[];
+const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand, factsCommand, importCommand, compareCommand, historyCommand, selftestCommand] as CommandModule<object, never>[];
 
 /** The command names (first word of each definition), for pointing usage errors at the right --help. */
 export const commandNames = all.map((c) => String(c.command).split(' ')[0]);

@@ -37,7 +37,7 @@ const opStat = z.looseObject({
   cyclesReason: str.optional(),
 });
 const applied = z.looseObject({
-  mode: z.enum(['cyclic', 'syscall', 'cyclictest']),
+  mode: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']),
   policy: str,
   priority: num,
   threads: num,
@@ -77,7 +77,7 @@ const resultBase = {
   host: str,
   repetition: num,
   order: num,
-  kind: z.enum(['cyclic', 'syscall', 'cyclictest']),
+  kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']),
   startedAt: str,
   endedAt: str,
   warnings: z.array(warning),
@@ -139,7 +139,7 @@ const resolvedScenario = z.looseObject({
   repetitions: num,
   duration: num,
   deployments: z.array(z.looseObject({ name: str, kind: z.enum(['bare-metal', 'vm', 'unikernel']) })),
-  benchmarks: z.array(z.looseObject({ name: str, kind: z.enum(['cyclic', 'syscall', 'cyclictest']) })),
+  benchmarks: z.array(z.looseObject({ name: str, kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']) })),
   gates: z.array(gate),
   noiseThreshold: num,
 });

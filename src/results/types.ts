@@ -126,8 +126,8 @@ export type Ops = Record<string, OpStat>;
 
 /** What the probe says it really ran with (not what was asked). */
 export interface AppliedConfig {
-  /** cyclictest: rt-tests' own tool ran instead of the probe (probeVersion names its version). */
-  mode: 'cyclic' | 'syscall' | 'cyclictest';
+  /** cyclictest, cyclicdeadline: rt-tests' own tool ran instead of the probe (probeVersion names its version). */
+  mode: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline';
   policy: string;
   priority: number;
   threads: number;
@@ -173,7 +173,7 @@ export interface Warning {
 }
 
 interface ResultBase extends ResultKey {
-  kind: 'cyclic' | 'syscall' | 'cyclictest';
+  kind: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline';
   startedAt: string;
   endedAt: string;
   warnings: Warning[];

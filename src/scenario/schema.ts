@@ -91,6 +91,25 @@ const cyclictestBenchmark = z.strictObject({
   args: z.array(z.string()).default([]).meta({ description: 'extra cyclictest arguments' }),
 });
 
+/**
+ * rt-tests' cyclicdeadline: SCHED_DEADLINE threads, each with deadline = period = its interval
+ * and a runtime it derives itself (60% of the period, less when threads outnumber CPUs), so
+ * runtime, deadline and period are only checked against what it will run (bench/cyclicdeadline/args.ts).
+ */
+const cyclicdeadlineBenchmark = z.strictObject({
+  name: name.meta({ description: 'benchmark name (unique in the scenario)' }),
+  kind: z.literal('cyclicdeadline').meta({ description: 'rt-tests\' cyclicdeadline (SCHED_DEADLINE) on the target, the reference for kind: cyclic with policy: deadline' }),
+  threads: latencyKnobs.threads,
+  interval: latencyKnobs.interval.meta({ description: 'deadline and period of the first thread (cyclicdeadline -i, whole us)' }),
+  distance: latencyKnobs.distance.meta({ description: 'deadline and period increment per thread (cyclicdeadline -s, whole us)' }),
+  runtime: latencyKnobs.runtime.meta({ description: 'SCHED_DEADLINE runtime: cyclicdeadline sets it itself; when given, it must be what cyclicdeadline runs' }),
+  deadline: latencyKnobs.deadline.meta({ description: 'SCHED_DEADLINE deadline: cyclicdeadline runs deadline = interval; when given, it must be that' }),
+  period: latencyKnobs.period.meta({ description: 'SCHED_DEADLINE period: cyclicdeadline runs period = interval; when given, it must be that' }),
+  affinity: latencyKnobs.affinity.meta({ description: 'CPUs for the threads (cyclicdeadline -a): a subset makes cyclicdeadline build an exclusive cgroup-v1 cpuset and move every task of the host into cpusets for the run' }),
+  duration: latencyKnobs.duration,
+  loops: latencyKnobs.loops.meta({ description: 'not available: cyclicdeadline has no loop count (give a duration)' }),
+});
+
 export const SYSCALL_OPS = ['loop', 'func', 'indirect', 'clock_gettime', 'getppid', 'read'] as const;
 
 const syscallBenchmark = z.strictObject({
@@ -106,7 +125,7 @@ const syscallBenchmark = z.strictObject({
   perf: z.boolean().default(false).meta({ description: 'also record `perf bench syscall basic` where perf exists' }),
 });
 
-export const benchmarkSchema = z.discriminatedUnion('kind', [cyclicBenchmark, syscallBenchmark, cyclictestBenchmark]);
+export const benchmarkSchema = z.discriminatedUnion('kind', [cyclicBenchmark, syscallBenchmark, cyclictestBenchmark, cyclicdeadlineBenchmark]);
 
 export const loadSchema = z.strictObject({
   tool: z.enum(['stress-ng', 'hackbench', 'command']).meta({ description: 'stress-ng, hackbench, or command (args are the program and its arguments)' }),
@@ -182,7 +201,7 @@ export const scenarioSchema = z
     duration: time('duration', 's').default(10e9).meta({ description: 'default length of latency benchmarks' }),
     load: loadSchema.optional().meta({ description: 'background load for every deployment (a deployment may set its own)' }),
     deployments: z.array(deploymentSchema).min(1).max(MAX_LIST).meta({ description: 'where to measure: bare-metal, vm or unikernel' }),
-    benchmarks: z.array(benchmarkSchema).min(1).max(MAX_LIST).meta({ description: 'what to measure: cyclic, cyclictest or syscall' }),
+    benchmarks: z.array(benchmarkSchema).min(1).max(MAX_LIST).meta({ description: 'what to measure: cyclic, cyclictest, cyclicdeadline or syscall' }),
     gates: z.array(gate).max(MAX_LIST).default([]).meta({ description: '`unilat run` exits 1 when one fails: "p99 < 50us", "syscall.getppid < 200ns", "p99.9 may not regress more than 10%"' }),
     baseline: z.string().optional().meta({ description: 'baseline for relative gates: a run folder or last-good' }),
     noiseThreshold: z.number().min(0).max(1).default(0.05).meta({ description: 'changes smaller than this fraction are "no significant change"' }),
@@ -197,8 +216,10 @@ export const scenarioSchema = z
       });
     }
     s.benchmarks.forEach((b, i) => {
-      if (b.kind !== 'syscall' && b.policy === 'deadline' && b.runtime === undefined)
+      if ((b.kind === 'cyclic' || b.kind === 'cyclictest') && b.policy === 'deadline' && b.runtime === undefined)
         ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'runtime'], message: 'policy deadline needs a runtime (like 200us)' });
+      if (b.kind === 'cyclicdeadline' && b.loops !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'loops'], message: 'cyclicdeadline has no loop count: give a duration' });
       if (b.kind !== 'syscall' && b.duration !== undefined && b.loops !== undefined)
         ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'loops'], message: 'give either duration or loops, not both' });
     });
@@ -219,6 +240,7 @@ export type GuestDeployment = Extract<Deployment, { kind: 'vm' | 'unikernel' }>;
 export type Benchmark = z.output<typeof benchmarkSchema>;
 export type CyclicBenchmark = z.output<typeof cyclicBenchmark>;
 export type CyclictestBenchmark = z.output<typeof cyclictestBenchmark>;
+export type CyclicdeadlineBenchmark = z.output<typeof cyclicdeadlineBenchmark>;
 export type SyscallBenchmark = z.output<typeof syscallBenchmark>;
 export type Load = z.output<typeof loadSchema>;
 export type Tuning = z.output<typeof tuningSchema>;

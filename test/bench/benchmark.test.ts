@@ -10,7 +10,7 @@ const step = <B extends Benchmark>(b: Record<string, unknown>, deployment = bare
 
 describe('benchmark registry', () => {
   it('has the benchmark of every kind, each run its own way', () => {
-    for (const [kind, runs] of [['cyclic', 'probe'], ['syscall', 'probe'], ['cyclictest', 'tool']] as const) {
+    for (const [kind, runs] of [['cyclic', 'probe'], ['syscall', 'probe'], ['cyclictest', 'tool'], ['cyclicdeadline', 'tool']] as const) {
       const b = benchmarkFor(step({ kind }).benchmark);
       assert.equal(b.kind, kind);
       assert.equal(b.runs, runs);

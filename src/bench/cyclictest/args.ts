@@ -124,10 +124,7 @@ export function buildCyclictestArgs(
     loops = bench.loops;
     argv.push('-l', String(loops));
   } else {
-    const ns = bench.duration ?? durationNs;
-    durationS = Math.max(1, Math.ceil(ns / 1e9 - 1e-9));
-    if (Math.abs(durationS * 1e9 - ns) > 1e6)
-      warnings.push({ code: 'cyclictest-duration-rounded', message: `cyclictest -D takes whole seconds: ${ns / 1e9} s runs as ${durationS} s` });
+    durationS = wholeSeconds(bench.duration ?? durationNs, 'cyclictest', warnings);
     argv.push('-D', `${durationS}s`);
   }
   if (histogramUs !== null) argv.push('-h', String(histogramUs));
@@ -156,11 +153,19 @@ export function buildCyclictestArgs(
   };
 }
 
-function roundUs(ns: number, what: string, warnings: Warning[], min: number): number {
+/** A time in ns as the whole us an rt-tests tool takes (at least `min`), with a warning when that rounds it. */
+export function roundUs(ns: number, what: string, warnings: Warning[], min: number, tool = 'cyclictest'): number {
   const us = Math.max(min, Math.round(ns / 1000));
   if (Math.abs(us * 1000 - ns) >= 1)
-    warnings.push({ code: 'cyclictest-rounded', message: `cyclictest takes ${what} in whole us: ${ns} ns runs as ${us} us` });
+    warnings.push({ code: `${tool}-rounded`, message: `${tool} takes ${what} in whole us: ${ns} ns runs as ${us} us` });
   return us;
+}
+
+/** A duration in ns as the whole seconds (at least 1) an rt-tests tool's -D takes, with a warning when that rounds it. */
+export function wholeSeconds(ns: number, tool: string, warnings: Warning[]): number {
+  const s = Math.max(1, Math.ceil(ns / 1e9 - 1e-9));
+  if (Math.abs(s * 1e9 - ns) > 1e6) warnings.push({ code: `${tool}-duration-rounded`, message: `${tool} -D takes whole seconds: ${ns / 1e9} s runs as ${s} s` });
+  return s;
 }
 
 /** What a cyclictest command line (as in its JSON "cmdline:") says about units and intervals. */

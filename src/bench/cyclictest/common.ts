@@ -81,3 +81,13 @@ export function lineOf(text: string, needle: string): number | null {
   const i = text.indexOf(needle);
   return i < 0 ? null : lineAt(text, i);
 }
+
+/** A tool's JSON file parsed; not JSON is "FILE:LINE: not valid JSON" (the line where the parser says). */
+export function parseJson(text: string, file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    fail(file, m ? lineAt(text, Number(m[1])) : null, `not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -4,7 +4,7 @@ import type { Warning } from '../../results/types.js';
 import { parseCyclictestCmdline } from './args.js';
 import { parsedCyclictest, type CyclictestThread } from './result.js';
 import { checkThread, figure, refuse, type Place } from './checks.js';
-import { fail, importMeta, lineAt, lineOf, str, type ParsedFile } from './common.js';
+import { fail, importMeta, lineAt, lineOf, parseJson, str, type ParsedFile } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // --json
@@ -21,14 +21,7 @@ interface JsonThread {
 
 /** Parses cyclictest's `--json` output. */
 export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const line = m ? lineAt(text, Number(m[1])) : null;
-    fail(file, line, `not valid JSON (${(e as Error).message})`);
-  }
+  const doc = parseJson(text, file);
   if (!doc || typeof doc !== 'object' || typeof doc.thread !== 'object' || doc.thread === null)
     fail(file, 1, 'not a cyclictest --json file (no "thread" object)');
   // cyclictest 2.x writes these keys with a stray colon ("cmdline:").
@@ -42,25 +35,12 @@ export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
     figure(file, at('-d'), info.distanceUs, 'latency', 1000);
     if (info.histogramUs !== null) figure(file, at('-h'), info.histogramUs, 'latency', unitNs);
   }
-  const entries = Object.entries(doc.thread as Record<string, JsonThread>).sort((a, b) => Number(a[0]) - Number(b[0]));
-  if (entries.length === 0) fail(file, lineOf(text, '"thread"'), 'no threads in "thread"');
-  if (doc.num_threads !== undefined) {
-    const at = () => ({ line: lineOf(text, '"num_threads"'), field: 'num_threads' });
-    const n = figure(file, at, doc.num_threads, 'count', 1);
-    if (n !== entries.length) refuse(file, at(), `${n}, but "thread" holds ${entries.length} threads`);
-  }
-  const places = threadPlaces(text, entries.map(([k]) => k));
+  const entries = jsonThreads<JsonThread>(text, file, doc);
   const threads: CyclictestThread[] = [];
   const warnings: Warning[] = [];
-  for (const [k, t] of entries) {
-    const place = places.get(k)!;
-    if (!/^\d+$/.test(k)) fail(file, place.line(), `thread key "${k}" is not a number`);
-    if (typeof t !== 'object' || t === null || Array.isArray(t)) fail(file, place.line(), `thread.${k}: not an object`);
+  for (const { key: k, t, place } of entries) {
     const at = (f: string) => () => place.at(f);
-    const cycles = figure(file, at('cycles'), t.cycles, 'count', 1);
-    const min = figure(file, at('min'), t.min, 'latency', unitNs);
-    const max = figure(file, at('max'), t.max, 'latency', unitNs);
-    const avg = figure(file, at('avg'), t.avg, 'mean', unitNs);
+    const { cycles, min, max, avg } = jsonThreadFigures(file, t, place, unitNs);
     // cyclictest writes -1 for a thread it did not pin.
     const cpu = t.cpu === undefined || t.cpu === -1 ? null : figure(file, at('cpu'), t.cpu, 'count', 1);
     const hist = t.histogram ?? {};
@@ -109,8 +89,37 @@ export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
   return parsedCyclictest(file, 'cyclictest-json', threads, unitNs, warnings, meta);
 }
 
+/** The "thread" object's entries in thread order, each a numbered object with its place in the file; num_threads must count them. */
+export function jsonThreads<T>(text: string, file: string, doc: Record<string, unknown>): Array<{ key: string; t: T; place: ThreadPlace }> {
+  const entries = Object.entries(doc.thread as Record<string, T>).sort((a, b) => Number(a[0]) - Number(b[0]));
+  if (entries.length === 0) fail(file, lineOf(text, '"thread"'), 'no threads in "thread"');
+  if (doc.num_threads !== undefined) {
+    const at = () => ({ line: lineOf(text, '"num_threads"'), field: 'num_threads' });
+    const n = figure(file, at, doc.num_threads, 'count', 1);
+    if (n !== entries.length) refuse(file, at(), `${n}, but "thread" holds ${entries.length} threads`);
+  }
+  const places = threadPlaces(text, entries.map(([k]) => k));
+  return entries.map(([key, t]) => {
+    const place = places.get(key)!;
+    if (!/^\d+$/.test(key)) fail(file, place.line(), `thread key "${key}" is not a number`);
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) fail(file, place.line(), `thread.${key}: not an object`);
+    return { key, t, place };
+  });
+}
+
+/** A thread's cycles, min, max and avg, each a plausible figure in the file's unit. */
+export function jsonThreadFigures(file: string, t: { cycles?: unknown; min?: unknown; max?: unknown; avg?: unknown }, place: ThreadPlace, unitNs: number): { cycles: number; min: number; max: number; avg: number } {
+  const at = (f: string) => () => place.at(f);
+  return {
+    cycles: figure(file, at('cycles'), t.cycles, 'count', 1),
+    min: figure(file, at('min'), t.min, 'latency', unitNs),
+    max: figure(file, at('max'), t.max, 'latency', unitNs),
+    avg: figure(file, at('avg'), t.avg, 'mean', unitNs),
+  };
+}
+
 /** Where one thread's fields stand in the file (found only when a message needs it). */
-interface ThreadPlace {
+export interface ThreadPlace {
   /** The line of the thread's own key. */
   line(): number | null;
   /** The line of the last key of `path` inside the thread's object (inside `within` first), named by its JSON path. */
@@ -118,7 +127,7 @@ interface ThreadPlace {
 }
 
 /** The places of the threads `keys` of the file's "thread" object. */
-function threadPlaces(text: string, keys: string[]): Map<string, ThreadPlace> {
+export function threadPlaces(text: string, keys: string[]): Map<string, ThreadPlace> {
   const from = Math.max(0, text.indexOf('"thread"'));
   const starts = keys.map((k) => {
     const re = new RegExp(`"${k.replace(/\W/g, '\\$&')}"\\s*:\\s*\\{`, 'g');

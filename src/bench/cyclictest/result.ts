@@ -24,7 +24,7 @@ export interface CyclictestThread {
   range: number | null;
 }
 
-interface BuiltLatency {
+export interface BuiltLatency {
   latency: LatencyFigures;
   warnings: Warning[];
 }
@@ -41,7 +41,7 @@ export function parsedCyclictest(file: string, format: ImportFormat, threads: Cy
  * at cyclictest's exact max, the others at the range itself (a lower bound); a warning says which
  * percentiles are therefore lower bounds. min/max of every histogram are cyclictest's own figures.
  */
-function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number): BuiltLatency {
+export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number): BuiltLatency {
   const warnings: Warning[] = [];
   const out: ThreadFigures[] = [];
   let hasDistribution = true;
