@@ -10,6 +10,6 @@ apt-get install -y --no-install-recommends \
   openssh-server openssh-client \
   qemu-system-x86 busybox-static cpio \
   chromium \
-  util-linux procps iproute2 ca-certificates
+  util-linux procps iproute2 time ca-certificates
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -x "$here/fetch-kernels.sh" ]; then "$here/fetch-kernels.sh"; fi
