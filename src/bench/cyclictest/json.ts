@@ -4,7 +4,7 @@ import type { Warning } from '../../results/types.js';
 import { parseCyclictestCmdline } from './args.js';
 import { parsedCyclictest, type CyclictestThread } from './result.js';
 import { checkThread, figure, refuse, type Place } from './checks.js';
-import { fail, importMeta, lineAt, lineOf, str, type ParsedFile } from './common.js';
+import { fail, importMeta, lineAt, lineOf, str, type ImportOptions, type ParsedFile } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // --json
@@ -20,7 +20,7 @@ interface JsonThread {
 }
 
 /** Parses cyclictest's `--json` output. */
-export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
+export function parseCyclictestJson(text: string, file = '<json>', opts: Pick<ImportOptions, 'spikeThresholdNs'> = {}): ParsedFile {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text) as Record<string, unknown>;
@@ -106,7 +106,7 @@ export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
     histogramRange: threads[0]?.range ?? null,
     unit: nsecs ? 'ns' : 'us',
   });
-  return parsedCyclictest(file, 'cyclictest-json', threads, unitNs, warnings, meta);
+  return parsedCyclictest(file, 'cyclictest-json', threads, unitNs, warnings, meta, opts.spikeThresholdNs);
 }
 
 /** Where one thread's fields stand in the file (found only when a message needs it). */
