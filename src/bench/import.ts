@@ -8,10 +8,11 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { CompletedLatencyResult } from '../results/types.js';
+import type { AppliedConfig, CompletedLatencyResult } from '../results/types.js';
 import { InputError } from '../errors.js';
 import { summarizeLatency } from '../stats/summary.js';
-import { fail, type ImportFormat, type ImportedFile, type ImportOptions, type ParsedFile } from './cyclictest/common.js';
+import { parseCyclictestCmdline } from './cyclictest/args.js';
+import { fail, type ImportFormat, type ImportedFile, type ImportMeta, type ImportOptions, type ParsedFile } from './cyclictest/common.js';
 import { parseCyclictestHistogram } from './cyclictest/histogram.js';
 import { parseCyclictestJson } from './cyclictest/json.js';
 import { importVerbose } from './cyclictest/verbose.js';
@@ -64,22 +65,34 @@ async function parseFile(file: string, opts: ImportOptions): Promise<ParsedFile>
   } catch (e) {
     fail(file, null, `cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
-  return format === 'cyclictest-json' ? parseCyclictestJson(text, file) : parseCyclictestHistogram(text, file, opts);
+  return format === 'cyclictest-json' ? parseCyclictestJson(text, file, opts) : parseCyclictestHistogram(text, file, opts);
+}
+
+/** What names an import's results: each defaults as documented in `unilat import --help`. */
+export interface ImportNames {
+  /** Deployment (default "imported"). */
+  deployment?: string;
+  /** Benchmark (default: each file's base name). */
+  benchmark?: string;
+  /** Host (default: the JSON's nodename, else "imported"). */
+  host?: string;
 }
 
 /**
- * Imports files into completed results (one per file), named after the file: deployment
- * "imported", benchmark = NAME or the file's base name, host from the JSON's nodename when known.
- * All files' problems are reported together.
+ * Imports files into completed results (one per file, each repetition 1: an import is a
+ * measurement, not a warm-up), named by `names` or after the file: deployment "imported",
+ * benchmark the file's base name, host the JSON's nodename when known. All files' problems are
+ * reported together.
  */
-export async function importFiles(files: string[], opts: ImportOptions & { name?: string; host?: string } = {}): Promise<CompletedLatencyResult[]> {
+export async function importFiles(files: string[], opts: ImportOptions & ImportNames & { name?: string } = {}): Promise<CompletedLatencyResult[]> {
   const problems: string[] = [];
   const out: CompletedLatencyResult[] = [];
   let order = 0;
   for (const file of files) {
     try {
       const imp = await importFile(file, opts);
-      out.push(toResult(imp, { benchmark: opts.name ?? basename(file).replace(/\.[^.]*$/, ''), host: opts.host, order: order++ }));
+      const benchmark = opts.benchmark ?? opts.name ?? basename(file).replace(/\.[^.]*$/, '');
+      out.push(toResult(imp, { deployment: opts.deployment, benchmark, host: opts.host, order: order++ }));
     } catch (e) {
       if (e instanceof InputError) problems.push(...e.problems);
       else throw e;
@@ -89,7 +102,7 @@ export async function importFiles(files: string[], opts: ImportOptions & { name?
   return out;
 }
 
-export function toResult(imp: ImportedFile, key: { benchmark: string; host?: string; order: number; repetition?: number }): CompletedLatencyResult {
+export function toResult(imp: ImportedFile, key: { deployment?: string; benchmark: string; host?: string; order: number; repetition?: number }): CompletedLatencyResult {
   const now = new Date().toISOString();
   const ts = (s: string | null) => {
     const d = s ? new Date(s) : null;
@@ -98,17 +111,40 @@ export function toResult(imp: ImportedFile, key: { benchmark: string; host?: str
   return {
     kind: 'cyclictest',
     status: 'completed',
-    deployment: 'imported',
+    deployment: key.deployment ?? 'imported',
     benchmark: key.benchmark,
     host: key.host ?? imp.meta.host ?? 'imported',
-    repetition: key.repetition ?? 0,
+    repetition: key.repetition ?? 1,
     order: key.order,
     startedAt: ts(imp.meta.startTime),
     endedAt: ts(imp.meta.endTime),
     warnings: imp.warnings,
-    applied: null,
+    applied: appliedFromCmdline(imp.meta),
     latency: imp.latency,
     context: { import: { file: imp.file, format: imp.format, ...imp.meta } },
   };
 }
 
+/**
+ * How the imported cyclictest ran, as its stored command line (JSON "cmdline:") says: policy,
+ * priority, interval, distance, affinity, mlockall, cpu_dma_latency; threads as the file holds
+ * them. null when the file has no command line (-h and -v output).
+ */
+export function appliedFromCmdline(meta: ImportMeta): AppliedConfig | null {
+  if (!meta.cmdline) return null;
+  const c = parseCyclictestCmdline(meta.cmdline);
+  return {
+    mode: 'cyclictest',
+    policy: c.policy,
+    priority: c.priority ?? 0,
+    threads: meta.threads,
+    intervalNs: c.intervalUs * 1000,
+    distanceNs: c.distanceUs * 1000,
+    affinity: c.affinity ?? [],
+    mlockall: c.mlockall,
+    dmaLatency: c.dmaLatency,
+    // What cyclictest reports in: whole us, or ns with -N (as a run of the cyclictest benchmark records it).
+    clockResolutionNs: c.nsecs ? 1 : 1000,
+    probeVersion: `cyclictest ${meta.version ?? '?'}`,
+  };
+}

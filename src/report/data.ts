@@ -4,7 +4,7 @@
  */
 import { fileSafe } from '../names.js';
 import { bucketBounds, mergeHistograms, type HistogramData } from '../results/histogram.js';
-import { summarize } from '../stats/quantiles.js';
+import { latencySummary } from '../stats/summary.js';
 import { quartiles } from '../stats/sample-quantiles.js';
 import { countedResults } from '../stats/compare.js';
 import { median, sorted } from '../stats/median.js';
@@ -14,7 +14,7 @@ import {
   type AppliedConfig,
   type CompletedLatencyResult,
   type CompletedOpsResult,
-  type LatencySummary,
+  type MarkedSummary,
   type OpStat,
   type Result,
   type RunRecord,
@@ -61,7 +61,8 @@ export interface LatencyGroup {
   host: string;
   results: CompletedLatencyResult[];
   histogram: HistogramData;
-  summary: LatencySummary;
+  /** Percentiles NaN where the histogram cannot give them (an import without one), lower bounds marked. */
+  summary: MarkedSummary;
   threads: ThreadGroup[];
   spikes: Array<Spike & { repetition: number }>;
   spikesDropped: number;
@@ -99,7 +100,7 @@ export function latencyGroups(record: RunRecord, benchmark: string): LatencyGrou
       host: results[0].host,
       results,
       histogram,
-      summary: summarize(histogram),
+      summary: latencySummary(histogram, results.reduce((a, r) => a + (r.latency.overflows ?? 0), 0)),
       threads,
       spikes: results.flatMap((r) => r.latency.spikes.map((s) => ({ ...s, repetition: r.repetition }))),
       spikesDropped: results.reduce((a, r) => a + r.latency.spikesDropped, 0),

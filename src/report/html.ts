@@ -17,6 +17,7 @@ import {
   latencySummaryTable,
   loadsTable,
   opsSummaryTable,
+  overridesText,
   readinessTable,
   taxTables,
   tuningTable,
@@ -24,7 +25,7 @@ import {
   warningsTable,
 } from './sections.js';
 import { cellText, field, shown, view, type Cell, type Status, type Table } from './table.js';
-import { plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
+import { omittedPlots, plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
 import { html, joinHtml, trusted, type Html } from './escape.js';
 
 /** Section ids every report has, in page order (tests and links rely on them). */
@@ -138,7 +139,7 @@ function summarySection(record: RunRecord, extras: HtmlExtras): Html {
   const lat = latencySummaryTable(record);
   if (lat.rows.length) {
     out.push(html`<h3>${lat.title}</h3>`, html`<p class="meta">Threads and counted repetitions merged (warm-up excluded); percentiles from the histogram, within 0.4%.</p>`);
-    out.push(htmlTable(lat));
+    out.push(htmlTable(lat), ...(lat.notes ?? []).map((n) => html`<p class="meta">${n}</p>`));
   }
   const ops = opsSummaryTable(record);
   if (ops.rows.length) {
@@ -185,6 +186,7 @@ function failuresSection(record: RunRecord): Html {
 
 function configurationSection(record: RunRecord): Html {
   const s = (record.scenario ?? {}) as { name?: unknown; description?: unknown };
+  const overrides = overridesText(record);
   const out: Html[] = [html`<section id="configuration"><h2>Configuration</h2>`];
   out.push(
     html`<dl class="kv">`,
@@ -193,6 +195,7 @@ function configurationSection(record: RunRecord): Html {
     html`<dt>run</dt><dd><code>${record.id}</code>, unilat ${record.tool.version}</dd>`,
     html`<dt>started</dt><dd>${record.startedAt}</dd>`,
     html`<dt>ended</dt><dd>${record.endedAt ?? '(did not end)'}</dd>`,
+    overrides ? html`<dt>command line</dt><dd><code>${overrides}</code></dd>` : html``,
     html`</dl>`,
   );
   const kernels = hostFactsTable(record);
@@ -251,7 +254,9 @@ function benchmarksSection(record: RunRecord): Html {
     const kinds = [...new Set(counted.filter((r) => r.benchmark === b).map((r) => r.kind))];
     out.push(html`<section class="benchmark" id="bench-${slug(b)}" data-benchmark="${b}">`, html`<h3>${b}${kinds.length ? html` <small class="meta">(${kinds.join(', ')})</small>` : ''}</h3>`);
     if (mine.length) out.push(html`<div class="plots">`, ...mine.map((p) => figure(p, ++n)), html`</div>`);
-    else out.push(html`<p class="none">No completed result to plot.</p>`);
+    const omitted = omittedPlots(record, b);
+    out.push(...omitted.map((o) => html`<p class="none">${o}</p>`));
+    if (!mine.length && !omitted.length) out.push(html`<p class="none">No completed result to plot.</p>`);
     out.push(html`</section>`);
   }
   const boot = plots.filter((p) => p.benchmark === null);

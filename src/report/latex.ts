@@ -50,6 +50,7 @@ function texRow(cells: string[]): string {
 function texCell(c: Cell, code: boolean): string {
   if (isAbsent(c)) return c.kind === 'missing' && c.mark !== undefined ? texEscape(c.mark) : '--';
   if (c.kind === 'ratio') return `${c.value.toFixed(c.digits)}$\\times$`;
+  if (c.kind === 'number' && c.atLeast) return `$\\geq$\\,${texEscape(formatFigure(c.value, c.style))}`;
   // An interval on its own keeps the brackets of "v [low, high]" in a paper table.
   const t = texEscape(c.kind === 'range' ? `[${formatFigure(c.low, c.style)}, ${formatFigure(c.high, c.style)}]` : cellText(c));
   let s = (code || (c.kind === 'text' && c.code)) && t ? `\\texttt{${t}}` : t;
@@ -89,8 +90,13 @@ export function renderSummaryTex(record: RunRecord): string {
     texComment('requires \\usepackage{booktabs}'),
   ];
   const lat = latencySummaryTable(record);
-  if (lat.rows.length)
-    out.push(...floating(lat, 'Wake-up latency in $\\mu$s (threads and repetitions merged; percentiles within 0.4\\,\\%).', 'tab:unilat-latency'));
+  if (lat.rows.length) {
+    // The marks as the table shows them: a lower bound, or a figure that cannot be known.
+    const bounded = lat.rows.some((r) => r.some((c) => c.kind === 'number' && c.atLeast));
+    const unknown = lat.rows.some((r) => r.some(isAbsent));
+    const marks = `${bounded ? " $\\geq$: a lower bound (among samples beyond the tool's histogram range)." : ''}${unknown ? ' --: not known (the tool kept no histogram).' : ''}`;
+    out.push(...floating(lat, `Wake-up latency in $\\mu$s (threads and repetitions merged; percentiles within 0.4\\,\\%).${marks}`, 'tab:unilat-latency'));
+  }
   const ops = opsSummaryTable(record);
   if (ops.rows.length)
     out.push(...floating(ops, 'Cost per operation in ns (median of batches, 95\\,\\% interval) and its ratio to a plain function call (\\texttt{func}).', 'tab:unilat-syscall'));

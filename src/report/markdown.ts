@@ -16,6 +16,7 @@ import {
   opsCyclesTable,
   opsRatioTable,
   opsResultsTable,
+  overridesText,
   readinessTable,
   sideBySideTable,
   taxTables,
@@ -120,6 +121,8 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   const tuning = tuningTable(record);
   if (tuning.rows.length) out.push('Tuning applied on hosts (each restored afterwards):', '', mdTable(tuning), '');
   else out.push('No host tuning was applied.', '');
+  const overrides = overridesText(record);
+  if (overrides) out.push(`Command-line options: ${mdText(overrides)}.`, '');
   out.push('Scenario as resolved:', '', ...mdFence('json', JSON.stringify(record.scenario, null, 2)), '');
   return out.join('\n');
 }

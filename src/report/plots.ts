@@ -6,6 +6,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { quantile } from '../stats/quantiles.js';
+import { hasDistribution } from '../stats/summary.js';
 import { isLatencyResult, isOpsResult, type RunRecord } from '../results/types.js';
 import {
   benchmarkNames,
@@ -254,20 +255,42 @@ export function bootSpec(record: RunRecord): TopLevelSpec | null {
   } as TopLevelSpec;
 }
 
-/** Every plot the record supports, per benchmark in run order, boot time last. */
+/**
+ * The latency groups of a benchmark each latency plot can show: a histogram and an exceedance
+ * need a distribution (an import without a histogram has none), a timeline a per-second series.
+ * What is left out, and why, in words for the report.
+ */
+function latencyPlotGroups(record: RunRecord, benchmark: string): { distribution: LatencyGroup[]; timed: LatencyGroup[]; omitted: string[] } {
+  const groups = latencyGroups(record, benchmark).filter((g) => g.histogram.count > 0);
+  const distribution = groups.filter((g) => hasDistribution(g.histogram));
+  const timed = groups.filter((g) => timeline(g).length);
+  const names = (gs: LatencyGroup[]) => gs.map((g) => g.name).join(', ');
+  const omitted: string[] = [];
+  const noHistogram = groups.filter((g) => !distribution.includes(g));
+  if (noHistogram.length) omitted.push(`No latency histogram or exceedance plot of ${names(noHistogram)}: the tool kept no histogram, so the distribution is not known.`);
+  const noSeries = groups.filter((g) => !timed.includes(g));
+  if (noSeries.length) omitted.push(`No latency-over-time plot of ${names(noSeries)}: the input has no per-second series.`);
+  return { distribution, timed, omitted };
+}
+
+/** Why plots of `benchmark` were left out (no histogram, no series); empty when none was. */
+export function omittedPlots(record: RunRecord, benchmark: string): string[] {
+  return countedResults(record).some((r) => r.benchmark === benchmark && isLatencyResult(r)) ? latencyPlotGroups(record, benchmark).omitted : [];
+}
+
+/** Every plot the record supports, per benchmark in run order, boot time last; none without data. */
 export function plotsFor(record: RunRecord): Plot[] {
   const out: Plot[] = [];
   const counted = countedResults(record);
   for (const b of benchmarkNames(record)) {
     const s = slug(b);
     if (counted.some((r) => r.benchmark === b && isLatencyResult(r))) {
-      const groups = latencyGroups(record, b).filter((g) => g.histogram.count > 0);
-      if (groups.length) {
-        out.push({ name: `latency-histogram-${s}`, kind: 'latency-histogram', benchmark: b, title: 'Latency histogram', spec: histogramSpec(b, groups) });
-        out.push({ name: `exceedance-${s}`, kind: 'exceedance', benchmark: b, title: 'Exceedance', spec: exceedanceSpec(b, groups) });
-        if (groups.some((g) => timeline(g).length))
-          out.push({ name: `timeline-${s}`, kind: 'timeline', benchmark: b, title: 'Latency over time', spec: timelineSpec(b, groups) });
+      const { distribution, timed } = latencyPlotGroups(record, b);
+      if (distribution.length) {
+        out.push({ name: `latency-histogram-${s}`, kind: 'latency-histogram', benchmark: b, title: 'Latency histogram', spec: histogramSpec(b, distribution) });
+        out.push({ name: `exceedance-${s}`, kind: 'exceedance', benchmark: b, title: 'Exceedance', spec: exceedanceSpec(b, distribution) });
       }
+      if (timed.length) out.push({ name: `timeline-${s}`, kind: 'timeline', benchmark: b, title: 'Latency over time', spec: timelineSpec(b, timed) });
     }
     if (counted.some((r) => r.benchmark === b && isOpsResult(r))) {
       const groups = opsGroups(record, b);
@@ -278,6 +301,20 @@ export function plotsFor(record: RunRecord): Plot[] {
   const boot = bootSpec(record);
   if (boot) out.push({ name: 'boot-time', kind: 'boot-time', benchmark: null, title: 'Guest boot time', spec: boot });
   return out;
+}
+
+/** Set to show Vega's and Vega-Lite's warnings on stderr; unset, they never reach the terminal. */
+export const PLOT_WARNINGS_ENV = 'UNILAT_PLOT_WARNINGS';
+
+/** Vega's and Vega-Lite's log level: warnings only when asked for (errors are thrown either way). */
+function plotLogLevel(): number {
+  return process.env[PLOT_WARNINGS_ENV] ? vega.Warn : vega.None;
+}
+
+/** A headless View of a spec, compiled and run with the plotting libraries' warnings kept quiet. */
+function quietView(spec: TopLevelSpec): vega.View {
+  const level = plotLogLevel();
+  return new vega.View(vega.parse(compile(spec, { logger: vega.logger(level) }).spec), { renderer: 'none', logLevel: level });
 }
 
 interface HeadlessSvgRenderer {
@@ -295,7 +332,7 @@ interface HeadlessSvgRenderer {
  * is asynchronous, and the tests check the output equals toSVG()'s.
  */
 export function renderSvg(spec: TopLevelSpec): string {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none', logLevel: vega.Warn });
+  const view = quietView(spec);
   try {
     view.run();
     const mod = (vega.renderModule as unknown as (name: string) => { headless: new (loader: unknown) => HeadlessSvgRenderer })('svg');
@@ -316,7 +353,7 @@ export function renderSvg(spec: TopLevelSpec): string {
 
 /** The same through Vega's own asynchronous View.toSVG(), to check renderSvg against. */
 export async function renderSvgAsync(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none', logLevel: vega.Warn });
+  const view = quietView(spec);
   try {
     return xmlChars(await view.toSVG());
   } finally {

@@ -6,8 +6,20 @@
  */
 import type { Comparison } from '../stats/compare.js';
 import { mergeHistograms } from '../results/histogram.js';
-import { summarize } from '../stats/quantiles.js';
-import { isLatencyResult, isOpsResult, runScenario, type CompletedOpsResult, type FailedResult, type OpStat, type Result, type RunRecord } from '../results/types.js';
+import { latencySummary } from '../stats/summary.js';
+import {
+  isLatencyResult,
+  isOpsResult,
+  runScenario,
+  type CompletedLatencyResult,
+  type CompletedOpsResult,
+  type FailedResult,
+  type MarkedSummary,
+  type OpStat,
+  type PercentileKey,
+  type Result,
+  type RunRecord,
+} from '../results/types.js';
 import {
   BOOT_NOTE,
   BOOT_PHASES,
@@ -21,8 +33,9 @@ import {
   syscallTax,
   type SpreadFigure,
 } from './data.js';
+import { formatNs } from '../scenario/units.js';
 import { nsop, us } from './format.js';
-import { figure, missing, ratio, status, text, value, type Cell, type Column, type Status, type Table } from './table.js';
+import { AT_LEAST, figure, missing, ratio, status, text, value, type Cell, type Column, type NumberStyle, type Status, type Table } from './table.js';
 
 /** A result's repetition as the tables name it. */
 export function repLabel(r: Result): string {
@@ -155,6 +168,37 @@ export function asRows(v: unknown): Array<Record<string, unknown>> | null {
 
 // ---- measurements ----
 
+/** A figure of a latency summary: a percentile that is only a lower bound is marked so. */
+function latencyCell(s: MarkedSummary, k: 'min' | 'mean' | 'stddev' | 'max' | PercentileKey, style: NumberStyle): Cell {
+  return figure(s[k], style, (s.lowerBounds ?? []).some((b) => b === k));
+}
+
+/**
+ * What the latency tables' marks mean, where a result needs them: '–' for percentiles a tool
+ * kept no histogram for, '≥' for those among its overflows.
+ */
+function latencyMarks(results: readonly CompletedLatencyResult[]): string[] {
+  const notes: string[] = [];
+  const noHistogram = results.filter((r) => r.latency.count > 0 && !Number.isFinite(r.latency.p50));
+  if (noHistogram.length)
+    notes.push(`– for percentiles: not known, the tool kept no histogram (${[...new Set(noHistogram.map((r) => `${r.deployment}/${r.benchmark}`))].join(', ')}); count, min, mean and max are exact.`);
+  const bounded = results.filter((r) => r.latency.lowerBounds?.length || r.latency.threads.some((t) => t.summary.lowerBounds?.length));
+  if (bounded.length)
+    notes.push(`${AT_LEAST.trim()} before a percentile: only a lower bound, it falls among samples beyond the tool's histogram range, counted at the range (${[...new Set(bounded.map((r) => `${r.deployment}/${r.benchmark}`))].join(', ')}).`);
+  return notes;
+}
+
+/** How many spikes a result had, where that is known: "3 spikes above 100 µs" (the result's threshold, else its benchmark's). */
+function spikeText(record: RunRecord, r: CompletedLatencyResult): string | null {
+  const l = r.latency;
+  const n = l.spikes.length + l.spikesDropped;
+  // An import without a threshold (older records, a file without a histogram) cannot say how many there were.
+  if (r.context?.import !== undefined && l.spikeThresholdNs === undefined) return null;
+  const bench = runScenario(record)?.benchmarks.find((b) => b.name === r.benchmark);
+  const threshold = l.spikeThresholdNs ?? (bench && 'spikeThreshold' in bench ? bench.spikeThreshold : undefined);
+  return `${n} spike${n === 1 ? '' : 's'} above ${threshold !== undefined ? `${us(threshold)} µs` : 'the threshold'}`;
+}
+
 function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
@@ -169,7 +213,7 @@ export function sideBySideTable(record: RunRecord): Table | null {
     const [dep, host] = k.split('\u0000');
     const mine = results.filter((r) => r.deployment === dep && r.host === host);
     const lat = mine.filter(isLatencyResult);
-    const h = lat.length ? summarize(mergeHistograms(lat.map((r) => r.latency.histogram))) : null;
+    const h = lat.length ? latencySummary(mergeHistograms(lat.map((r) => r.latency.histogram)), lat.reduce((a, r) => a + (r.latency.overflows ?? 0), 0)) : null;
     const ops = mine.filter(isOpsResult);
     const op = (n: string) => mean(ops.map((r) => r.ops[n]?.nsPerOp).filter((v): v is number => v !== undefined));
     const boots = bootResults(record).filter((r) => r.deployment === dep && r.host === host).flatMap((r) => (typeof r.context?.bootMs === 'number' ? [r.context.bootMs] : []));
@@ -178,10 +222,7 @@ export function sideBySideTable(record: RunRecord): Table | null {
       text(multiHost ? `${dep} @ ${host}` : dep),
       text(kind),
       figure(h?.count, 'plain'),
-      figure(h?.p50, 'us2'),
-      figure(h?.p99, 'us2'),
-      figure(h?.p999, 'us2'),
-      figure(h?.max, 'us2'),
+      ...(['p50', 'p99', 'p999', 'max'] as const).map((k) => (h ? latencyCell(h, k, 'us2') : missing())),
       figure(op('func'), 'ns1'),
       figure(op('getppid'), 'ns1'),
       ratio(op('getppid') / op('func'), 0),
@@ -205,14 +246,18 @@ export function latencyResultsTable(record: RunRecord): Table | null {
     rows: latency.map((r) => {
       const l = r.latency;
       const a = r.applied;
-      return [...where(r), text(repLabel(r)), text(a ? `${a.policy}${a.priority ? `/${a.priority}` : ''}` : '?'), figure(l.count, 'plain'), ...figures.map((f) => figure(l[f], 'us2'))];
+      return [...where(r), text(repLabel(r)), text(a ? `${a.policy}${a.priority ? `/${a.priority}` : ''}` : '?'), figure(l.count, 'plain'), ...figures.map((f) => latencyCell(l, f, 'us2'))];
     }),
-    notes: latency
-      .filter((r) => r.latency.spikes.length || r.latency.overflows)
-      .map((r) => {
+    notes: [
+      ...latency.flatMap((r) => {
         const l = r.latency;
-        return `${r.deployment}/${r.benchmark} rep ${repLabel(r)}: ${l.spikes.length + l.spikesDropped} spikes above the threshold${l.overflows ? `, ${l.overflows} samples beyond the histogram range` : ''}.`;
+        // Said where there is something to say: spikes or overflows (and then the spikes, even 0, where known).
+        if (!(l.spikes.length + l.spikesDropped) && !l.overflows) return [];
+        const parts = [spikeText(record, r), l.overflows ? `${l.overflows} samples beyond the histogram range` : null].filter((x) => x !== null);
+        return parts.length ? [`${r.deployment}/${r.benchmark} rep ${repLabel(r)}: ${parts.join(', ')}.`] : [];
       }),
+      ...latencyMarks(latency),
+    ],
   };
 }
 
@@ -233,7 +278,7 @@ export function latencyThreadsTable(record: RunRecord): Table | null {
         figure(t.cpu, 'plain'),
         figure(t.intervalNs, 'us2'),
         figure(t.summary.count, 'plain'),
-        ...(['min', 'p50', 'p99', 'max'] as const).map((f) => figure(t.summary[f], 'us2')),
+        ...(['min', 'p50', 'p99', 'max'] as const).map((f) => latencyCell(t.summary, f, 'us2')),
       ]),
     ),
   };
@@ -299,7 +344,7 @@ export function latencySummaryTable(record: RunRecord): Table {
     if (list.length && rows.length) groups.push(rows.length);
     for (const g of list) {
       const s = g.summary;
-      rows.push([text(g.deployment), text(b), text(g.host), figure(g.results.length, 'plain'), figure(s.count, 'count'), ...[s.min, s.p50, s.p99, s.p999, s.max].map((v) => figure(v, 'us'))]);
+      rows.push([text(g.deployment), text(b), text(g.host), figure(g.results.length, 'plain'), figure(s.count, 'count'), ...(['min', 'p50', 'p99', 'p999', 'max'] as const).map((k) => latencyCell(s, k, 'us'))]);
     }
   }
   const pct = (id: string, tex: string) => col(id, id, { ...RIGHT, tex: { title: tex } });
@@ -320,6 +365,7 @@ export function latencySummaryTable(record: RunRecord): Table {
     ],
     rows,
     groups,
+    notes: latencyMarks(record.results.filter(isLatencyResult)),
   };
 }
 
@@ -555,6 +601,23 @@ export function factsTable(record: RunRecord, host: string): Table | null {
 }
 
 // ---- configuration ----
+
+/**
+ * The command-line options the run was started with that change what ran (`--duration`,
+ * `--only`) or how (`--parallel`, `--wait-lock`), as one line; null for records without them
+ * (imports, older runs). The resolved scenario the record stores has the duration applied.
+ */
+export function overridesText(record: RunRecord): string | null {
+  const o = record.overrides;
+  if (!o) return null;
+  const parts = [
+    o.durationNs !== undefined ? `--duration ${formatNs(o.durationNs)} (applied to the scenario below)` : null,
+    o.only?.length ? `--only ${o.only.join(',')}` : null,
+    o.parallel !== undefined ? `--parallel ${o.parallel}` : null,
+    o.waitLockMs !== undefined ? `--wait-lock ${o.waitLockMs ? formatNs(o.waitLockMs * 1e6) : '0 (a locked host fails at once)'}` : null,
+  ].filter((p) => p !== null);
+  return parts.length ? parts.join(', ') : null;
+}
 
 /** What the probe actually ran with (not only what was asked), per completed result; null where none says. */
 export function appliedTable(record: RunRecord): Table | null {

@@ -25,8 +25,8 @@ export type Cell =
   | { kind: 'text'; text: string; code?: boolean; emphasis?: Emphasis; flag?: string }
   /** An outcome with the label shown for it. */
   | { kind: 'status'; status: Status; text: string; emphasis?: Emphasis }
-  /** A figure; one that is not finite renders as missing. */
-  | { kind: 'number'; value: number; style: NumberStyle }
+  /** A figure; one that is not finite renders as missing; `atLeast`: only a lower bound ("≥ v"). */
+  | { kind: 'number'; value: number; style: NumberStyle; atLeast?: boolean }
   /** A figure with its interval or quartiles, "v [low, high]"; a null bound is unknown ('?'). */
   | { kind: 'estimate'; value: number; low: number | null; high: number | null; style: NumberStyle }
   /** An interval on its own: "low – high" (LaTeX: "[low, high]"). */
@@ -87,9 +87,10 @@ export function status(s: Status, label: string, emphasis?: Emphasis): Cell {
   return emphasis ? { kind: 'status', status: s, text: label, emphasis } : { kind: 'status', status: s, text: label };
 }
 
-/** A figure, or missing where there is none. */
-export function figure(v: number | null | undefined, style: NumberStyle): Cell {
-  return typeof v === 'number' ? { kind: 'number', value: v, style } : missing();
+/** A figure, or missing where there is none; `atLeast` marks one that is only a lower bound. */
+export function figure(v: number | null | undefined, style: NumberStyle, atLeast = false): Cell {
+  if (typeof v !== 'number') return missing();
+  return atLeast && Number.isFinite(v) ? { kind: 'number', value: v, style, atLeast } : { kind: 'number', value: v, style };
 }
 
 export function ratio(v: number | null | undefined, digits: number): Cell {
@@ -138,6 +139,9 @@ export function formatFigure(v: number, style: NumberStyle): string {
   return STYLES[style](v);
 }
 
+/** What stands before a figure that is only a lower bound (LaTeX writes `$\geq$`). */
+export const AT_LEAST = '≥ ';
+
 /** Whether a cell shows no figure: missing, or a figure that is not finite. */
 export function isAbsent(c: Cell): boolean {
   return c.kind === 'missing' || ((c.kind === 'number' || c.kind === 'ratio') && !Number.isFinite(c.value));
@@ -152,7 +156,7 @@ export function cellText(c: Cell): string {
     case 'missing':
       return c.mark ?? DASH;
     case 'number':
-      return formatFigure(c.value, c.style);
+      return `${c.atLeast ? AT_LEAST : ''}${formatFigure(c.value, c.style)}`;
     case 'estimate':
       return withInterval(c.value, c.low, c.high, STYLES[c.style]);
     case 'range':

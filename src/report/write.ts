@@ -2,12 +2,14 @@
  * The one place that writes report files (hyperfine's export manager): every reporter is a
  * pure function of the run record; files are written atomically, so none is ever half written.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomic } from '../results/store.js';
 import type { Comparison } from '../results/comparison.js';
 import type { RunRecord } from '../results/types.js';
 import { renderComparisonMarkdown } from './compare-md.js';
 import { renderSummaryCsv } from './csv.js';
+import { slug } from './data.js';
 import { renderFigures } from './figures.js';
 import { renderCompareHtml, renderHtml } from './html.js';
 import { renderComparisonJunit } from './junit.js';
@@ -34,6 +36,19 @@ export interface ComparisonInput {
   comparison: Comparison;
   baseline: RunRecord | null;
   candidate: RunRecord;
+  /** BASE and CAND: the deployments compared inside one run (`compare RUN --deployments`). */
+  deployments?: readonly [string, string];
+}
+
+/**
+ * The folder a comparison's files go into, named after what it compares, so no comparison
+ * overwrites another's: `compare-BASELINE-vs-CANDIDATE` (run ids), or
+ * `compare-RUN-BASE-vs-CAND` for two deployments of one run.
+ */
+export function comparisonFolderName(c: Pick<ComparisonInput, 'comparison' | 'deployments'>): string {
+  const base = slug(c.comparison.baselineId ?? 'baseline');
+  const cand = slug(c.comparison.candidateId ?? 'candidate');
+  return c.deployments ? `compare-${cand}-${slug(c.deployments[0])}-vs-${slug(c.deployments[1])}` : `compare-${base}-vs-${cand}`;
 }
 
 export const comparisonReporters: Array<(c: ComparisonInput) => ReportFile[]> = [
@@ -47,8 +62,13 @@ export function writeReports(record: RunRecord, dir: string): Promise<string[]> 
   return writeAll(reporters.map((rep) => () => rep(record)), dir);
 }
 
-/** Writes compare.md, .json and .html into `dir`, and JUnit XML to `junit` when given; returns the paths written. */
-export async function writeComparisonReports(c: ComparisonInput, dir: string, junit?: string): Promise<string[]> {
+/**
+ * Writes compare.md, .json and .html into the comparison's own folder inside `parent` (made
+ * here; comparisonFolderName), and JUnit XML to `junit` when given; returns the paths written.
+ */
+export async function writeComparisonReports(c: ComparisonInput, parent: string, junit?: string): Promise<string[]> {
+  const dir = join(parent, comparisonFolderName(c));
+  await mkdir(dir, { recursive: true });
   const written = (await writeAll(comparisonReporters.map((rep) => () => rep(c)), dir)).map((f) => join(dir, f));
   if (junit) {
     await writeAtomic(junit, renderComparisonJunit(c.comparison));

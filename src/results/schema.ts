@@ -17,14 +17,17 @@ const nullStr = str.nullable();
 const fig = nullNum;
 
 const histogram = z.looseObject({ layout: z.literal('loglin7'), bins: z.array(z.tuple([num, num])), min: fig, max: fig, count: num, sum: num, sumSq: num });
-const summaryShape = { count: num, min: fig, mean: fig, stddev: fig, p50: fig, p90: fig, p99: fig, p999: fig, p9999: fig, max: fig };
+const percentileKey = z.enum(['p50', 'p90', 'p99', 'p999', 'p9999']);
+const summaryShape = { count: num, min: fig, mean: fig, stddev: fig, p50: fig, p90: fig, p99: fig, p999: fig, p9999: fig, max: fig, lowerBounds: z.array(percentileKey).optional() };
 const latency = z.looseObject({
   ...summaryShape,
   histogram,
-  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: num, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })) })),
+  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: num, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), overflows: num.optional() })),
   spikes: z.array(z.looseObject({ thread: num, t: num, latency: num })),
   spikesDropped: num,
+  spikeThresholdNs: num.optional(),
   overflows: num.optional(),
+  resolutionNs: num.optional(),
 });
 const opStat = z.looseObject({
   nsPerOp: fig,
@@ -164,6 +167,8 @@ export const runRecordSchema = z.looseObject({
   hostErrors: z.record(str, str),
   gates: z.array(gateOutcome).optional(),
   comparisons: z.array(comparison).optional(),
+  // Optional: records written before it existed load as they are (no migration needed).
+  overrides: z.looseObject({ durationNs: num.optional(), only: z.array(str).optional(), parallel: num.optional(), waitLockMs: num.optional() }).optional(),
 });
 
 const MAX_PROBLEMS = 10;

@@ -21,6 +21,18 @@ export interface LatencySummary {
   max: number;
 }
 
+/** The percentiles of a LatencySummary. */
+export type PercentileKey = 'p50' | 'p90' | 'p99' | 'p999' | 'p9999';
+
+/** A summary that says which of its percentiles are only lower bounds. */
+export interface MarkedSummary extends LatencySummary {
+  /**
+   * Percentiles that are only lower bounds: they fall among samples a tool counted at its
+   * histogram's range (cyclictest's overflows), whose true values are at or above it. Absent: none.
+   */
+  lowerBounds?: PercentileKey[];
+}
+
 /** One second of one thread's run: what a latency-over-time plot needs. */
 export interface SeriesPoint {
   /** Seconds since the measurement started. */
@@ -43,19 +55,31 @@ export interface ThreadLatency {
   cpu: number | null;
   /** Interval of this thread in ns (interval + thread * distance). */
   intervalNs: number;
-  summary: LatencySummary;
+  summary: MarkedSummary;
   histogram: HistogramData;
   series: SeriesPoint[];
+  /** This thread's samples beyond a tool's histogram range (counted at the range); absent: none. */
+  overflows?: number;
 }
 
-export interface LatencyResult extends LatencySummary {
+export interface LatencyResult extends MarkedSummary {
   histogram: HistogramData;
   threads: ThreadLatency[];
   spikes: Spike[];
-  /** Spikes beyond the probe's bounded spike buffer. */
+  /**
+   * Spikes counted but not listed: beyond the probe's bounded spike buffer, or counted from a
+   * histogram (an imported cyclictest file), which has no times.
+   */
   spikesDropped: number;
+  /** The threshold spikes were counted above (ns); absent where the count is not known for a threshold (old records, the probe's own). */
+  spikeThresholdNs?: number;
   /** Samples beyond a tool's histogram range (cyclictest's overflows); counted, not dropped. */
   overflows?: number;
+  /**
+   * The input's quantization: values were read in whole units of this many ns (cyclictest: 1000,
+   * or 1 with -N), a value v standing for [v, v + resolutionNs). Absent: the probe's own ns.
+   */
+  resolutionNs?: number;
 }
 
 /** One thread's latency as a parser reads it: its histogram and series, no summary. */
@@ -68,7 +92,7 @@ export interface ThreadFigures extends Omit<ThreadLatency, 'summary'> {
  * A latency measurement as a parser reads it (per-thread histograms, spikes, counts);
  * stats/summary.ts computes the LatencyResult's summaries from it.
  */
-export interface LatencyFigures extends Pick<LatencyResult, 'spikes' | 'spikesDropped'> {
+export interface LatencyFigures extends Pick<LatencyResult, 'spikes' | 'spikesDropped' | 'spikeThresholdNs' | 'resolutionNs'> {
   threads: ThreadFigures[];
   overflows: number;
 }
@@ -291,6 +315,23 @@ export interface RunRecord {
   gates?: GateOutcome[];
   /** Each deployment against the first, when a scenario has several; absent otherwise. */
   comparisons?: Comparison[];
+  /** What the command line changed of the scenario (`unilat run --duration ...`); absent in older records and imports. */
+  overrides?: RunOverrides;
+}
+
+/**
+ * The command-line options of `unilat run` that change what runs or how: recorded as given, so
+ * the record says what ran. The resolved scenario stored has the duration applied already.
+ */
+export interface RunOverrides {
+  /** --duration: every latency benchmark's length (ns), instead of the scenario's. */
+  durationNs?: number;
+  /** --only: the deployments and/or benchmarks kept. */
+  only?: string[];
+  /** --parallel: hosts measured at the same time. */
+  parallel?: number;
+  /** --wait-lock: how long a host's lock was waited for (ms; 0: a locked host failed at once). */
+  waitLockMs?: number;
 }
 
 /** `unilat import` has no scenario: its name and the files it read stand in. */

@@ -10,7 +10,7 @@ import { installSignalRestore } from '../prepare/recovery.js';
 import { writeReports } from '../report/write.js';
 import { closeHistory, markRunFinished, markRunStarted, openHistory, type History } from '../results/history.js';
 import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
-import { SCHEMA_VERSION, type FailedResult, type RunRecord } from '../results/types.js';
+import { SCHEMA_VERSION, type FailedResult, type RunOverrides, type RunRecord } from '../results/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { GateOutcome } from '../stats/gates.js';
 import { gatesPassed } from '../stats/gates.js';
@@ -48,14 +48,49 @@ export interface RunOutcome {
 }
 
 export async function runScenario(scenario: Scenario, file: string, hosts: ResolvedHost[], o: RunOptions): Promise<RunOutcome> {
-  const plan = buildPlan(scenario, hosts, { durationNs: o.durationNs, only: o.only });
+  // The scenario as it runs: the one the record stores, so what it says is what ran.
+  const ran = withDuration(scenario, o.durationNs);
+  const plan = buildPlan(ran, hosts, { durationNs: o.durationNs, only: o.only });
   // Opened first: a --db that is no history database is refused before a run folder exists.
   const db = openHistory(o.db);
   try {
-    return await runWith(db, scenario, file, plan, o);
+    return await runWith(db, ran, file, plan, o);
   } finally {
     closeHistory(db);
   }
+}
+
+/**
+ * The scenario with a command-line duration applied where it changes something: the scenario's
+ * duration and that of every latency benchmark measured for a time (not those counted in loops,
+ * nor syscall benchmarks, which have none).
+ */
+export function withDuration(scenario: Scenario, durationNs: number | undefined): Scenario {
+  if (durationNs === undefined) return scenario;
+  return { ...scenario, duration: durationNs, benchmarks: scenario.benchmarks.map((b) => (b.kind === 'syscall' || b.loops !== undefined ? b : { ...b, duration: durationNs })) };
+}
+
+/** The options of a run that the command line set, as the record keeps them (parallel and the lock wait always: they are what the run used). */
+export function runOverrides(o: Pick<RunOptions, 'durationNs' | 'only' | 'parallel' | 'waitLockMs'>): RunOverrides {
+  return {
+    ...(o.durationNs !== undefined ? { durationNs: o.durationNs } : {}),
+    ...(o.only?.length ? { only: [...o.only] } : {}),
+    parallel: o.parallel,
+    waitLockMs: o.waitLockMs,
+  };
+}
+
+/** Saves a new record and tells the history it started, before anything is measured (a run) or stored (an import). */
+export async function beginRecord(db: History, record: RunRecord, dir: string): Promise<void> {
+  await saveRunRecord(dir, record);
+  markRunStarted(db, record, { dir });
+}
+
+/** Saves the final record, writes its reports and stores it with its metric rows in the history: how every run and import ends. */
+export async function finishRecord(db: History, record: RunRecord, dir: string, gates: readonly GateOutcome[] = []): Promise<void> {
+  await saveRunRecord(dir, record);
+  await writeReports(record, dir);
+  markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
 }
 
 async function runWith(db: History, scenario: Scenario, file: string, plan: Plan, o: RunOptions): Promise<RunOutcome> {
@@ -77,9 +112,9 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
     results: [],
     warnings: [],
     hostErrors: {},
+    overrides: runOverrides(o),
   };
-  await saveRunRecord(dir, record);
-  markRunStarted(db, record, { dir });
+  await beginRecord(db, record, dir);
   const progress = createProgress(o.log, o.quiet);
   const ac = new AbortController();
   // First signal: stop measuring, restore hosts, write what was measured. Second: restore and exit now.
@@ -106,9 +141,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   if (gates.length) record.gates = gates;
   const comparisons = deploymentComparisons(scenario, record);
   if (comparisons.length) record.comparisons = comparisons;
-  await saveRunRecord(dir, record);
-  await writeReports(record, dir);
-  markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
+  await finishRecord(db, record, dir, gates);
   const summary = record.status === 'completed' ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed`;
   return { dir, record, gates, failedSteps, summary };
 }

@@ -1,12 +1,14 @@
 /**
  * The metric rows of a run record that the history keeps for trends and baselines: every
  * completed result's summary, and one pooled set per deployment, benchmark and host over the
- * counted repetitions. A pure function of the record.
+ * counted repetitions. A pure function of the record. A figure that cannot be known (a
+ * percentile without a histogram) is no row; a percentile that is only a lower bound (among a
+ * tool's overflows) is stored as "<metric> (lower bound)", never as the metric itself.
  */
 import { mergeHistograms } from '../results/histogram.js';
-import type { LatencySummary, MetricRow, Result, RunRecord } from '../results/types.js';
+import type { LatencySummary, MarkedSummary, MetricRow, Result, RunRecord } from '../results/types.js';
 import { median, sorted } from './median.js';
-import { summarize } from './quantiles.js';
+import { latencySummary } from './summary.js';
 
 const SUMMARY_METRICS: Array<[string, keyof LatencySummary]> = [
   ['count', 'count'],
@@ -20,6 +22,10 @@ const SUMMARY_METRICS: Array<[string, keyof LatencySummary]> = [
   ['max', 'max'],
 ];
 
+/** The metric name a summary's figure is stored under: marked where it is only a lower bound. */
+function metricName(name: string, field: keyof LatencySummary, s: MarkedSummary): string {
+  return s.lowerBounds?.some((k) => k === field) ? `${name} (lower bound)` : name;
+}
 
 /**
  * Metric rows of a record: one set per completed result, and one pooled set (repetition
@@ -35,16 +41,16 @@ export function metricRows(record: RunRecord): MetricRow[] {
   const pooled = new Map<string, Result[]>();
   for (const r of record.results) {
     if (r.status !== 'completed') continue;
-    if (r.latency) for (const [name, field] of SUMMARY_METRICS) push(r, r.repetition, name, r.latency[field]);
+    if (r.latency) for (const [name, field] of SUMMARY_METRICS) push(r, r.repetition, metricName(name, field, r.latency), r.latency[field]);
     if (r.ops) for (const [op, st] of Object.entries(r.ops)) push(r, r.repetition, `syscall.${op}`, st.nsPerOp);
     if (r.repetition > 0 || !counted.has(step(r))) pooled.set(step(r), [...(pooled.get(step(r)) ?? []), r]);
   }
   for (const list of pooled.values()) {
     const first = list[0];
-    const hists = list.flatMap((r) => (r.status === 'completed' && r.latency ? [r.latency.histogram] : []));
-    if (hists.length) {
-      const s = summarize(mergeHistograms(hists));
-      for (const [name, field] of SUMMARY_METRICS) push(first, null, name, s[field]);
+    const latency = list.flatMap((r) => (r.status === 'completed' && r.latency ? [r.latency] : []));
+    if (latency.length) {
+      const s = latencySummary(mergeHistograms(latency.map((l) => l.histogram)), latency.reduce((a, l) => a + (l.overflows ?? 0), 0));
+      for (const [name, field] of SUMMARY_METRICS) push(first, null, metricName(name, field, s), s[field]);
     }
     const ops = list.flatMap((r) => (r.status === 'completed' && r.ops ? [r.ops] : []));
     for (const op of new Set(ops.flatMap((o) => Object.keys(o)))) {

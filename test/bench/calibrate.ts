@@ -10,7 +10,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 
 const PAIRS = Number(process.env.PAIRS ?? 20);
@@ -57,7 +57,8 @@ function detail(rows: Row[]): string {
 async function compare(a: string, b: string): Promise<{ code: number | null; rows: Row[] }> {
   const out = mkdtempSync(join(dir, 'cmp-'));
   const r = await runCli(['compare', a, b, '--out', out]);
-  const rows = (JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as { rows: Row[] }).rows;
+  // compare writes into a folder named after both runs, inside --out.
+  const rows = (JSON.parse(readFileSync(join(out, `compare-${basename(a)}-vs-${basename(b)}`, 'compare.json'), 'utf8')) as { rows: Row[] }).rows;
   return { code: r.code, rows };
 }
 

@@ -48,7 +48,17 @@ describe('cyclictest argv', () => {
     assert.throws(() => buildCyclictestArgs(bench({ args: ['-v'] }), 1e9, { jsonFile: 'j' }), InputError);
   });
   it('reads units and intervals back from a cmdline', () => {
-    assert.deepEqual(parseCyclictestCmdline('cyclictest -t 2 -i 250 -d 50 -N'), { intervalUs: 250, distanceUs: 50, histogramUs: null, nsecs: true });
+    assert.deepEqual(parseCyclictestCmdline('cyclictest -t 2 -i 250 -d 50 -N'), {
+      intervalUs: 250,
+      distanceUs: 50,
+      histogramUs: null,
+      nsecs: true,
+      affinity: null,
+      mlockall: false,
+      dmaLatency: true,
+      policy: 'other',
+      priority: null,
+    });
     assert.equal(parseCyclictestCmdline('cyclictest --histogram=30 -i200').histogramUs, 30);
   });
 });

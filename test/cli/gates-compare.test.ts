@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import type { RunRecord } from '../../src/results/types.js';
 
@@ -61,10 +61,12 @@ test('compare calls idle vs stress-ng a p99 regression (exit 1, compare.md, JUni
   const junit = join(dir, 'ab.xml');
   const c = await runCli(['compare', runDir(a.stdout), runDir(b.stdout), '--junit', junit, '--out', dir]);
   assert.equal(c.code, 1, `compare must call a regression\n${c.stdout}\n${c.stderr}`);
-  const cmp = JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')) as { rows: Array<{ metric: string; verdict: string }> };
-  assert.equal(cmp.rows.find((r) => r.metric === 'p99')?.verdict, 'worse', `p99 not called worse:\n${readFileSync(join(dir, 'compare.md'), 'utf8')}`);
-  assert.match(readFileSync(join(dir, 'compare.md'), 'utf8'), /p99/);
-  const html = readFileSync(join(dir, 'compare.html'), 'utf8');
+  // The comparison's own folder inside --out, named after both runs.
+  const cmpDir = join(dir, `compare-${basename(runDir(a.stdout))}-vs-${basename(runDir(b.stdout))}`);
+  const cmp = JSON.parse(readFileSync(join(cmpDir, 'compare.json'), 'utf8')) as { rows: Array<{ metric: string; verdict: string }> };
+  assert.equal(cmp.rows.find((r) => r.metric === 'p99')?.verdict, 'worse', `p99 not called worse:\n${readFileSync(join(cmpDir, 'compare.md'), 'utf8')}`);
+  assert.match(readFileSync(join(cmpDir, 'compare.md'), 'utf8'), /p99/);
+  const html = readFileSync(join(cmpDir, 'compare.html'), 'utf8');
   assert.match(html, /<section id="summary">/);
   assert.match(html, /worse/);
   assert.ok((html.match(/<svg /g) ?? []).length >= 2, 'baseline and candidate plotted together');

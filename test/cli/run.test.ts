@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { runCli } from '../helpers/cli.js';
 import type { RunRecord } from '../../src/results/types.js';
-import { isLatencyResult, isOpsResult } from '../../src/results/types.js';
+import { isLatencyResult, isOpsResult, runScenario } from '../../src/results/types.js';
 
 const out = mkdtempSync(join(tmpdir(), 'unilat-run-'));
 test.after(() => rmSync(out, { recursive: true, force: true }));
@@ -16,12 +16,18 @@ function lastLine(s: string): string {
 }
 
 test('run quickstart on local writes a complete run folder; report rebuilds it', async () => {
-  const r = await runCli(['run', 'scenarios/quickstart.yaml', '--out', out, '--duration', '2s']);
+  // Waits for the host rather than failing when another run (another test) holds it.
+  const r = await runCli(['run', 'scenarios/quickstart.yaml', '--out', out, '--duration', '2s', '--wait-lock', '10m']);
   assert.equal(r.code, 0, r.stderr);
   const dir = lastLine(r.stdout);
   assert.ok(dir.startsWith(out), `last line is the run folder: ${dir}`);
   const rec = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
   assert.equal(rec.schemaVersion, 2);
+  // What the record says is what ran: the 2 s of --duration, not the scenario file's 20 s.
+  assert.deepEqual(rec.overrides, { durationNs: 2e9, parallel: 8, waitLockMs: 600_000 });
+  const ran = runScenario(rec)!;
+  assert.equal(ran.duration, 2e9);
+  assert.deepEqual(ran.benchmarks.map((b) => [b.name, b.kind === 'syscall' ? null : b.duration]), [['wakeup', 2e9], ['syscalls', null]]);
   assert.equal(rec.status, 'completed');
   assert.equal(rec.results.length, 2);
   const lat = rec.results.find(isLatencyResult);
@@ -57,12 +63,33 @@ test('run quickstart on local writes a complete run folder; report rebuilds it',
   assert.match(md, /## Wake-up latency/);
   assert.match(md, /## System call vs function call/);
   assert.match(md, /Status: \*\*completed\*\*/);
+  assert.match(md, /Command-line options: --duration 2 s \(applied to the scenario below\), --parallel 8, --wait-lock 600 s/);
+  assert.match(md, /"duration": 2000000000/);
+  assert.doesNotMatch(md, /"duration": 20000000000/, 'the scenario as resolved is the one that ran');
+  assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<dt>command line<\/dt><dd><code>--duration 2 s/);
 
   // `report` rebuilds the same files from run.json alone.
   rmSync(join(dir, 'report.md'));
   const rep = await runCli(['report', dir]);
   assert.equal(rep.code, 0, rep.stderr);
   assert.equal(readFileSync(join(dir, 'report.md'), 'utf8'), md);
+});
+
+test('an import named like a run\'s step (--deployment, --benchmark, --host) compares with that run', async () => {
+  const f = join(out, 'wake.yaml');
+  writeFileSync(f, 'name: wake\nhosts: [local]\nduration: 2s\ndeployments: [{name: bare, kind: bare-metal}]\nbenchmarks: [{name: wakeup, kind: cyclic, threads: 1, interval: 1ms}]\n');
+  const run = await runCli(['run', f, '--out', out, '--wait-lock', '10m', '--quiet']);
+  assert.equal(run.code, 0, run.stderr);
+  // 2000 samples at 20-60 µs: a cyclictest file as -h 1000 writes it, with its command line.
+  const histogram = Object.fromEntries(Array.from({ length: 41 }, (_, i) => [String(20 + i), i === 40 ? 40 : 49]));
+  const json = join(out, 'ct.json');
+  writeFileSync(json, JSON.stringify({ 'cmdline:': 'cyclictest -t 1 -p 80 -i 1000 -h 1000 -D 2 --json=ct.json', thread: { '0': { histogram, cycles: 2000, min: 20, max: 60, avg: 39.5, cpu: 0 } } }));
+  const imp = await runCli(['import', json, '--out', out, '--deployment', 'bare', '--benchmark', 'wakeup', '--host', 'local']);
+  assert.equal(imp.code, 0, imp.stderr);
+  const c = await runCli(['compare', lastLine(imp.stdout), lastLine(run.stdout)]);
+  assert.ok(c.code === 0 || c.code === 1, c.stderr);
+  assert.doesNotMatch(c.stdout, /No results to compare/);
+  assert.match(c.stdout, /\| wakeup\/bare@local \| p50 \|.*\| (better|worse|no significant change)/);
 });
 
 test('plan prints the interleaved matrix', async () => {

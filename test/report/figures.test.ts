@@ -10,7 +10,7 @@ import type { RunRecord } from '../../src/results/types.js';
 import { exceedance, uniformBins, uniformBinWidth } from '../../src/report/data.js';
 import { renderFigures } from '../../src/report/figures.js';
 import { renderSummaryTex, texEscape } from '../../src/report/latex.js';
-import { plotsFor, prefixSvgIds, renderSvg, renderSvgAsync, wrap } from '../../src/report/plots.js';
+import { exceedanceSpec, PLOT_WARNINGS_ENV, plotsFor, prefixSvgIds, renderSvg, renderSvgAsync, wrap } from '../../src/report/plots.js';
 import { cleanupProbes } from '../helpers/probe.js';
 import { measuredRecord } from './fixture.js';
 import { checkWellFormed, svgTexts } from './xml.js';
@@ -139,5 +139,31 @@ describe('figures and summary.tex', () => {
     const body = tex.split('\n').filter((l) => !l.startsWith('%')).join('\n').replace(/\\[{}]/g, '');
     assert.equal((body.match(/\{/g) ?? []).length, (body.match(/\}/g) ?? []).length);
     assert.equal(texEscape('a_b & {c} 50% $x$ #1 ~^\\ <i>'), 'a\\_b \\& \\{c\\} 50\\% \\$x\\$ \\#1 \\textasciitilde{}\\textasciicircum{}\\textbackslash{} \\textless{}i\\textgreater{}');
+  });
+});
+
+describe('plotting libraries stay quiet', () => {
+  /** What console.warn/error/log printed while `f` ran. */
+  function printed(f: () => void): string[] {
+    const seen: string[] = [];
+    const saved = { warn: console.warn, error: console.error, log: console.log };
+    for (const k of ['warn', 'error', 'log'] as const) console[k] = (...args: unknown[]) => void seen.push(args.map(String).join(' '));
+    try {
+      f();
+    } finally {
+      Object.assign(console, saved);
+    }
+    return seen;
+  }
+
+  test('an empty plot would warn (Infinite extent); unasked, nothing reaches the terminal, asked (UNILAT_PLOT_WARNINGS) it does', () => {
+    const spec = exceedanceSpec('empty', []);
+    assert.deepEqual(printed(() => renderSvg(spec)), []);
+    process.env[PLOT_WARNINGS_ENV] = '1';
+    try {
+      assert.match(printed(() => renderSvg(spec)).join('\n'), /Infinite extent/);
+    } finally {
+      delete process.env[PLOT_WARNINGS_ENV];
+    }
   });
 });

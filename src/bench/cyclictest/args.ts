@@ -11,6 +11,7 @@
 import { InputError } from '../../errors.js';
 import type { Warning } from '../../results/types.js';
 import type { CyclictestBenchmark } from '../../scenario/schema.js';
+import { parseCpuList } from '../../scenario/units.js';
 
 /** Histogram range (us) used when the scenario asks for none but a histogram changes nothing measured. */
 export const AUTO_HISTOGRAM_US = 10_000;
@@ -168,18 +169,28 @@ export function wholeSeconds(ns: number, tool: string, warnings: Warning[]): num
   return s;
 }
 
-/** What a cyclictest command line (as in its JSON "cmdline:") says about units and intervals. */
+/** What a cyclictest command line (as in its JSON "cmdline:") says about units, intervals and how its threads ran. */
 export interface CmdlineInfo {
   intervalUs: number;
   distanceUs: number;
   histogramUs: number | null;
   nsecs: boolean;
+  /** The policy cyclictest set: -p makes it fifo unless rr was asked for; without -p and --policy, other. */
+  policy: string;
+  /** Real-time priority (-p); null for policy other. */
+  priority: number | null;
+  /** CPUs given to -a/--affinity; null when the threads were not pinned by the command line. */
+  affinity: number[] | null;
+  mlockall: boolean;
+  /** /dev/cpu_dma_latency held at 0: cyclictest's default, off with --default-system. */
+  dmaLatency: boolean;
 }
 
-/** Reads the options that change how cyclictest's output is to be read. Unknown options are skipped. */
+/** Reads the options that change how cyclictest's output is to be read, and how its threads ran. Unknown options are skipped. */
 export function parseCyclictestCmdline(cmdline: string): CmdlineInfo {
   const tok = cmdline.trim().split(/\s+/).slice(1);
-  const info: CmdlineInfo = { intervalUs: 1000, distanceUs: 500, histogramUs: null, nsecs: false };
+  const info = { intervalUs: 1000, distanceUs: 500, histogramUs: null as number | null, nsecs: false, priority: 0, affinity: null as number[] | null, mlockall: false, dmaLatency: true };
+  let policy: string | null = null;
   const valueOf = (i: number, short: string, long: string): [string | undefined, number] => {
     const t = tok[i];
     if (t === short || t === long) return [tok[i + 1], 1];
@@ -190,11 +201,27 @@ export function parseCyclictestCmdline(cmdline: string): CmdlineInfo {
   for (let i = 0; i < tok.length; i++) {
     const t = tok[i];
     if (t === '-N' || t === '--nsecs') info.nsecs = true;
+    if (t === '-m' || t === '--mlockall') info.mlockall = true;
+    if (t === '--default-system') info.dmaLatency = false;
+    const [pol, polSkip] = valueOf(i, '-y', '--policy');
+    if (pol !== undefined && /^[a-z]+$/.test(pol)) {
+      policy = pol === 'normal' ? 'other' : pol;
+      i += polSkip;
+      continue;
+    }
+    // -a takes an optional argument: a separate token is only its value when it is a CPU list.
+    const [aff, affSkip] = valueOf(i, '-a', '--affinity');
+    if (aff !== undefined && parseCpuList(aff)) {
+      info.affinity = parseCpuList(aff);
+      i += affSkip;
+      continue;
+    }
     for (const [s, l, set] of [
       ['-i', '--interval', (v: number) => (info.intervalUs = v)],
       ['-d', '--distance', (v: number) => (info.distanceUs = v)],
       ['-h', '--histogram', (v: number) => (info.histogramUs = v)],
       ['-H', '--histofall', (v: number) => (info.histogramUs = v)],
+      ['-p', '--priority', (v: number) => (info.priority = v)],
     ] as const) {
       const [v, skip] = valueOf(i, s, l);
       if (v !== undefined && /^\d+$/.test(v)) {
@@ -205,5 +232,8 @@ export function parseCyclictestCmdline(cmdline: string): CmdlineInfo {
     }
   }
   if (info.histogramUs) info.distanceUs = 0;
-  return info;
+  const { priority, ...rest } = info;
+  // As cyclictest 2.x sets it: a priority makes the policy fifo unless rr was asked for.
+  const ran = priority > 0 ? (policy === 'rr' ? 'rr' : 'fifo') : (policy ?? 'other');
+  return { ...rest, policy: ran, priority: ran === 'fifo' || ran === 'rr' ? priority : null };
 }

@@ -43,7 +43,7 @@ export interface ImportedFile extends Omit<ParsedFile, 'latency'> {
 export interface ImportOptions {
   /** The file's values are ns (cyclictest -N). JSON files say so in their cmdline. */
   nsecs?: boolean;
-  /** Verbose: latencies above this (ns) are kept as spikes. */
+  /** Latencies above this (ns) are spikes: kept (verbose, up to maxSpikes) or counted (from a histogram). Default 100 us. */
   spikeThresholdNs?: number;
   /** Verbose: at most this many spikes are kept; the rest are counted. */
   maxSpikes?: number;

@@ -173,7 +173,7 @@ export function parseCyclictestHistogram(text: string, file = '<histogram>', opt
   const overflowCycles: Record<number, number[]> = {};
   for (const [k, list] of overflowLists) overflowCycles[Number(k)] = list.cycles.map(Number);
   const meta = importMeta({ threads: n, histogramRange: range, unit: opts.nsecs ? 'ns' : 'us' }, { overflowCycles });
-  return parsedCyclictest(file, 'cyclictest-histogram', threads, unitNs, warnings, meta);
+  return parsedCyclictest(file, 'cyclictest-histogram', threads, unitNs, warnings, meta, opts.spikeThresholdNs);
 }
 
 /** -H's last column of "# Total", "# Histogram Overflows" (sums) and "# Max Latencies" (the largest), where the file has it. */

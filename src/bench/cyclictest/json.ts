@@ -4,7 +4,7 @@ import type { Warning } from '../../results/types.js';
 import { parseCyclictestCmdline } from './args.js';
 import { parsedCyclictest, type CyclictestThread } from './result.js';
 import { checkThread, figure, refuse, type Place } from './checks.js';
-import { fail, importMeta, lineAt, lineOf, parseJson, str, type ParsedFile } from './common.js';
+import { fail, importMeta, lineAt, lineOf, parseJson, str, type ImportOptions, type ParsedFile } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // --json
@@ -20,7 +20,7 @@ interface JsonThread {
 }
 
 /** Parses cyclictest's `--json` output. */
-export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
+export function parseCyclictestJson(text: string, file = '<json>', opts: Pick<ImportOptions, 'spikeThresholdNs'> = {}): ParsedFile {
   const doc = parseJson(text, file);
   if (!doc || typeof doc !== 'object' || typeof doc.thread !== 'object' || doc.thread === null)
     fail(file, 1, 'not a cyclictest --json file (no "thread" object)');
@@ -86,7 +86,7 @@ export function parseCyclictestJson(text: string, file = '<json>'): ParsedFile {
     histogramRange: threads[0]?.range ?? null,
     unit: nsecs ? 'ns' : 'us',
   });
-  return parsedCyclictest(file, 'cyclictest-json', threads, unitNs, warnings, meta);
+  return parsedCyclictest(file, 'cyclictest-json', threads, unitNs, warnings, meta, opts.spikeThresholdNs);
 }
 
 /** The "thread" object's entries in thread order, each a numbered object with its place in the file; num_threads must count them. */

@@ -29,9 +29,20 @@ export interface BuiltLatency {
   warnings: Warning[];
 }
 
+/** Spikes are latencies above this (ns) unless the caller says otherwise: the scenario's default spikeThreshold. */
+export const DEFAULT_SPIKE_THRESHOLD_NS = 100_000;
+
 /** A parsed --json or -h file: its threads' figures, the parser's warnings, then those about the figures. */
-export function parsedCyclictest(file: string, format: ImportFormat, threads: CyclictestThread[], unitNs: number, warnings: Warning[], meta: ImportMeta): ParsedFile {
-  const built = latencyFromCyclictest(threads, unitNs);
+export function parsedCyclictest(
+  file: string,
+  format: ImportFormat,
+  threads: CyclictestThread[],
+  unitNs: number,
+  warnings: Warning[],
+  meta: ImportMeta,
+  spikeThresholdNs = DEFAULT_SPIKE_THRESHOLD_NS,
+): ParsedFile {
+  const built = latencyFromCyclictest(threads, unitNs, spikeThresholdNs);
   return { file, format, latency: built.latency, warnings: [...warnings, ...built.warnings], meta };
 }
 
@@ -41,12 +52,13 @@ export function parsedCyclictest(file: string, format: ImportFormat, threads: Cy
  * at cyclictest's exact max, the others at the range itself (a lower bound); a warning says which
  * percentiles are therefore lower bounds. min/max of every histogram are cyclictest's own figures.
  */
-export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number): BuiltLatency {
+export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: number, spikeThresholdNs = DEFAULT_SPIKE_THRESHOLD_NS): BuiltLatency {
   const warnings: Warning[] = [];
   const out: ThreadFigures[] = [];
   let hasDistribution = true;
   let overflows = 0;
   let total = 0;
+  let spikes = 0;
   let range: number | null = null;
   const perThreadOverflow: string[] = [];
   for (const t of threads) {
@@ -54,11 +66,20 @@ export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: numbe
     if (!distribution) hasDistribution = false;
     overflows += overflow;
     total += t.cycles;
+    spikes += spikesOf(t, overflow, spikeThresholdNs / unitNs);
     if (overflow > 0) {
       perThreadOverflow.push(`thread ${t.thread}: ${overflow}`);
       range = t.range;
     }
-    out.push({ thread: t.thread, cpu: t.cpu, intervalNs: t.intervalNs, histogram: data, series: [], ...(distribution ? {} : { noDistribution: true as const }) });
+    out.push({
+      thread: t.thread,
+      cpu: t.cpu,
+      intervalNs: t.intervalNs,
+      histogram: data,
+      series: [],
+      ...(overflow ? { overflows: overflow } : {}),
+      ...(distribution ? {} : { noDistribution: true as const }),
+    });
   }
   if (overflows > 0) {
     const inRange = (100 * (total - overflows)) / total;
@@ -75,7 +96,26 @@ export function latencyFromCyclictest(threads: CyclictestThread[], unitNs: numbe
       code: 'no-histogram',
       message: 'cyclictest kept no histogram: count, min, mean and max are exact, percentiles are not available',
     });
-  return { latency: { threads: out, spikes: [], spikesDropped: 0, overflows }, warnings };
+  if (hasDistribution && threads.some((t) => t.cycles > t.bins.reduce((a, [, c]) => a + c, 0) && t.range !== null && t.range * unitNs <= spikeThresholdNs))
+    warnings.push({
+      code: 'spike-count-lower-bound',
+      message: `the histogram range is at or below the spike threshold (${spikeThresholdNs / 1000} us): overflowed samples other than the maximum may be spikes too, so the spike count is a lower bound`,
+    });
+  // Spikes are counted from the histogram (it has no times, so none is listed); without one their number is not known.
+  const spikeCount = hasDistribution ? { spikesDropped: spikes, spikeThresholdNs } : { spikesDropped: 0 };
+  return { latency: { threads: out, spikes: [], ...spikeCount, overflows, resolutionNs: unitNs }, warnings };
+}
+
+/**
+ * Samples of a thread above `threshold` (in cyclictest's unit), from its bins and overflows: an
+ * overflow is above it when the range is (each is at or above the range); else only the exact
+ * maximum is known to be, so the count is then a lower bound.
+ */
+function spikesOf(t: CyclictestThread, overflow: number, threshold: number): number {
+  let n = 0;
+  for (const [v, c] of t.bins) if (v > threshold) n += c;
+  if (overflow > 0 && t.range !== null) n += t.range > threshold ? overflow : t.max > threshold ? 1 : 0;
+  return n;
 }
 
 function threadHistogram(t: CyclictestThread, unitNs: number): { data: HistogramData; overflow: number; distribution: boolean } {

@@ -6,6 +6,7 @@ import { InputError } from '../../errors.js';
 import { MAX_COUNT, MAX_LATENCY_NS, figureProblem, shortNumber } from '../../results/plausible.js';
 import { figure, refuse } from './checks.js';
 import { fail, importMeta, type ParsedFile, type ImportOptions } from './common.js';
+import { DEFAULT_SPIKE_THRESHOLD_NS } from './result.js';
 
 // ---------------------------------------------------------------------------------------------
 // -v verbose, streamed
@@ -68,7 +69,7 @@ class NumberReader {
 export async function importVerbose(file: string, opts: ImportOptions = {}): Promise<ParsedFile> {
   const unitNs = opts.nsecs ? 1 : 1000;
   const denseSize = opts.nsecs ? DENSE_NS : DENSE_US;
-  const spikeThreshold = (opts.spikeThresholdNs ?? 100_000) / unitNs;
+  const spikeThreshold = (opts.spikeThresholdNs ?? DEFAULT_SPIKE_THRESHOLD_NS) / unitNs;
   const maxSpikes = opts.maxSpikes ?? 1000;
   /** Latencies above this (in the file's unit) are refused: the sample path checks only what passes the dense array. */
   const maxLatency = MAX_LATENCY_NS / unitNs;
@@ -245,7 +246,7 @@ export async function importVerbose(file: string, opts: ImportOptions = {}): Pro
   return {
     file,
     format: 'cyclictest-verbose',
-    latency: { threads: tl, spikes, spikesDropped, overflows: 0 },
+    latency: { threads: tl, spikes, spikesDropped, spikeThresholdNs: spikeThreshold * unitNs, overflows: 0, resolutionNs: unitNs },
     warnings,
     meta: importMeta({ threads: tl.length, histogramRange: null, unit: opts.nsecs ? 'ns' : 'us' }, { samples, cycleGaps: gaps }),
   };
