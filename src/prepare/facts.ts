@@ -7,8 +7,50 @@
  * value from a file is ever pasted back into shell code.
  */
 import type { Transport } from '../transport/transport.js';
-import type { CmdlineFacts, CpuListParam, HostFacts } from '../results/facts.js';
-export type { CmdlineFacts, CpuListParam, HostFacts };
+import type { CmdlineFacts, CpuListParam, HostFacts, HrtickFacts } from '../results/facts.js';
+export type { CmdlineFacts, CpuListParam, HostFacts, HrtickFacts };
+
+/** Where debugfs is mounted, and the scheduler's features file in it (newer kernels first). */
+export const DEBUGFS = '/sys/kernel/debug';
+export const SCHED_FEATURES = [`${DEBUGFS}/sched/features`, `${DEBUGFS}/sched_features`] as const;
+
+/**
+ * Shell text printing "mounted" when debugfs is on DEBUGFS, then the first existing features
+ * file's path and its contents, or "unreadable: " and why (under kernel lockdown debugfs refuses
+ * it even to root). Nothing more when there is no features file. Constant text.
+ */
+export const SCHED_FEATURES_SH = `grep -qsF ' ${DEBUGFS} debugfs ' /proc/mounts && echo mounted
+for f in ${SCHED_FEATURES.join(' ')}; do
+  [ -e "$f" ] || continue
+  printf '%s\\n' "$f"
+  if v=$(cat -- "$f" 2>&1); then printf '%s\\n' "$v"; else printf 'unreadable: %s\\n' "\${v##*: }"; fi
+  break
+done`;
+
+export interface SchedFeatures {
+  debugfsMounted: boolean;
+  /** null without a readable features file, or without either feature in it. */
+  hrtick: HrtickFacts | null;
+  /** The features file that exists but cannot be read, and why; null otherwise. */
+  schedFeaturesError: string | null;
+}
+
+/** The SCHED_FEATURES_SH output. */
+export function parseSchedFeatures(text: string): SchedFeatures {
+  const rows = text.split('\n').map((l) => l.trim());
+  const debugfsMounted = rows[0] === 'mounted';
+  const at = rows.findIndex((l) => (SCHED_FEATURES as readonly string[]).includes(l));
+  const none = { debugfsMounted, hrtick: null, schedFeaturesError: null };
+  if (at < 0) return none;
+  const body = rows.slice(at + 1).join(' ').trim();
+  if (body.startsWith('unreadable: ')) return { ...none, schedFeaturesError: `${rows[at]}: ${body.slice(12)}` };
+  const tokens = body.split(/\s+/);
+  for (const feature of ['HRTICK_DL', 'HRTICK'] as const) {
+    const on = tokens.includes(feature);
+    if (on || tokens.includes(`NO_${feature}`)) return { ...none, hrtick: { feature, enabled: on, path: rows[at] } };
+  }
+  return none;
+}
 
 
 
@@ -55,6 +97,8 @@ for d in /sys/devices/system/cpu/cpu[0-9]*; do
 done
 sec rt_runtime; catf /proc/sys/kernel/sched_rt_runtime_us
 sec rt_period; catf /proc/sys/kernel/sched_rt_period_us
+sec sched_features
+${SCHED_FEATURES_SH}
 sec thp; catf /sys/kernel/mm/transparent_hugepage/enabled
 sec meminfo; grep -E '^(MemTotal|HugePages_Total|HugePages_Free|Hugepagesize):' /proc/meminfo 2>/dev/null
 sec cs_current; catf /sys/devices/system/clocksource/clocksource0/current_clocksource
@@ -200,7 +244,7 @@ export function parseFacts(text: string): HostFacts {
       nohzFull: nohz,
       vulnerabilities,
     },
-    sched: { rtRuntimeUs: int('rt_runtime'), rtPeriodUs: int('rt_period') },
+    sched: { rtRuntimeUs: int('rt_runtime'), rtPeriodUs: int('rt_period'), ...parseSchedFeatures(s.get('sched_features') ?? '') },
     memory: {
       totalBytes: mem.get('MemTotal') ?? null,
       thp,

@@ -30,9 +30,10 @@ export interface JournalEntry {
   /**
    * write: a sysfs/procfs value (undo writes `before` back);
    * process: processes started on the host, found by a marker in their argv (undo kills them);
-   * folder: a temporary folder made by Transport.tempDir (undo removes it).
+   * folder: a temporary folder made by Transport.tempDir (undo removes it);
+   * mount: a filesystem mounted on `path` (type `after`, e.g. debugfs for the hrtick knob; undo unmounts it).
    */
-  kind: 'write' | 'process' | 'folder';
+  kind: 'write' | 'process' | 'folder' | 'mount';
   path: string;
   before: string;
   after: string;
@@ -101,6 +102,9 @@ const RESTORE_MANY_SH = `while [ $# -ge 2 ]; do
   elif e=$( { printf '%s' "$v" > "$p"; } 2>&1 ); then echo ok
   else printf 'fail\\t%s\\n' "$(printf '%s' "$e" | tr '\\n\\t' '  ')"; fi
 done`;
+/** $1 mount point, $2 filesystem type: unmounts it if that type is still mounted there. */
+const UMOUNT_SH = `grep -qsF " $1 $2 " /proc/mounts || { echo gone; exit 0; }
+umount -- "$1" && echo ok`;
 /**
  * stdin: marker (kept out of our own argv so we never match ourselves); $1 = "group" to kill
  * the process group of every marked process that leads one. TERM, then KILL after 5 s.
@@ -313,6 +317,9 @@ export class HostJournal {
         const r = await this.transport.run(['sh', '-c', KILL_MARKED_SH, 'sh', e.group ? 'group' : 'one'], { stdin: e.marker + '\n', timeoutMs: 30_000 });
         if (r.exitCode !== 0 || !r.stdout.startsWith('killed')) throw new Error(`kill failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
         // Nothing found: it never started or already ended; either way it is gone.
+      } else if (e.kind === 'mount') {
+        const r = await this.transport.run(['sh', '-c', UMOUNT_SH, 'sh', e.path, e.after], { timeoutMs: 30_000 });
+        if (r.exitCode !== 0 || !/^(ok|gone)$/.test(r.stdout.trim())) throw new Error(`umount ${e.path} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
       } else await removeDir(this.transport, e.path);
       e.state = 'restored';
       delete e.error;

@@ -175,6 +175,29 @@ export function checkReadiness(f: HostFacts): Check[] {
         : 'tsc is not available (unstable TSC?): add tsc=reliable to the kernel command line only if the TSC is known good',
     );
 
+  // HRTICK (SCHED_DEADLINE runtime enforcement between ticks)
+  const h = f.sched.hrtick ?? null;
+  const hrtickFix = `tuning: {hrtick: true} in the deployment (or mount -t debugfs debugfs /sys/kernel/debug; echo ${h?.feature ?? 'HRTICK_DL'} > ${h?.path ?? '/sys/kernel/debug/sched/features'})`;
+  if (h?.enabled) add('hrtick', 'pass', 'HRTICK for short deadline periods', `${h.feature} on (${h.path})`);
+  else
+    add(
+      'hrtick',
+      'warn',
+      'HRTICK for short deadline periods',
+      h
+        ? `${h.feature} off (${h.path}): SCHED_DEADLINE periods under 2 ms need it; without it runtime is enforced only at the scheduler tick`
+        : f.sched.schedFeaturesError
+          ? `${f.sched.schedFeaturesError} (kernel lockdown?): HRTICK state unknown and cannot be switched; SCHED_DEADLINE periods under 2 ms need it`
+          : f.sched.debugfsMounted
+            ? 'no HRTICK_DL or HRTICK in the scheduler features file: SCHED_DEADLINE periods under 2 ms need it'
+            : 'debugfs not mounted on /sys/kernel/debug: HRTICK state unknown; SCHED_DEADLINE periods under 2 ms need it',
+      h || !f.sched.debugfsMounted
+        ? hrtickFix
+        : f.sched.schedFeaturesError
+          ? 'boot without kernel lockdown (lockdown= / Secure Boot) to switch HRTICK, or keep SCHED_DEADLINE periods at 2 ms or more'
+          : 'a kernel with CONFIG_SCHED_DEBUG and CONFIG_SCHED_HRTICK (the features file and the feature)',
+    );
+
   // Privileges
   if (f.privileges.capSysNice)
     add('cap-sys-nice', 'pass', 'CAP_SYS_NICE', f.privileges.root ? 'running as root' : 'CAP_SYS_NICE in CapEff');

@@ -6,7 +6,7 @@
  */
 import type { TuningChange } from '../results/types.js';
 import type { Transport } from '../transport/transport.js';
-import { parseCpuList } from './facts.js';
+import { DEBUGFS, SCHED_FEATURES_SH, parseCpuList, parseSchedFeatures } from './facts.js';
 import { processMarker, tuningChange, type HostJournal, type JournalEntry } from './journal.js';
 
 export type { TuningChange };
@@ -21,6 +21,11 @@ export interface TuningKnobs {
   irqAffinity?: string;
   /** Hold /dev/cpu_dma_latency at this many microseconds (0: no deep C-states) for the run. */
   dmaLatency?: number;
+  /**
+   * true: turn the scheduler's HRTICK_DL feature (HRTICK before 5.11) on for the run, mounting
+   * debugfs first where it is not; false: make sure it is off. SCHED_DEADLINE periods under 2 ms need it on.
+   */
+  hrtick?: boolean;
 }
 
 export interface ApplyReport {
@@ -94,7 +99,7 @@ export function validateKnobs(knobs: TuningKnobs, host = ''): void {
 }
 
 /**
- * Apply knobs in a fixed order (rtThrottling, governor, irqAffinity, dmaLatency), journaling
+ * Apply knobs in a fixed order (rtThrottling, governor, irqAffinity, dmaLatency, hrtick), journaling
  * each change before making it. On failure throws TuningError; what was applied stays in the
  * journal and the caller restores it (the executor always calls journal.restore()).
  */
@@ -112,6 +117,7 @@ export async function applyTuning(t: Transport, knobs: TuningKnobs, journal: Hos
   if (knobs.governor !== undefined) await applyGovernor(t, knobs.governor, journal, note);
   if (knobs.irqAffinity !== undefined) report.irqs = await applyIrqAffinity(t, knobs.irqAffinity, journal, note);
   if (knobs.dmaLatency !== undefined) await applyDmaLatency(t, knobs.dmaLatency, journal);
+  if (knobs.hrtick !== undefined) await applyHrtick(t, knobs.hrtick, journal, note);
 
   report.changes = journal.entries
     .slice(start)
@@ -235,4 +241,34 @@ async function applyDmaLatency(t: Transport, us: number, journal: HostJournal): 
   e.pid = Number(m[1]);
   e.state = 'applied';
   await journal.persist();
+}
+
+/**
+ * The scheduler's features file is in debugfs: mounted first where it is not (a change of its
+ * own, journaled as a `mount` entry that undo unmounts), then the one feature token written
+ * (`HRTICK_DL` or `NO_HRTICK_DL`: the file takes one feature per write), journaled as a write
+ * whose undo writes the old token back. Newest first, undo restores the feature, then unmounts.
+ */
+async function applyHrtick(t: Transport, enable: boolean, journal: HostJournal, note: (m: string) => void): Promise<void> {
+  const readFeatures = async () => parseSchedFeatures((await t.run(['sh', '-c', SCHED_FEATURES_SH], { timeoutMs: 15_000 })).stdout);
+  let found = await readFeatures();
+  if (!found.debugfsMounted) {
+    const mount = await journal.recordOne({ area: 'tuning', knob: 'hrtick', kind: 'mount', path: DEBUGFS, before: '', after: 'debugfs' });
+    const r = await t.run(['mount', '-t', 'debugfs', 'debugfs', DEBUGFS], { timeoutMs: 15_000 });
+    await journal.settle([mount], r.exitCode === 0 ? 'applied' : 'refused', r.exitCode === 0 ? undefined : r.stderr.trim() || `exit ${r.exitCode}`);
+    if (r.exitCode !== 0) throw new TuningError(`hrtick: mounting debugfs on ${DEBUGFS} failed: ${mount.error}`, t.name, 'hrtick');
+    found = await readFeatures();
+  }
+  const h = found.hrtick;
+  if (found.schedFeaturesError)
+    throw new TuningError(`hrtick: cannot read ${found.schedFeaturesError} (under kernel lockdown debugfs refuses it even to root: HRTICK cannot be switched on this host)`, t.name, 'hrtick');
+  if (!h) throw new TuningError(`hrtick: no HRTICK_DL or HRTICK in the scheduler's features file under ${DEBUGFS} (a kernel without CONFIG_SCHED_DEBUG or CONFIG_SCHED_HRTICK cannot switch it)`, t.name, 'hrtick');
+  const token = (on: boolean) => `${on ? '' : 'NO_'}${h.feature}`;
+  if (h.enabled === enable) {
+    note(`hrtick: ${h.path} already has ${token(enable)}, left unchanged`);
+    return;
+  }
+  const [e] = await journal.record([{ area: 'tuning', knob: 'hrtick', kind: 'write', path: h.path, before: token(h.enabled), after: token(enable) }]);
+  await writeRecorded(t, [e], e.after, journal);
+  if (e.state !== 'applied') throw new TuningError(`hrtick: writing ${e.after} to ${h.path} failed: ${e.error ?? 'no status'}`, t.name, 'hrtick');
 }

@@ -253,6 +253,28 @@ static inline int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
 }
 
+/* The deadline grid's clock (see measure_cyclic). */
+static inline int64_t now_raw_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC_RAW minus CLOCK_MONOTONIC, from the tightest of a few bracketed reads. */
+static int64_t raw_minus_mono(void)
+{
+	int64_t best = INT64_MAX, off = 0;
+	for (int i = 0; i < 5; i++) {
+		int64_t a = now_ns(), r = now_raw_ns(), b = now_ns();
+		if (b - a < best) {
+			best = b - a;
+			off = r - (a + (b - a) / 2);
+		}
+	}
+	return off;
+}
+
 static inline struct timespec to_ts(int64_t ns)
 {
 	struct timespec ts = { .tv_sec = ns / NSEC, .tv_nsec = ns % NSEC };
@@ -291,6 +313,7 @@ typedef struct {
 	int64_t spike_threshold, max_spikes;
 	int64_t progress_ms;
 	int raw;
+	int64_t test_shift; /* UNILAT_PROBE_TEST_SHIFT_NS: moves the deadline grid (tests only) */
 	/* syscall */
 	int64_t batch, batches, warmup;
 	int cpu;
@@ -555,6 +578,10 @@ static int parse_args(int argc, char **argv, config_t *c, const char **out_path)
 		}
 		if (c->loops && c->loops > 7LL * 24 * 3600 * NSEC / maxiv)
 			return BAD("--loops: run would exceed 7 days");
+		/* Test-only: makes a deadline measurement wrong on purpose (docs/protocol.md). */
+		const char *shift = getenv("UNILAT_PROBE_TEST_SHIFT_NS");
+		if (shift && *shift && parse_i64("UNILAT_PROBE_TEST_SHIFT_NS", shift, -10 * NSEC, 10 * NSEC, &c->test_shift))
+			return 2;
 	}
 	return 0;
 }
@@ -865,7 +892,7 @@ typedef struct {
 	sched_outcome_t sched;
 	/* results, written only by the thread until it finishes */
 	uint64_t *counts;
-	uint64_t count, min, max, sum, overruns, overflows, early;
+	uint64_t count, min, max, sum, overruns, overflows, early, backwards;
 	unsigned __int128 sumsq;
 	sec_t *series;
 	size_t nseries, series_used;
@@ -893,27 +920,144 @@ struct run {
 	sem_t done;
 };
 
+/*
+ * SCHED_DEADLINE: open a fresh kernel period at a known instant. A deadline task that wakes from
+ * a sleep after its scheduling deadline, and after the start of the period following it, gets a
+ * new period starting at that wake-up (the CBS wake-up rule of sched-deadline.rst; a task with
+ * deadline < period that wakes between its deadline and its next period is throttled until that
+ * next period instead, on the old grid). So the thread first yields, which ends whatever its
+ * setup left of its period (it comes back at a period start), then sleeps until `start`, or
+ * longer when `start` is less than a period + 1 ms away. The kernel stamps the new period when
+ * the timer interrupt makes the thread runnable: after the planned instant (by that interrupt's
+ * latency) and before the thread's clock read after the wake-up (by the switch to the thread).
+ * Both bounds are returned on CLOCK_MONOTONIC_RAW (`*lo`, `*hi`), and the raw-clock offset.
+ * The raw clock runs off the scheduler clock's counter without NTP's rate corrections, so the
+ * grid does not drift against the kernel's as a CLOCK_MONOTONIC grid would (NTP's tens of ppm
+ * add up to a period within minutes).
+ */
+static int64_t deadline_anchor(int64_t start, int64_t period, int64_t *lo, int64_t *hi)
+{
+	sched_yield();
+	int64_t t = now_ns();
+	if (start < t + period + 1000000)
+		start = t + period + 1000000;
+	sleep_until(start);
+	*hi = now_raw_ns();
+	/* The offset is taken after the wake-up: no time for the clocks to drift apart in between. */
+	const int64_t off = raw_minus_mono();
+	*lo = start + off;
+	return off;
+}
+
+/*
+ * Which kernel period a deadline thread's wake-up belongs to. The kernel releases one job per
+ * period (a replenishment at a period start) and sched_yield() ends the job, so the wake-up after
+ * a yield is in a later period than the one before it, at or after that period's start. It may
+ * be later still: the thread was delayed past the next period start, or it overran its runtime
+ * and the kernel moved its deadline on by whole periods (a VM's stolen time counts as runtime);
+ * the periods in between had no wake-up (overruns). Latency = wake-up minus the start of the
+ * period it came in. A wake-up in an earlier period than it can be in is impossible on the
+ * kernel's grid: the grid is wrong, the wake-up is counted early (no latency).
+ *
+ * Where a period begins is known within bounds: the grid's start lies between `anchor` (a
+ * lower bound: a wake-up before its period by this grid is impossible, so it is counted early)
+ * and `est`, the best estimate. `est` starts at the upper bound (the first clock read after the
+ * wake-up that opened the grid) and moves down whenever a wake-up comes earlier in its period
+ * than that (the period cannot have begun later), never below `anchor`: latencies are read
+ * against `est`, as cyclicdeadline reads them against its earliest wake-up.
+ *
+ * Two kernel rules need a look at the yield. A thread that woke after the period following its
+ * release began gets the next job at once if that job's deadline is still ahead (catch-up: the
+ * next wake-up may then be in the same period). If that deadline has passed too, the kernel
+ * opens a new period at the yield ("replenish lagged") and the thread goes on at once: a new
+ * grid, anchored at the clock read just before the yield (the kernel stamps it after it).
+ */
+typedef struct {
+	int64_t anchor, est, period, rel_deadline;
+	int64_t min_index;  /* the first period the next wake-up may be in */
+	int64_t prev_index; /* the period of the last wake-up */
+	int64_t release;    /* the earliest period whose job the last wake-up can be */
+	int late;           /* the last wake-up came after its earliest period: catch-up possible */
+	int lag;            /* at the last yield the kernel must have opened a new period */
+	int64_t yield_at;   /* clock read just before that yield */
+} dl_grid_t;
+
+static inline int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The start of the period of a wake-up at t (later than t if the wake-up is early). */
+static inline int64_t dl_period_of(dl_grid_t *g, int64_t t, uint64_t *overruns)
+{
+	/* A yield that returned at once, where the kernel had to open a new period: the new grid. */
+	if (g->lag && t - g->yield_at < 20000) {
+		*overruns += (uint64_t)floor_div(g->yield_at - g->anchor, g->period) - (uint64_t)g->release;
+		g->anchor = g->est = g->yield_at;
+		g->prev_index = g->release = 0;
+		g->min_index = 1;
+		g->late = 0;
+		return g->anchor;
+	}
+	const int64_t seen = floor_div(t - g->anchor, g->period);
+	int64_t o = seen;
+	int64_t rel = o < g->min_index ? o : g->min_index;
+	if (o < g->min_index && !(g->late && o == g->prev_index)) {
+		o = g->min_index; /* early */
+		rel = o;
+	} else if (o > g->min_index) {
+		*overruns += (uint64_t)(o - g->min_index);
+	}
+	g->late = o > g->min_index;
+	g->release = rel;
+	g->prev_index = o;
+	g->min_index = o + 1;
+	if (o > seen)
+		return g->anchor + o * g->period; /* early: after t */
+	if (t - o * g->period < g->est)
+		g->est = t - o * g->period; /* not below anchor: t >= anchor + o * period */
+	return g->est + o * g->period;
+}
+
+/* Just before the yield: whether the kernel must open a new period at it (see dl_grid_t). */
+static inline void dl_before_yield(dl_grid_t *g, int64_t y)
+{
+	g->yield_at = y;
+	g->lag = y - (g->est + (g->release + 1) * g->period) > g->rel_deadline;
+}
+
 static void measure_cyclic(worker_t *w, const run_t *r)
 {
-	const int64_t interval = w->interval, start = r->start, end = r->end;
+	const int64_t interval = w->interval;
+	int64_t start = r->start, end = r->end;
 	const uint64_t loops = (uint64_t)r->cfg->loops;
 	const uint64_t threshold = (uint64_t)r->cfg->spike_threshold;
 	const int dl = w->sched.policy == SCHED_DEADLINE;
+	const int64_t rel_deadline = r->cfg->deadline ? r->cfg->deadline : interval;
 	uint64_t *const counts = w->counts;
-	uint64_t n = 0, mn = UINT64_MAX, mx = 0, sum = 0, overruns = 0, overflows = 0, early = 0;
+	uint64_t n = 0, mn = UINT64_MAX, mx = 0, sum = 0, overruns = 0, overflows = 0, early = 0, backwards = 0;
 	unsigned __int128 sumsq = 0;
 	size_t sec = 0;
-	int64_t sec_end = start + NSEC;
-	int64_t next = start;
+	int64_t prev = now_ns(); /* the thread's last clock read: a later one must not be smaller */
+	dl_grid_t g = { 0, 0, interval, rel_deadline, 1, 0, 0, 0, 0, 0 };
 
 	if (dl) {
-		/* SCHED_DEADLINE (as cyclicdeadline): after sched_yield the kernel throttles the
-		 * thread until its next period. Waking from this sleep re-anchors the kernel's period
-		 * grid at ~start, so period k begins at start + k*interval; the timer latency of this
-		 * one wake-up is included in every sample (never an underestimate). */
-		sleep_until(start);
-		next = start + interval;
+		/* After sched_yield the kernel throttles the thread until its next period: period 0 is
+		 * the one opened here, and wake-ups are attributed to the kernel's periods (dl_grid_t);
+		 * latency = wake-up minus the start of its period (cyclicdeadline anchors at its first
+		 * wake-up instead, and moves back to any earlier one). */
+		int64_t hi;
+		const int64_t off = deadline_anchor(start, interval, &start, &hi);
+		prev = hi;
+		if (end != INT64_MAX)
+			end += off; /* the planned end stays where it was, on the raw clock */
+		start += r->cfg->test_shift;
+		g.anchor = start;
+		g.est = hi + r->cfg->test_shift;
 	}
+	int64_t sec_end = start + NSEC;
+	int64_t next = dl ? start + interval : start; /* deadline: the first period the next wake-up may be in */
 	for (;;) {
 		if (loops ? n >= loops : next >= end)
 			break;
@@ -926,10 +1070,16 @@ static void measure_cyclic(worker_t *w, const run_t *r)
 			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 				;
 		}
-		const int64_t t = now_ns();
+		const int64_t t = dl ? now_raw_ns() : now_ns();
+		if (dl)
+			next = dl_period_of(&g, t, &overruns); /* the start of the period it woke in */
 		const int64_t d = t - next;
 		const uint64_t lat = d > 0 ? (uint64_t)d : 0;
-		early += d < 0; /* only possible off the clock_nanosleep path (deadline grid) */
+		/* Before its period began (deadline), or before the absolute sleep's end (a broken
+		 * timer or clock): either way no latency, recorded as 0 and counted. */
+		early += d < 0;
+		backwards += t < prev;
+		prev = t;
 
 		counts[bucket_of(lat)]++;
 		n++;
@@ -974,9 +1124,14 @@ static void measure_cyclic(worker_t *w, const run_t *r)
 				w->raw_dropped++;
 		}
 		atomic_store_explicit(&w->progress, n, memory_order_relaxed);
+		if (dl) {
+			dl_before_yield(&g, now_raw_ns());
+			next = g.anchor + g.min_index * interval;
+			continue;
+		}
 		next += interval;
-		/* Woke after the next period already began: skip the missed periods (cyclictest). */
 		if (d >= interval) {
+			/* Woke after the next period already began: skip the missed periods (cyclictest). */
 			int64_t k = d / interval;
 			next += k * interval;
 			overruns += (uint64_t)k;
@@ -990,6 +1145,7 @@ static void measure_cyclic(worker_t *w, const run_t *r)
 	w->overruns = overruns;
 	w->overflows = overflows;
 	w->early = early;
+	w->backwards = backwards;
 }
 
 static void *worker_main(void *arg)
@@ -1067,6 +1223,8 @@ static void emit_thread_results(sb_t *b, const worker_t *w, const config_t *c)
 	sb_fmt(b, "%" PRIu64, w->overflows);
 	key(b, "early");
 	sb_fmt(b, "%" PRIu64, w->early);
+	key(b, "clockBackwards");
+	sb_fmt(b, "%" PRIu64, w->backwards);
 	key(b, "bins");
 	sb_raw(b, "[");
 	int first = 1;
@@ -1200,6 +1358,77 @@ static void hello_sched(sb_t *b, const config_t *c, const char *policy, int prio
 	sb_str(b, policy);
 	key(b, "priority");
 	sb_fmt(b, "%d", priority);
+}
+
+#define SCHED_FEATURES_NEW "/sys/kernel/debug/sched/features"
+#define SCHED_FEATURES_OLD "/sys/kernel/debug/sched_features"
+
+/*
+ * The scheduler feature that gives SCHED_DEADLINE high-resolution runtime enforcement:
+ * HRTICK_DL where the kernel has it (5.11 on), HRTICK before. Returns 1 on, 0 off, -1 unknown
+ * (the features file unreadable: `err` says why, e.g. ENOENT without debugfs, EPERM under
+ * kernel lockdown); `name` and `path` say which was read.
+ */
+static int hrtick_state(const char **name, const char **path, int *err)
+{
+	static char buf[4096];
+	*name = "HRTICK";
+	*path = SCHED_FEATURES_NEW;
+	*err = 0;
+	if (!read_file_trim(SCHED_FEATURES_NEW, buf, sizeof buf)) {
+		*err = errno;
+		if (*err != ENOENT)
+			return -1;
+		if (!read_file_trim(SCHED_FEATURES_OLD, buf, sizeof buf)) {
+			if (errno != ENOENT) {
+				*err = errno;
+				*path = SCHED_FEATURES_OLD;
+			}
+			return -1;
+		}
+		*path = SCHED_FEATURES_OLD;
+		*err = 0;
+	}
+	int plain = -1;
+	for (char *save, *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+		int off = !strncmp(t, "NO_", 3);
+		const char *f = off ? t + 3 : t;
+		if (!strcmp(f, "HRTICK_DL")) {
+			*name = "HRTICK_DL";
+			return !off;
+		}
+		if (!strcmp(f, "HRTICK"))
+			plain = !off;
+	}
+	return plain;
+}
+
+/* Warnings of a deadline run: short periods without HRTICK, and the test-only grid shift. */
+static void emit_deadline_warnings(sb_t *b, const run_t *r)
+{
+	const config_t *c = r->cfg;
+	int64_t shortest = INT64_MAX;
+	for (int i = 0; i < r->nw; i++)
+		if (r->w[i].interval < shortest)
+			shortest = r->w[i].interval;
+	const char *name = "HRTICK", *path = SCHED_FEATURES_NEW;
+	int err = 0;
+	int on = shortest < 2000000 ? hrtick_state(&name, &path, &err) : 1;
+	if (on == 0)
+		emit_warning(b, "no-hrtick",
+			     "deadline period %lld us is under 2 ms and the scheduler's %s feature is off (%s): runtime is "
+			     "enforced only at the scheduler tick; set tuning: {hrtick: true} in the deployment",
+			     (long long)(shortest / 1000), name, path);
+	else if (on < 0)
+		emit_warning(b, "no-hrtick",
+			     "deadline period %lld us is under 2 ms and whether the scheduler's HRTICK feature is on is unknown "
+			     "(%s: %s%s); short periods need it: set tuning: {hrtick: true} in the deployment",
+			     (long long)(shortest / 1000), path, strerror(err),
+			     err == ENOENT ? ", debugfs not mounted?" : err == EPERM ? ", kernel lockdown?" : "");
+	if (c->test_shift)
+		emit_warning(b, "test-grid-shift",
+			     "UNILAT_PROBE_TEST_SHIFT_NS=%lld moved the deadline period grid: a test-only switch, these figures are wrong on purpose",
+			     (long long)c->test_shift);
 }
 
 static int run_cyclic(const config_t *c)
@@ -1353,6 +1582,8 @@ static int run_cyclic(const config_t *c)
 			emit_warning(&b, "affinity-failed", "pinning failed for %d of %d threads (%s); they run unpinned",
 				     pin_fail, c->threads, strerror(first_aff_err));
 		emit_mem_warnings(&b, c, &m);
+		if (w0->sched.policy == SCHED_DEADLINE)
+			emit_deadline_warnings(&b, &r);
 	}
 
 	/* Start all threads on a common grid a little in the future. */
@@ -1362,8 +1593,16 @@ static int run_cyclic(const config_t *c)
 		if (t > total_ns)
 			total_ns = t;
 	}
+	/* A deadline thread's first sleep must end after its current scheduling deadline (see
+	 * deadline_anchor): start that much later. */
+	int64_t lead = 2000000;
+	for (int i = 0; i < c->threads && c->policy == SCHED_DEADLINE; i++) {
+		int64_t rel = 2 * r.w[i].interval + 2000000;
+		if (rel > lead)
+			lead = rel;
+	}
 	pthread_mutex_lock(&r.mu);
-	r.start = now_ns() + 2000000;
+	r.start = now_ns() + lead;
 	r.end = c->loops ? INT64_MAX : r.start + c->duration_ms * 1000000;
 	r.go = 1;
 	pthread_cond_broadcast(&r.cv);

@@ -98,8 +98,10 @@ export interface HistMessage {
   overruns?: number;
   /** Samples at or beyond 2^41 ns (in the last bucket). */
   overflows?: number;
-  /** Wake-ups before the planned time (deadline policy only), recorded as 0. */
+  /** Wake-ups before the start of their period (deadline) or the end of their sleep, recorded as 0. */
   early?: number;
+  /** Clock reads of the thread that were smaller than its previous read (a broken clock). */
+  clockBackwards?: number;
   bins: SparseBins;
 }
 
@@ -209,6 +211,17 @@ export class ProtocolError extends Error {
   ) {
     super(message);
     this.name = 'ProtocolError';
+  }
+}
+
+/**
+ * A complete, well-formed run whose readings the probe itself shows to be wrong (wake-ups before
+ * their period, nothing but zeros, a clock that went backwards): no figure of it is reported.
+ */
+export class InvalidMeasurementError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidMeasurementError';
   }
 }
 
@@ -469,7 +482,7 @@ export function checkFigures(m: ProbeMessage): void {
       return;
     case 'hist': {
       check([['thread', m.thread, 'count'], ['intervalNs', m.intervalNs, 'latency'], ['count', m.count, 'count'], ['min', m.min, 'latency'], ['max', m.max, 'latency'], ['sum', m.sum, 'total'], ['sumSq', m.sumSq, 'total']]);
-      check(optional([['overruns', m.overruns, 'count'], ['overflows', m.overflows, 'count'], ['early', m.early, 'count']]));
+      check(optional([['overruns', m.overruns, 'count'], ['overflows', m.overflows, 'count'], ['early', m.early, 'count'], ['clockBackwards', m.clockBackwards, 'count']]));
       if (m.cpu !== null) check([['cpu', m.cpu, 'count']]);
       const bins = list('bins', m.bins, 2) as SparseBins;
       let held = 0;
@@ -479,7 +492,7 @@ export function checkFigures(m: ProbeMessage): void {
         held += n;
       }
       if (held !== m.count) throw bad('count', `${m.count}, but the bins hold ${held} samples`);
-      for (const k of ['overflows', 'early'] as const) if ((m[k] ?? 0) > m.count) throw bad(k, `${m[k]}, more than the ${m.count} samples`);
+      for (const k of ['overflows', 'early', 'clockBackwards'] as const) if ((m[k] ?? 0) > m.count) throw bad(k, `${m[k]}, more than the ${m.count} samples`);
       if (m.count === 0) return;
       const order = orderProblem(m.min, m.max);
       if (order) throw bad(order.field, order.what);
@@ -595,6 +608,34 @@ function warningsOf(run: ProbeRun): Warning[] {
   return out;
 }
 
+/** The share of a thread's wake-ups that may come early (recorded as 0) before its figures mean nothing. */
+export const EARLY_LIMIT = 0.01;
+
+/**
+ * What makes a cyclic run's figures no measurement, per thread (empty when they are one): more
+ * than EARLY_LIMIT of its wake-ups before their period began (deadline: the probe's period grid
+ * is not the kernel's) or before their sleep ended (a broken timer or clock), a clock read below
+ * the one before it, samples that are all 0 ns; or no sample at all.
+ */
+export function measurementProblems(hists: readonly HistMessage[], policyOf: (thread: number) => string): string[] {
+  const out: string[] = [];
+  for (const m of hists) {
+    const t = `thread ${m.thread}`;
+    const early = m.early ?? 0;
+    if (early > EARLY_LIMIT * m.count) {
+      const what =
+        policyOf(m.thread) === 'deadline'
+          ? "before the start of their SCHED_DEADLINE period: the probe's period grid is not the kernel's"
+          : 'before the end of their absolute sleep: the timer or the clock is broken';
+      out.push(`${t}: ${early} of ${m.count} wake-ups (${((100 * early) / m.count).toFixed(1)}%, more than ${EARLY_LIMIT * 100}%) came ${what}`);
+    }
+    if (m.clockBackwards) out.push(`${t}: the clock went backwards ${m.clockBackwards} times between consecutive reads`);
+    if (m.count > 0 && m.max === 0) out.push(`${t}: all ${m.count} samples are 0 ns, no latency was measured`);
+  }
+  if (hists.every((m) => m.count === 0)) out.push('no wake-up was measured');
+  return out;
+}
+
 /** A cyclic run to its latency figures (threads in thread order, spikes in time order). */
 export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPieces {
   checkComplete(run, context);
@@ -627,6 +668,9 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   if (hists.size !== run.hello.threads) {
     throw new ProtocolError(`hello announced ${run.hello.threads} threads but ${hists.size} histograms arrived`, '');
   }
+  const policies = new Map(run.hello.threadInfo?.map((t) => [t.thread, t.policy]));
+  const problems = measurementProblems([...hists.values()].sort((a, b) => a.thread - b.thread), (t) => policies.get(t) ?? run.hello.policy);
+  if (problems.length) throw new InvalidMeasurementError(`invalid measurement, no figures reported: ${problems.join('; ')}`);
   const threads: ThreadFigures[] = [...hists.values()]
     .sort((a, b) => a.thread - b.thread)
     .map((m) => ({ thread: m.thread, cpu: m.cpu, intervalNs: m.intervalNs, histogram: histogramFromMessage(m), series: series.get(m.thread) ?? [] }));
@@ -644,7 +688,7 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   if (early > 0) {
     warnings.push({
       code: 'early-wakeups',
-      message: `${early} wake-ups came before the planned time (recorded as 0 ns); the deadline grid estimate was off`,
+      message: `${early} wake-ups came before the start of their period or the end of their sleep (recorded as 0 ns; at most ${EARLY_LIMIT * 100}% of a thread's are tolerated)`,
     });
   }
   const spikesDropped = [...dropped.values()].reduce((a, b) => a + b, 0);

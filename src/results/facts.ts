@@ -30,6 +30,15 @@ export interface CmdlineFacts {
   mitigations: string | null;
 }
 
+/** The scheduler feature that enforces SCHED_DEADLINE runtime with a high-resolution timer. */
+export interface HrtickFacts {
+  /** HRTICK_DL where the kernel has it (5.11 on), else HRTICK. */
+  feature: 'HRTICK_DL' | 'HRTICK';
+  enabled: boolean;
+  /** The features file it was read from (/sys/kernel/debug/sched/features, or sched_features on older kernels). */
+  path: string;
+}
+
 export interface HostFacts {
   /** Transport-independent host name (/proc/sys/kernel/hostname). */
   hostname: string;
@@ -79,6 +88,12 @@ export interface HostFacts {
     rtRuntimeUs: number | null;
     /** /proc/sys/kernel/sched_rt_period_us; null when unreadable. */
     rtPeriodUs: number | null;
+    /** debugfs is mounted on /sys/kernel/debug (where the scheduler's features file lives); absent in older records. */
+    debugfsMounted?: boolean;
+    /** The SCHED_DEADLINE high-resolution tick feature; null when the features file is unreadable; absent in older records. */
+    hrtick?: HrtickFacts | null;
+    /** The scheduler's features file exists but cannot be read, and why (kernel lockdown refuses debugfs even to root); null otherwise. */
+    schedFeaturesError?: string | null;
   };
   memory: {
     /** MemTotal in bytes. */

@@ -108,6 +108,7 @@ function tuningKnobs(step: PlanStep): TuningKnobs | null {
     rtThrottling: k.rtThrottling,
     irqAffinity: k.irqAffinity?.join(','),
     dmaLatency: k.dmaLatency,
+    hrtick: k.hrtick,
   };
   return Object.values(knobs).some((v) => v !== undefined) ? knobs : null;
 }

@@ -138,6 +138,7 @@ export const tuningSchema = z.strictObject({
   rtThrottling: z.boolean().optional().meta({ description: 'false sets sched_rt_runtime_us = -1 for the run' }),
   irqAffinity: cpuList.optional().meta({ description: 'move IRQs to these CPUs, away from the measurement CPUs' }),
   dmaLatency: int(0, 1_000_000).optional().meta({ description: 'hold /dev/cpu_dma_latency at this value (us)' }),
+  hrtick: z.boolean().optional().meta({ description: "true turns the scheduler's HRTICK_DL (HRTICK) feature on for the run, mounting debugfs if needed; SCHED_DEADLINE periods under 2 ms need it" }),
 });
 
 const common = {

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { availableParallelism, hostname, release, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { LocalTransport } from '../../src/transport/local.js';
-import { FACTS_SCRIPT, gatherFacts, parseCmdline, parseCpuList, parseFacts, splitSections } from '../../src/prepare/facts.js';
+import { FACTS_SCRIPT, gatherFacts, parseCmdline, parseCpuList, parseFacts, parseSchedFeatures, splitSections } from '../../src/prepare/facts.js';
 import { RT_HOST_OUTPUT } from './fixtures.js';
 
 test('parseCpuList: ranges, singles, strides, all/N, garbage', () => {
@@ -16,6 +16,20 @@ test('parseCpuList: ranges, singles, strides, all/N, garbage', () => {
   assert.equal(parseCpuList('3-1'), null);
   assert.equal(parseCpuList('x'), null);
   assert.deepEqual(parseCpuList(''), []);
+});
+
+test('parseSchedFeatures: HRTICK_DL where the kernel has it, HRTICK before 5.11, null without the file', () => {
+  const f = '/sys/kernel/debug/sched/features';
+  assert.deepEqual(parseSchedFeatures(`mounted\n${f}\nGENTLE_FAIR_SLEEPERS HRTICK NO_HRTICK_DL TTWU_QUEUE`), { debugfsMounted: true, hrtick: { feature: 'HRTICK_DL', enabled: false, path: f }, schedFeaturesError: null });
+  // Kernel lockdown: the file is there, reading it is refused even to root.
+  assert.deepEqual(parseSchedFeatures(`mounted\n${f}\nunreadable: Operation not permitted`), { debugfsMounted: true, hrtick: null, schedFeaturesError: `${f}: Operation not permitted` });
+  assert.deepEqual(parseSchedFeatures(`mounted\n${f}\nNO_HRTICK HRTICK_DL`).hrtick, { feature: 'HRTICK_DL', enabled: true, path: f });
+  // 5.10 and older: one HRTICK feature, in the old file.
+  assert.deepEqual(parseSchedFeatures('mounted\n/sys/kernel/debug/sched_features\nSTART_DEBIT NO_HRTICK DOUBLE_TICK').hrtick, { feature: 'HRTICK', enabled: false, path: '/sys/kernel/debug/sched_features' });
+  // Not a token: HRTICK_DLX is no feature of ours.
+  assert.equal(parseSchedFeatures(`mounted\n${f}\nHRTICK_DLX NO_HRTICKS`).hrtick, null);
+  assert.deepEqual(parseSchedFeatures(''), { debugfsMounted: false, hrtick: null, schedFeaturesError: null });
+  assert.deepEqual(parseSchedFeatures('mounted'), { debugfsMounted: true, hrtick: null, schedFeaturesError: null });
 });
 
 test('parseCmdline: isolcpus flags, quoted values, init args after -- ignored', () => {
@@ -61,7 +75,13 @@ test('parseFacts on a hand-written PREEMPT_RT host', () => {
   });
   assert.deepEqual(f.cpu.isolated, [4, 5, 6, 7]);
   assert.deepEqual(f.cpu.nohzFull, [4, 5, 6, 7]);
-  assert.deepEqual(f.sched, { rtRuntimeUs: -1, rtPeriodUs: 1000000 });
+  assert.deepEqual(f.sched, {
+    rtRuntimeUs: -1,
+    rtPeriodUs: 1000000,
+    debugfsMounted: true,
+    hrtick: { feature: 'HRTICK_DL', enabled: false, path: '/sys/kernel/debug/sched/features' },
+    schedFeaturesError: null,
+  });
   assert.equal(f.memory.thp, 'always');
   assert.equal(f.memory.totalBytes, 16303212 * 1024);
   assert.equal(f.memory.hugepagesTotal, 64);
@@ -112,6 +132,10 @@ test('gatherFacts on this machine agrees with independent readings', async () =>
   const rtFile = existsSync('/sys/kernel/realtime') && readFileSync('/sys/kernel/realtime', 'utf8').trim() === '1';
   assert.equal(f.kernel.preemptRt, rtFile || /PREEMPT[_ ]RT/.test(f.kernel.version));
   assert.equal(f.sched.rtPeriodUs, Number(readFileSync('/proc/sys/kernel/sched_rt_period_us', 'utf8')));
+  // Read from /proc/mounts independently; gathering facts never mounts debugfs itself.
+  const debugfs = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === '/sys/kernel/debug' && l.split(' ')[2] === 'debugfs');
+  assert.equal(f.sched.debugfsMounted, debugfs);
+  if (!debugfs) assert.equal(f.sched.hrtick, null);
   assert.equal(f.clocksource.current, readFileSync('/sys/devices/system/clocksource/clocksource0/current_clocksource', 'utf8').trim());
   assert.equal(f.kvm.present, existsSync('/dev/kvm'));
   const vdir = '/sys/devices/system/cpu/vulnerabilities';

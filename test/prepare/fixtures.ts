@@ -74,6 +74,11 @@ cpu7 performance
 @@unilat-facts@@ rt_period
 1000000
 
+@@unilat-facts@@ sched_features
+mounted
+/sys/kernel/debug/sched/features
+PLACE_LAG NO_HRTICK NO_HRTICK_DL DOUBLE_TICK NONTASK_CAPACITY TTWU_QUEUE
+
 @@unilat-facts@@ thp
 [always] madvise never
 

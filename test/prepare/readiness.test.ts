@@ -76,3 +76,26 @@ test('formatters: aligned terminal lines and a Markdown table', () => {
   assert.match(md, /^### Real-time readiness: rtbox/);
   assert.equal(md.split('\n').filter((l) => l.startsWith('| ')).length, checks.length + 1);
 });
+
+test('HRTICK: off or unknown warns with the tuning fix, on passes', () => {
+  const base = parseFacts(RT_HOST_OUTPUT);
+  const hrtick = (sched: typeof base.sched) => byId(checkReadiness({ ...base, sched }))['hrtick'];
+  const off = hrtick(base.sched);
+  assert.equal(off.status, 'warn');
+  assert.match(off.detail, /^HRTICK_DL off \(\/sys\/kernel\/debug\/sched\/features\): SCHED_DEADLINE periods under 2 ms need it/);
+  assert.match(off.fix, /^tuning: \{hrtick: true\} in the deployment \(or .*echo HRTICK_DL > \/sys\/kernel\/debug\/sched\/features\)$/);
+  const on = hrtick({ ...base.sched, hrtick: { ...base.sched.hrtick!, enabled: true } });
+  assert.equal(on.status, 'pass');
+  assert.equal(on.fix, '');
+  const unmounted = hrtick({ ...base.sched, debugfsMounted: false, hrtick: null });
+  assert.equal(unmounted.status, 'warn');
+  assert.match(unmounted.detail, /debugfs not mounted .*HRTICK state unknown/);
+  assert.match(unmounted.fix, /tuning: \{hrtick: true\}/);
+  // A record from before these facts existed reads as unknown, never as a pass.
+  assert.equal(hrtick({ rtRuntimeUs: -1, rtPeriodUs: 1000000 }).status, 'warn');
+  const noFeature = hrtick({ ...base.sched, hrtick: null });
+  assert.match(noFeature.fix, /CONFIG_SCHED_DEBUG/);
+  const lockdown = hrtick({ ...base.sched, hrtick: null, schedFeaturesError: '/sys/kernel/debug/sched/features: Operation not permitted' });
+  assert.match(lockdown.detail, /^\/sys\/kernel\/debug\/sched\/features: Operation not permitted \(kernel lockdown\?\): HRTICK state unknown and cannot be switched/);
+  assert.match(lockdown.fix, /lockdown/);
+});

@@ -1,6 +1,6 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -236,4 +236,107 @@ test('a child killed with SIGKILL leaves a journal that the next connection rest
   assert.equal(read(RT), oldRt);
   assert.equal(holders('unilat-dma-hold:killed-child:').length, 0);
   assert.ok(!existsSync(file));
+});
+
+// ---- hrtick: a scheduler feature in debugfs, which may have to be mounted first ----
+
+const DEBUGFS = '/sys/kernel/debug';
+const debugfsMounted = () => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === DEBUGFS && l.split(' ')[2] === 'debugfs');
+const featuresFile = () => [`${DEBUGFS}/sched/features`, `${DEBUGFS}/sched_features`].find((p) => existsSync(p));
+/**
+ * The features file's text, or null when the kernel refuses it (lockdown: EPERM even to root).
+ * debugfs is mounted for the read and unmounted again when it was not mounted.
+ */
+function featuresText(): string | null {
+  const mounted = debugfsMounted();
+  if (!mounted) execFileSync('mount', ['-t', 'debugfs', 'debugfs', DEBUGFS]);
+  try {
+    const f = featuresFile();
+    return f ? read(f) : '';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPERM') return null;
+    throw e;
+  } finally {
+    if (!mounted) execFileSync('umount', [DEBUGFS]);
+  }
+}
+
+/**
+ * Applies hrtick: true with `apply`, checks the host while applied, then `undo`es and checks that
+ * the features file and the debugfs mount are back exactly. Where the kernel refuses the features
+ * file (lockdown), the knob must fail saying so, and its mount of debugfs must still be undone.
+ */
+async function hrtickRoundTrip(apply: (j: HostJournal) => Promise<void>, undo: (j: HostJournal) => Promise<void>, id?: string): Promise<void> {
+  const wasMounted = debugfsMounted();
+  const before = featuresText();
+  const feature = before !== null && /(^|\s)(NO_)?HRTICK_DL(\s|$)/.test(before) ? 'HRTICK_DL' : 'HRTICK';
+  const wasOn = before !== null && new RegExp(`(^|\\s)${feature}(\\s|$)`).test(before);
+  const j = new HostJournal(new LocalTransport(), { dir, id });
+  try {
+    if (before === null) {
+      await assert.rejects(apply(j), (e: Error) => e instanceof TuningError && /^hrtick: cannot read \/sys\/kernel\/debug\/\S+: Operation not permitted \(under kernel lockdown/.test(e.message));
+      console.log('# kernel lockdown refuses the scheduler features file here: only the refusal and the mount are checked');
+    } else {
+      await apply(j);
+      assert.match(read(featuresFile()!), new RegExp(`(^|\\s)${feature}(\\s|$)`), `${feature} on`);
+      const write = j.entries.find((e) => e.knob === 'hrtick' && e.kind === 'write');
+      assert.equal(Boolean(write), !wasOn);
+      if (write) assert.deepEqual([write.before, write.after, write.state], [`NO_${feature}`, feature, 'applied']);
+    }
+    assert.ok(debugfsMounted(), 'debugfs is mounted while the knob is applied');
+    const mount = j.entries.find((e) => e.kind === 'mount');
+    assert.equal(Boolean(mount), !wasMounted, 'a mount entry exactly when debugfs had to be mounted');
+    if (mount) assert.deepEqual([mount.path, mount.after, mount.state], [DEBUGFS, 'debugfs', 'applied']);
+    // Journaled on the host before anything changed: what recovery would undo.
+    const persisted = JSON.parse(readFileSync(j.file, 'utf8')) as { entries: Array<{ kind: string }> };
+    assert.deepEqual(persisted.entries.map((e) => e.kind), j.entries.filter((e) => e.state !== 'refused').map((e) => e.kind));
+  } finally {
+    await undo(j);
+  }
+  assert.equal(debugfsMounted(), wasMounted, 'debugfs mounted as before');
+  assert.equal(featuresText(), before, 'the features file as before');
+  assert.ok(!existsSync(j.file), 'journal file removed');
+}
+
+test('hrtick: applied (debugfs mounted where it was not), then the features file and the mount restored exactly', { skip: !root && 'needs root' }, async () => {
+  await hrtickRoundTrip(
+    async (j) => {
+      const rep = await applyTuning(j.transport, { hrtick: true }, j);
+      assert.ok(rep.changes.every((c) => c.knob === 'hrtick' && !c.restored));
+    },
+    async (j) => assert.deepEqual((await j.restore()).errors, []),
+  );
+});
+
+test('hrtick: a journal left by a dead controller is restored by the next connection', { skip: !root && 'needs root' }, async () => {
+  await hrtickRoundTrip(
+    async (j) => {
+      await applyTuning(j.transport, { hrtick: true }, j);
+    },
+    async () => {
+      const rec = await recoverLeftoverJournals(new LocalTransport(), { dir });
+      assert.equal(rec.length, 1);
+      assert.equal(rec[0].outcome, 'restored', rec[0].errors.join('\n'));
+    },
+    'hrtick-leftover',
+  );
+  for (const a of activeJournals()) if (a.id === 'hrtick-leftover') await a.restore(); // in-memory object: nothing left to do
+});
+
+test('recovery refuses mounts and scheduler features tuning never makes', async () => {
+  const journal = (entries: unknown[]) => JSON.stringify({ format: 'unilat-host-journal', version: 2, id: 'forged', host: 'local', owner: { pid: 1, controller: 'x' }, bootId: null, createdAt: '', entries });
+  const entry = { seq: 0, area: 'tuning', knob: 'hrtick', state: 'applied' };
+  const cases: Array<[unknown, RegExp]> = [
+    [{ ...entry, kind: 'mount', path: '/mnt', before: '', after: 'debugfs' }, /a mount tuning never makes/],
+    [{ ...entry, kind: 'mount', path: DEBUGFS, before: '', after: 'tmpfs' }, /a mount tuning never makes/],
+    [{ ...entry, kind: 'write', path: `${DEBUGFS}/sched/features`, before: 'NO_TTWU_QUEUE', after: 'TTWU_QUEUE' }, /a scheduler feature tuning never writes/],
+  ];
+  for (const [e, why] of cases) {
+    writeFileSync(join(dir, 'journal-forged.json'), journal([e]));
+    const rec = await recoverLeftoverJournals(new LocalTransport(), { dir });
+    assert.equal(rec.length, 1);
+    assert.equal(rec[0].outcome, 'unreadable');
+    assert.match(rec[0].errors[0], why);
+  }
+  rmSync(join(dir, 'journal-forged.json'));
 });

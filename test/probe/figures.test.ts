@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cyclic } from '../../src/bench/cyclic.js';
-import { ProtocolError, ProtocolParser, assembleStream, parseStream, singleRun } from '../../src/probe/protocol.js';
+import { EARLY_LIMIT, InvalidMeasurementError, ProtocolError, ProtocolParser, assembleStream, parseStream, singleRun } from '../../src/probe/protocol.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { cleanupProbes, compileProbe, runProbe } from '../helpers/probe.js';
 
@@ -95,6 +95,41 @@ describe('impossible figures in the probe stream', () => {
     const text = corrupt(cyclicText, 'hist', (l) => l.replace(/"min":\d+/, '"min":-5'));
     const { messages, noise } = parseStream(text);
     await assert.rejects(cyclic.measured({} as never, singleRun(messages, noise), noise, {} as never), (e: unknown) => e instanceof ProtocolError && /min: -5 is negative/.test(e.message));
+  });
+});
+
+describe('readings the probe shows to be broken are no measurement', () => {
+  const invalid = (text: string, message: RegExp) =>
+    assert.throws(
+      () => assembleStream(text),
+      (e: unknown) => e instanceof InvalidMeasurementError && /^invalid measurement, no figures reported: /.test(e.message) && message.test(e.message),
+    );
+  const hist0 = (edit: (l: string) => string) => corrupt(cyclicText, 'hist', edit);
+
+  test('more than 1% early wake-ups fail; up to 1% is a warning', () => {
+    const count = field(cyclicText, 'hist', 'count');
+    const over = Math.floor(EARLY_LIMIT * count) + 1;
+    invalid(hist0((l) => l.replace(/"early":\d+/, `"early":${over}`)), new RegExp(`thread 0: ${over} of ${count} wake-ups \\([\\d.]+%, more than 1%\\) came before the end of their absolute sleep: the timer or the clock is broken`));
+    // The same figures from a deadline thread name the period grid.
+    const dl = hist0((l) => l.replace(/"early":\d+/, `"early":${count}`)).replace(/("thread":0,"tid":\d+,"cpu":(?:\d+|null),"policy":)"\w+"/, '$1"deadline"');
+    invalid(dl, new RegExp(`thread 0: ${count} of ${count} wake-ups \\(100\\.0%, more than 1%\\) came before the start of their SCHED_DEADLINE period: the probe's period grid is not the kernel's`));
+    const under = Math.floor(EARLY_LIMIT * count);
+    if (under > 0) {
+      const p = assembleStream(hist0((l) => l.replace(/"early":\d+/, `"early":${under}`)));
+      assert.ok(p.warnings.some((w) => w.code === 'early-wakeups' && w.message.startsWith(`${under} wake-ups came before`)));
+    }
+  });
+
+  test('a clock that went backwards, all-zero samples, no sample at all', () => {
+    invalid(hist0((l) => l.replace(/"clockBackwards":\d+/, '"clockBackwards":1')), /thread 0: the clock went backwards 1 times between consecutive reads/);
+    const count = field(cyclicText, 'hist', 'count');
+    const zeros = hist0((l) => l.replace(/"min":\d+/, '"min":0').replace(/"max":\d+/, '"max":0').replace(/"sum":\d+/, '"sum":0').replace(/"sumSq":\d+/, '"sumSq":0').replace(/"bins":\[\[.*?\]\]/, `"bins":[[0,${count}]]`));
+    invalid(zeros, new RegExp(`thread 0: all ${count} samples are 0 ns, no latency was measured`));
+  });
+
+  test('the benchmark\'s step fails with that message', async () => {
+    const { messages, noise } = parseStream(hist0((l) => l.replace(/"clockBackwards":\d+/, '"clockBackwards":3')));
+    await assert.rejects(cyclic.measured({} as never, singleRun(messages, noise), noise, {} as never), (e: unknown) => e instanceof InvalidMeasurementError && /went backwards 3 times/.test(e.message));
   });
 });
 
