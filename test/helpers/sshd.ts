@@ -237,7 +237,9 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdServer
         'MaxStartups 100',
         'Subsystem sftp internal-sftp',
         'LogLevel VERBOSE',
-        `SetEnv ${tag}`,
+        // A test run given its own host home (UNILAT_HOST_HOME) keeps it over SSH too, so two
+        // test runs on one machine do not meet each other's host lock.
+        `SetEnv ${tag}${process.env.UNILAT_HOST_HOME ? ` UNILAT_HOST_HOME=${process.env.UNILAT_HOST_HOME}` : ''}`,
         ...(opts.extraConfig ?? []),
       ].join('\n');
       const configPath = path.join(dir, 'sshd_config');
