@@ -18,7 +18,7 @@ import { metricRows } from '../stats/metrics.js';
 import { connectHost } from './connect.js';
 import { execute } from './executor.js';
 import { deploymentComparisons, gateOutcomes, resolveBaseline } from './finish.js';
-import { buildPlan, type Plan } from './plan.js';
+import { buildPlan, selectOnly, type Plan } from './plan.js';
 import { createProgress } from './progress.js';
 
 export interface RunOptions {
@@ -49,8 +49,8 @@ export interface RunOutcome {
 
 export async function runScenario(scenario: Scenario, file: string, hosts: ResolvedHost[], o: RunOptions): Promise<RunOutcome> {
   // The scenario as it runs: the one the record stores, so what it says is what ran.
-  const ran = withDuration(scenario, o.durationNs);
-  const plan = buildPlan(ran, hosts, { durationNs: o.durationNs, only: o.only });
+  const ran = selectOnly(withDuration(scenario, o.durationNs), o.only);
+  const plan = buildPlan(ran, hosts, { durationNs: o.durationNs });
   // Opened first: a --db that is no history database is refused before a run folder exists.
   const db = openHistory(o.db);
   try {

@@ -41,9 +41,7 @@ export interface PlanOptions {
  * hits every deployment alike.
  */
 export function buildPlan(scenario: Scenario, hosts: ResolvedHost[], opts: PlanOptions = {}): Plan {
-  const only = opts.only?.length ? new Set(opts.only) : null;
-  const deployments = scenario.deployments.filter((d) => !only || only.has(d.name) || !scenario.deployments.some((x) => only.has(x.name)));
-  const benchmarks = scenario.benchmarks.filter((b) => !only || only.has(b.name) || !scenario.benchmarks.some((x) => only.has(x.name)));
+  const { deployments, benchmarks } = selectOnly(scenario, opts.only);
   checkPlanSize('', scenario, hosts.length, deployments.length, benchmarks.length);
   const steps: PlanStep[] = [];
   for (const host of hosts) {
@@ -83,6 +81,22 @@ function assignBoots(steps: PlanStep[]): void {
 
 function durationOf(b: Benchmark): number | undefined {
   return b.kind === 'syscall' ? undefined : b.duration;
+}
+
+/**
+ * The scenario as `--only` leaves it: the deployments and benchmarks named (a kind none of whose
+ * names was given is kept whole), and only the gates about what is left, so the record stores the
+ * scenario that ran.
+ */
+export function selectOnly(scenario: Scenario, only: readonly string[] | undefined): Scenario {
+  if (!only?.length) return scenario;
+  const keep = new Set(only);
+  const pick = <T extends { name: string }>(xs: readonly T[]) => (xs.some((x) => keep.has(x.name)) ? xs.filter((x) => keep.has(x.name)) : [...xs]);
+  const deployments = pick(scenario.deployments);
+  const benchmarks = pick(scenario.benchmarks);
+  const names = new Set([...deployments, ...benchmarks].map((x) => x.name));
+  const gates = scenario.gates.filter((g) => (g.deployment === undefined || names.has(g.deployment)) && (g.benchmark === undefined || names.has(g.benchmark)));
+  return { ...scenario, deployments, benchmarks, gates };
 }
 
 /** Names given to --only that match nothing. */
