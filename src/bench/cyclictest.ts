@@ -165,7 +165,7 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
     const jsonText = await readToolJson(t, 'cyclictest', jsonFile);
     let imp: ParsedFile;
     try {
-      imp = parseCyclictestJson(jsonText, `${t.name}:${jsonFile}`);
+      imp = parseCyclictestJson(jsonText, `${t.name}:${jsonFile}`, { spikeThresholdNs: bench.spikeThreshold });
     } catch (e) {
       throw e instanceof InputError ? refused('cyclictest', e, argv) : e;
     }
@@ -173,7 +173,7 @@ export async function runCyclictest(t: Transport, bench: CyclictestBenchmark, du
     // The -h text on stdout says the same as the JSON plus the overflow cycle numbers; check they agree.
     if (request.histogramUs !== null && r.stdout.includes('# Histogram')) {
       try {
-        const hist = parseCyclictestHistogram(r.stdout, `${t.name}:cyclictest stdout`, { nsecs: request.nsecs });
+        const hist = parseCyclictestHistogram(r.stdout, `${t.name}:cyclictest stdout`, { nsecs: request.nsecs, spikeThresholdNs: bench.spikeThreshold });
         const [histCount, jsonCount] = [hist, imp].map((f) => f.latency.threads.reduce((n, th) => n + th.histogram.count, 0));
         if (histCount !== jsonCount || hist.latency.overflows !== imp.latency.overflows)
           warnings.push({ code: 'cyclictest-output-mismatch', message: `histogram text (${histCount} samples) and JSON (${jsonCount}) disagree` });

@@ -272,6 +272,20 @@ describe('impossible cyclictest figures, through `unilat import`', () => {
   it('-N (--nsecs) figures are checked in ns', () => refused(checks.filter((c) => c.nsecs)));
 });
 
+describe('a measured cyclictest run counts spikes at the benchmark\'s spikeThreshold', () => {
+  it('spikeThreshold: 1us counts (nearly) every wake-up, as the histogram says', { timeout: 60_000 }, async () => {
+    const b = benchmarkSchema.parse({ name: 'ct', kind: 'cyclictest', threads: 1, interval: '500us', loops: 200, histogram: 100, spikeThreshold: '1us' }) as CyclictestBenchmark;
+    const r = await runCyclictest(new LocalTransport(), b, 1e9);
+    assert.equal(r.latency.spikeThresholdNs, 1000);
+    const counted = r.latency.spikes.length + r.latency.spikesDropped;
+    const n = r.latency.threads[0].histogram.count;
+    assert.equal(n, 200);
+    // Whole-µs values: a minimum of 2 µs or more means every sample lies above 1 µs.
+    if (r.latency.threads[0].histogram.min >= 2000) assert.equal(counted, n);
+    else assert.ok(counted > 0 && counted < n, `${counted} of ${n}`);
+  });
+});
+
 describe('a cyclictest run whose output cannot be right fails', () => {
   const t = new LocalTransport();
   const bench = (over: Record<string, unknown>): CyclictestBenchmark =>

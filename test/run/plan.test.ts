@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadScenario } from '../../src/scenario/load.js';
 import { buildPlan, selectOnly } from '../../src/run/plan.js';
-import { parseGate } from '../../src/scenario/gates.js';
+import { parseGate, type Gate } from '../../src/scenario/gates.js';
 import type { ResolvedHost } from '../../src/hosts/inventory.js';
 
 const local = { name: 'local', kind: 'local' } as unknown as ResolvedHost;
 
 test('--only: the stored scenario is the one that ran (deployments, benchmarks and their gates)', async () => {
   const { scenario } = await loadScenario('scenarios/bare-vs-vm-vs-unikernel.yaml');
-  const gated = { ...scenario, gates: ['p99 < 1ms', 'syscall.getppid < 1us'].map((t) => parseGate(t)) };
+  const gated = { ...scenario, gates: ['p99 < 1ms', 'syscall.getppid < 1us'].map((t) => parseGate(t) as Gate) };
   const deps = gated.deployments.map((d) => d.name);
   const benches = gated.benchmarks.map((b) => b.name);
   assert.ok(deps.length >= 2 && benches.length >= 2, 'a scenario with choices to make');
