@@ -64,6 +64,11 @@ function evaluateAbsolute(g: AbsoluteGate, record: RunRecord): GateOutcome[] {
     }
     const v = metricValue(r, g.metric);
     if (v === undefined) continue; // a latency gate on an ops result (or the other way) does not apply
+    // NaN in memory, null once read back from run.json: a figure the result cannot know.
+    if (v === null || !Number.isFinite(v)) {
+      out.push({ gate: g.text, key, value: null, limit: g.limitNs, pass: false, detail: `${g.metric} unknown: the result keeps no histogram, so it has no percentiles; the gate cannot be checked` });
+      continue;
+    }
     const pass = g.inclusive ? v <= g.limitNs : v < g.limitNs;
     const op = g.inclusive ? '<=' : '<';
     out.push({

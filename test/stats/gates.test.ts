@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGate, type AbsoluteGate, type Gate } from '../../src/scenario/gates.js';
 import { evaluateGates, gatesPassed } from '../../src/stats/gates.js';
+import { isLatencyResult } from '../../src/results/types.js';
 import { failedResult, latencyResult, lognormalSamples, makeRng, opsResult, runRecord } from './synth.js';
 
 function gate(text: string, extra: Partial<Gate> = {}): Gate {
@@ -38,6 +39,19 @@ describe('absolute gates', () => {
     assert.equal(out[2].limit, 5000);
     assert.match(out[2].detail, /p99\.9 = .* not < 5 us|p99\.9 = .* not < 5000 ns/);
     assert.equal(gatesPassed(out), false);
+  });
+
+  test('a percentile the result cannot know fails as unknown, never as a number', () => {
+    const done = run.results.find(isLatencyResult)!;
+    for (const unknown of [NaN, null]) {
+      const r = { ...done, latency: { ...done.latency, p99: unknown as unknown as number } };
+      const out = evaluateGates([gate('p99 < 50us')], { ...run, results: [r] });
+      assert.equal(out.length, 1);
+      assert.equal(out[0].pass, false);
+      assert.equal(out[0].value, null);
+      assert.match(out[0].detail, /^p99 unknown: the result keeps no histogram/);
+      assert.doesNotMatch(out[0].detail, /NaN|null/);
+    }
   });
 
   test('syscall.<op> reads ns/op; < vs <= at the limit', () => {
