@@ -66,7 +66,7 @@ function evaluateAbsolute(g: AbsoluteGate, record: RunRecord): GateOutcome[] {
     if (v === undefined) continue; // a latency gate on an ops result (or the other way) does not apply
     // NaN in memory, null once read back from run.json: a figure the result cannot know.
     if (v === null || !Number.isFinite(v)) {
-      out.push({ gate: g.text, key, value: null, limit: g.limitNs, pass: false, detail: `${g.metric} unknown: the result keeps no histogram, so it has no percentiles; the gate cannot be checked` });
+      out.push({ gate: g.text, key, value: null, limit: g.limitNs, pass: false, detail: `${g.metric} unknown${g.metric in METRIC_QUANTILE ? ': the result keeps no histogram, so it has no percentiles' : ''}; the gate cannot be checked` });
       continue;
     }
     const pass = g.inclusive ? v <= g.limitNs : v < g.limitNs;

@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { median, sorted } from '../../src/stats/median.js';
+import { quartiles } from '../../src/stats/sample-quantiles.js';
 import { compileProbe, cleanupProbes } from '../helpers/probe.js';
 import { cv, machine, mean, parseArgs } from './lib/util.js';
 
@@ -39,13 +40,9 @@ async function probe(bin: string, argv: string[]): Promise<Record<string, number
   return ops;
 }
 
-const quantile = (xs: readonly number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
 const ESTIMATORS: Record<string, (xs: readonly number[]) => number> = {
   median: (xs) => median(sorted(xs)),
-  q1: (xs) => quantile(xs, 0.25),
+  q1: (xs) => quartiles(xs).q1,
   min: (xs) => Math.min(...xs),
 };
 
