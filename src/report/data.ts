@@ -185,17 +185,6 @@ export function uniformBinWidth(maxNs: number): number {
   return 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(1, maxNs) / 128)));
 }
 
-/** Re-bins a histogram into uniform bins of `width` ns; returns [binStartNs, count] for non-empty bins. */
-export function uniformBins(h: HistogramData, width: number): Array<[number, number]> {
-  const out = new Map<number, number>();
-  for (const [i, c] of h.bins) {
-    const [lo] = bucketBounds(i);
-    const start = Math.floor(lo / width) * width;
-    out.set(start, (out.get(start) ?? 0) + c);
-  }
-  return [...out].sort((a, b) => a[0] - b[0]);
-}
-
 /** One bin of a histogram curve: bins on one `segment` are drawn joined, others apart. */
 export interface CurveBin {
   bin: number;

@@ -100,9 +100,14 @@ export function times(v: number | null | undefined): string {
   return finite(v) ? `×${sig3(v)}` : DASH;
 }
 
+/** A ratio's bound: sig3, in powers of ten beyond 1e4 either way ("5e7"), where digits mean nothing. */
+function bound(v: number): string {
+  return v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3) ? v.toExponential(0).replace('+', '') : sig3(v);
+}
+
 /** A ratio interval "[1.10, 1.40]" to 3 significant digits; '–' when unknown. */
 export function ratioInterval(low: number | null | undefined, high: number | null | undefined): string {
-  return finite(low) && finite(high) ? `[${sig3(low)}, ${sig3(high)}]` : DASH;
+  return finite(low) && finite(high) ? `[${bound(low)}, ${bound(high)}]` : DASH;
 }
 
 /** A fraction as a percentage with at most 2 decimals ("5%", "2.5%"). */

@@ -41,32 +41,48 @@ function versus(value: number | null | undefined, style: NumberStyle, ref: numbe
   };
 }
 
-/** What qualifies a deployment's figures, each with its sentence for the table's footnotes. */
+/** What qualifies a deployment's figures: a badge next to its name, and why, for the note above the table. */
 export interface Qualifier {
   badge: string;
-  note: string;
+  /** The note's sentence after the names it concerns ("ran under QEMU's emulator ..."). */
+  why: string;
+}
+
+function kernelOf(record: RunRecord, host: string): { preemptRt?: unknown; release?: unknown; preemptModel?: unknown } | undefined {
+  return (record.facts[host] as { kernel?: { preemptRt?: unknown; release?: unknown; preemptModel?: unknown } } | undefined)?.kernel;
 }
 
 /** TCG (an emulated guest) and a kernel without PREEMPT_RT, for the results of one deployment. */
 export function qualifiers(record: RunRecord, results: readonly Result[]): Qualifier[] {
   const out: Qualifier[] = [];
-  const name = results[0] ? seriesName(record, results[0]) : '';
   if (results.some((r) => r.context?.accel === 'tcg'))
-    out.push({ badge: 'TCG', note: `TCG: ${name} ran under QEMU's emulator (no KVM), so its latencies describe the emulator, not the hardware.` });
+    out.push({ badge: 'TCG', why: "ran under QEMU's emulator (no KVM): their latencies describe the emulator, not the hardware" });
   const guest = results.filter((r) => r.context && ('guestRealtime' in r.context || typeof r.context.bootMs === 'number'));
-  const notRt = guest.length
-    ? guest.some((r) => r.context!.guestRealtime !== 1 && r.context!.guestRealtime !== '1' && r.context!.guestRealtime !== undefined)
-    : results.some((r) => {
-        const k = (record.facts[r.host] as { kernel?: { preemptRt?: unknown; release?: unknown } } | undefined)?.kernel;
-        return k?.preemptRt === false;
-      });
-  if (notRt) {
-    const host = results[0]?.host;
-    const k = (record.facts[host ?? ''] as { kernel?: { release?: unknown; preemptModel?: unknown } } | undefined)?.kernel;
-    const which = guest.length ? 'the guest kernel' : `${host}'s kernel${k?.release ? ` ${String(k.release)}` : ''}${k?.preemptModel ? ` (${String(k.preemptModel)})` : ''}`;
-    out.push({ badge: 'not PREEMPT_RT', note: `not PREEMPT_RT: ${name} ran on ${which}, which is not PREEMPT_RT; its latencies are not those of a real-time kernel.` });
+  if (guest.length) {
+    if (guest.some((r) => r.context!.guestRealtime !== undefined && r.context!.guestRealtime !== 1 && r.context!.guestRealtime !== '1'))
+      out.push({ badge: 'not PREEMPT_RT', why: 'ran on a guest kernel that is not PREEMPT_RT: their latencies are not those of a real-time kernel' });
+    return out;
   }
+  const host = results[0]?.host ?? '';
+  const k = kernelOf(record, host);
+  if (k?.preemptRt === false)
+    out.push({
+      badge: 'not PREEMPT_RT',
+      why: `ran on ${host}'s kernel${k.release ? ` ${String(k.release)}` : ''}${k.preemptModel ? ` (${String(k.preemptModel)})` : ''}, which is not PREEMPT_RT: their latencies are not those of a real-time kernel`,
+    });
   return out;
+}
+
+/** One sentence per distinct qualifier, naming the deployments it concerns. */
+function qualifierNotes(list: Array<{ name: string; q: Qualifier[] }>): string[] {
+  const by = new Map<string, { badge: string; names: string[] }>();
+  for (const { name, q } of list)
+    for (const x of q) {
+      const e = by.get(x.why) ?? { badge: x.badge, names: [] };
+      if (!e.names.includes(name)) e.names.push(name);
+      by.set(x.why, e);
+    }
+  return [...by].map(([why, e]) => `${e.badge}: ${e.names.join(', ')} ${why}.`);
 }
 
 function mean(xs: number[]): number | null {
@@ -121,10 +137,10 @@ export function headlineTable(record: RunRecord): Table | null {
   const anyTax = rows.some((r) => r.tax !== null);
   const anyBoot = rows.some((r) => r.bootMs !== null);
   const anyLatency = rows.some((r) => r.group);
-  const footnotes: string[] = [];
+  const qualified: Array<{ name: string; q: Qualifier[] }> = [];
   const tableRows = rows.map((r) => {
     const q = qualifiers(record, r.results.filter((x) => r.benchmark === null || x.benchmark === r.benchmark || !isLatencyResult(x)));
-    for (const x of q) if (!footnotes.includes(x.note)) footnotes.push(x.note);
+    qualified.push({ name: r.name, q });
     const s = r.group?.summary;
     const latRef = refOf(r, (x) => x.group !== null);
     const cells: Cell[] = [text(r.name, q.length ? { flag: q.map((x) => x.badge).join(', ') } : {})];
@@ -160,9 +176,16 @@ export function headlineTable(record: RunRecord): Table | null {
     ],
     rows: tableRows,
     notes: [
-      `Wake-up latency of all threads and counted repetitions merged; getppid: median ns per call; the syscall tax is the getppid median over the function call's; boot: mean from QEMU's start to the probe's first line.${rows.length > 1 ? ` Each figure stands against ${first}'s (the first deployment): ×ratio [95% interval] and the verdict of the run's comparison where it made one (same: no change beyond the noise threshold).` : ''}`,
+      [
+        anyLatency ? 'Wake-up latency of all threads and counted repetitions merged.' : '',
+        anyTax ? "getppid: median ns per call; the syscall tax is the getppid median over the function call's." : '',
+        anyBoot ? "Boot: mean from QEMU's start to the probe's first line." : '',
+        rows.length > 1 ? `Each figure stands against ${first}'s (the first deployment): ×ratio [95% interval] and the verdict of the run's comparison where it made one (same: no change beyond the noise threshold).` : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
     ],
-    footnotes,
+    footnotes: qualifierNotes(qualified),
   };
 }
 

@@ -110,7 +110,7 @@ h3 { font-size: 1.1rem; margin: 1.4rem 0 .5rem; }
 .meta { color: var(--muted); margin: .2rem 0; }
 nav ul { list-style: none; padding: 0; margin: .6rem 0 1rem; display: flex; flex-wrap: wrap; gap: .3rem 1rem; }
 nav a { color: var(--accent); }
-.badge { display: inline-block; padding: 0 .5em; border-radius: .3em; font-weight: 600; font-size: .9em; }
+.badge { display: inline-block; white-space: nowrap; padding: 0 .5em; border-radius: .3em; font-weight: 600; font-size: .9em; }
 .badge.ok, tr.pass td.status { background: var(--pass-bg); color: var(--pass); }
 .badge.bad, tr.fail td.status { background: var(--fail-bg); color: var(--fail); }
 tr.warn td.status { background: var(--warn-bg); color: var(--warn); }

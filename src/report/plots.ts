@@ -227,7 +227,7 @@ export function timelineSpec(benchmark: string, groups: LatencyGroup[], size: Fi
   const shownPerGroup = Math.floor(MAX_SPIKES / Math.max(1, groups.length));
   const spikeTotal = groups.reduce((a, g) => a + g.spikes.length, 0);
   const spikes = groups.flatMap((g) =>
-    [...g.spikes].sort((a, b) => b.latency - a.latency).slice(0, shownPerGroup).map((s) => ({ layer: 'spike', deployment: g.name, marker: 'spike (above threshold)', t: s.t / 1e9, latencyUs: s.latency / 1000 })),
+    [...g.spikes].sort((a, b) => b.latency - a.latency).slice(0, shownPerGroup).map((s) => ({ layer: 'spike', deployment: g.name, marker: 'spike', t: s.t / 1e9, latencyUs: s.latency / 1000 })),
   );
   const reps = Math.max(1, ...groups.map((g) => new Set(g.results.map((r) => r.repetition)).size));
   const dropped = groups.reduce((a, g) => a + g.spikesDropped, 0);
@@ -348,6 +348,13 @@ function latencyPlotGroups(record: RunRecord, benchmark: string): { distribution
 /** Why plots of `benchmark` were left out (no histogram, no series); empty when none was. */
 export function omittedPlots(record: RunRecord, benchmark: string): string[] {
   return countedResults(record).some((r) => r.benchmark === benchmark && isLatencyResult(r)) ? latencyPlotGroups(record, benchmark).omitted : [];
+}
+
+/** The key figure's file stem: the exceedance plot of the first latency benchmark that has one; null where none has. */
+export function keyPlotName(record: RunRecord): string | null {
+  const counted = countedResults(record);
+  const b = benchmarkNames(record).find((x) => counted.some((r) => r.benchmark === x && isLatencyResult(r)) && latencyPlotGroups(record, x).distribution.length);
+  return b === undefined ? null : `exceedance-${slug(b)}`;
 }
 
 /** Every plot the record supports, per benchmark in run order, boot time last; none without data. */

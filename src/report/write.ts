@@ -15,20 +15,26 @@ import { renderCompareHtml, renderHtml } from './html.js';
 import { renderComparisonJunit } from './junit.js';
 import { renderSummaryTex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
+import type { FigureSize } from './plots.js';
 
 export interface ReportFile {
   file: string;
   content: string | Buffer;
 }
 
-export type Reporter = (record: RunRecord) => ReportFile[];
+/** How the reports are drawn (the command line's --figure-width and --figure-height). */
+export interface ReportOptions {
+  figure?: FigureSize;
+}
+
+export type Reporter = (record: RunRecord, opts?: ReportOptions) => ReportFile[];
 
 export const reporters: Reporter[] = [
   (r) => [{ file: 'summary.csv', content: renderSummaryCsv(r) }],
   (r) => [{ file: 'report.md', content: renderMarkdown(r) }],
   (r) => [{ file: 'summary.tex', content: renderSummaryTex(r) }],
-  (r) => renderFigures(r),
-  (r) => [{ file: 'report.html', content: renderHtml(r) }],
+  (r, o) => renderFigures(r, o?.figure),
+  (r, o) => [{ file: 'report.html', content: renderHtml(r, { figure: o?.figure }) }],
 ];
 
 /** A comparison with the two records it came from (no baseline record for deployments inside one run). */
@@ -58,8 +64,8 @@ export const comparisonReporters: Array<(c: ComparisonInput) => ReportFile[]> = 
 ];
 
 /** Writes every report of a run into its folder; returns the file names written. */
-export function writeReports(record: RunRecord, dir: string): Promise<string[]> {
-  return writeAll(reporters.map((rep) => () => rep(record)), dir);
+export function writeReports(record: RunRecord, dir: string, opts: ReportOptions = {}): Promise<string[]> {
+  return writeAll(reporters.map((rep) => () => rep(record, opts)), dir);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { VERSION } from '../version.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import { installSignalRestore } from '../prepare/recovery.js';
-import { writeReports } from '../report/write.js';
+import { writeReports, type ReportOptions } from '../report/write.js';
 import { closeHistory, markRunFinished, markRunStarted, openHistory, type History } from '../results/history.js';
 import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
 import { SCHEMA_VERSION, type FailedResult, type RunOverrides, type RunRecord } from '../results/types.js';
@@ -35,6 +35,8 @@ export interface RunOptions {
   quiet: boolean;
   /** Where progress and the outcome's lines go (stderr). */
   log: Parameters<typeof createProgress>[0];
+  /** How the reports are drawn (figure size). */
+  report?: ReportOptions;
 }
 
 export interface RunOutcome {
@@ -87,9 +89,9 @@ export async function beginRecord(db: History, record: RunRecord, dir: string): 
 }
 
 /** Saves the final record, writes its reports and stores it with its metric rows in the history: how every run and import ends. */
-export async function finishRecord(db: History, record: RunRecord, dir: string, gates: readonly GateOutcome[] = []): Promise<void> {
+export async function finishRecord(db: History, record: RunRecord, dir: string, gates: readonly GateOutcome[] = [], report: ReportOptions = {}): Promise<void> {
   await saveRunRecord(dir, record);
-  await writeReports(record, dir);
+  await writeReports(record, dir, report);
   markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
 }
 
@@ -141,7 +143,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   if (gates.length) record.gates = gates;
   const comparisons = deploymentComparisons(scenario, record);
   if (comparisons.length) record.comparisons = comparisons;
-  await finishRecord(db, record, dir, gates);
+  await finishRecord(db, record, dir, gates, o.report);
   const summary = record.status === 'completed' ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed`;
   return { dir, record, gates, failedSteps, summary };
 }
