@@ -5,7 +5,7 @@
  * and the compact verdict matrix of compare.html. Built as Tables (table.ts), so every format
  * renders them its own way.
  */
-import type { Comparison, ComparisonRow, Verdict } from '../results/comparison.js';
+import type { Comparison, ComparisonRow } from '../results/comparison.js';
 import { isLatencyResult, runScenario, type Result, type RunRecord } from '../results/types.js';
 import { benchmarkNames, bootResults, countedResults, latencyGroups, seriesName, syscallTax, type LatencyGroup } from './data.js';
 import { figure, missing, text, type Cell, type Column, type NumberStyle, type Table } from './table.js';
@@ -190,32 +190,34 @@ export function headlineTable(record: RunRecord): Table | null {
 }
 
 /**
- * compare.html's verdict matrix: one row per compared group, one column per metric, each cell
- * the candidate's figure with its ratio to the baseline's, the interval and the verdict.
+ * compare.html's verdict matrices: one row per compared group, one column per metric, each cell
+ * the candidate's figure with its ratio to the baseline's, the interval and the verdict. Groups
+ * with the same metrics share a table (latency percentiles in one, syscall costs in another).
  */
-export function verdictMatrix(list: readonly Comparison[]): Table | null {
+export function verdictMatrices(list: readonly Comparison[]): Table[] {
   const rows = list.flatMap((c) => c.rows);
-  if (!rows.length) return null;
   const keys = [...new Set(rows.map((r) => r.key))];
-  const metrics = [...new Set(rows.map((r) => r.metric))];
-  return {
-    id: 'verdict-matrix',
-    title: 'Verdicts',
+  const byMetrics = new Map<string, { metrics: string[]; keys: string[] }>();
+  for (const k of keys) {
+    const metrics = [...new Set(rows.filter((r) => r.key === k).map((r) => r.metric))];
+    const id = metrics.join('\u0000');
+    const e = byMetrics.get(id) ?? { metrics, keys: [] };
+    e.keys.push(k);
+    byMetrics.set(id, e);
+  }
+  return [...byMetrics.values()].map(({ metrics, keys: ks }, i) => ({
+    id: `verdict-matrix-${i + 1}`,
+    title: metrics.every((m) => m.startsWith('syscall.')) ? 'System calls (ns per operation)' : 'Wake-up latency',
     columns: [col('group', 'group'), ...metrics.map((m) => col(m, m.replace(/^syscall\./, ''), { align: 'right' as const }))],
-    rows: keys.map((k) => [
+    rows: ks.map((k) => [
       text(k),
       ...metrics.map((m) => {
         const r = rows.find((x) => x.key === k && x.metric === m);
         return r ? versus(r.candidate, m.startsWith('syscall.') ? 'ns-unit' : 'us-unit', r.baseline, r) : missing();
       }),
     ]),
-    notes: ['Each cell: the candidate\'s figure, ×ratio to the baseline\'s [95% interval] and the verdict (same: no change beyond the noise threshold).'],
-  };
+  }));
 }
 
-/** How many rows of each verdict a comparison has, for a one-line summary. */
-export function verdictCounts(list: readonly Comparison[]): Record<Verdict, number> {
-  const out: Record<Verdict, number> = { better: 0, worse: 0, 'no significant change': 0 };
-  for (const r of list.flatMap((c) => c.rows)) out[r.verdict]++;
-  return out;
-}
+/** What a verdict matrix's cells say. */
+export const MATRIX_NOTE = "Each cell: the candidate's figure, ×ratio to the baseline's [95% interval] and the verdict (same: no change beyond the noise threshold).";

@@ -26,7 +26,7 @@ import {
 } from './sections.js';
 import { AT_LEAST, cellText, field, formatFigure, shown, VERDICT_WORD, versusText, view, type Cell, type Status, type Table } from './table.js';
 import { omittedPlots, plotsFor, prefixSvgIds, renderSvg, type FigureSize, type Plot } from './plots.js';
-import { headlineTable, verdictMatrix } from './headline.js';
+import { headlineTable, MATRIX_NOTE, verdictMatrices } from './headline.js';
 import { html, joinHtml, trusted, type Html } from './escape.js';
 
 /** Section ids every report has, in page order (tests and links rely on them). */
@@ -85,7 +85,9 @@ export function htmlTable(t: Table, cls?: string): Html {
     // Only an outcome the stylesheet knows becomes a class: a record's own word styles nothing.
     const st = t.rowStatus?.[ri];
     return html`<tr${st && STATUSES.includes(st) ? html` class="${st}"` : ''}>${cols.map((c) =>
-      c.fn ? html`<td class="fn">${footnoteRef(t, r[c.i])}</td>` : html`<td${c.status ? html` class="status"` : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`,
+      c.fn
+        ? html`<td class="fn">${footnoteRef(t, r[c.i])}</td>`
+        : html`<td${c.status ? html` class="status"` : r[c.i].kind === 'versus' ? html` class="num versus"` : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`,
     )}</tr>`;
   });
   const notes = t.footnotes?.length ? html`\n<ol class="footnotes">${t.footnotes.map((n, i) => html`<li id="${t.id}-fn-${i + 1}">${n}</li>`)}</ol>` : '';
@@ -102,7 +104,7 @@ const CSS = `
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); }
-header, main { max-width: 1100px; margin: 0 auto; padding: 0 1rem; }
+header, main { max-width: 1200px; margin: 0 auto; padding: 0 1rem; }
 header { padding-top: 1rem; border-bottom: 1px solid var(--line); }
 h1 { font-size: 1.6rem; margin: .3rem 0; }
 h2 { font-size: 1.3rem; margin: 2rem 0 .6rem; border-bottom: 2px solid var(--accent); padding-bottom: .2rem; }
@@ -116,12 +118,15 @@ nav a { color: var(--accent); }
 tr.warn td.status { background: var(--warn-bg); color: var(--warn); }
 .table-wrap { overflow-x: auto; max-width: 100%; margin: .5rem 0 1rem; -webkit-overflow-scrolling: touch; }
 td .v { font-weight: 600; }
+td.num.versus { white-space: normal; min-width: 6.5em; }
+td.versus .v, td.versus .vs { white-space: nowrap; }
 td .vs { font-size: .82em; color: var(--muted); }
 .chip { display: inline-block; padding: 0 .4em; border-radius: .7em; font-size: .78em; font-weight: 600; line-height: 1.4; border: 1px solid currentColor; }
 .chip.better { color: var(--pass); background: var(--pass-bg); }
 .chip.worse { color: var(--fail); background: var(--fail-bg); }
 .chip.same { color: var(--muted); background: #f2f2f2; }
-td.fn { white-space: nowrap; }
+td.fn, td.status { white-space: nowrap; }
+table.headline th:first-child, table.headline td:first-child { position: sticky; left: 0; background: var(--bg); z-index: 1; }
 sup.fn a { color: var(--accent); text-decoration: none; padding: 0 .15em; }
 ol.footnotes { font-size: .85rem; color: var(--muted); margin: -.4rem 0 1rem; padding-left: 1.6rem; max-width: 62rem; }
 ol.footnotes li { margin: .15rem 0; }
@@ -407,7 +412,7 @@ export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, can
   const tag = (r: RunRecord, side: string): Result[] => r.results.map((x) => ({ ...x, deployment: `${x.deployment} (${side})` }));
   const merged: RunRecord = { ...candidate, results: [...(baseline && baseline !== candidate ? tag(baseline, 'baseline') : []), ...tag(candidate, baseline && baseline !== candidate ? 'candidate' : 'run')] };
   const table = comparisonTable([c], 'verdicts');
-  const matrix = verdictMatrix([c]);
+  const matrices = verdictMatrices([c]);
   const regressions = c.regressions.length;
   const rendered = renderAll(plotsFor(merged, figureSize));
   const key = keyFigure(rendered);
@@ -421,7 +426,9 @@ export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, can
     ],
     [
       html`<section id="headline"><h2>Headline</h2>`,
-      matrix ? joinHtml([htmlTable(matrix, 'headline'), ...(matrix.notes ?? []).map((n) => html`<p class="meta">${n}</p>`)], '\n') : html`<p class="none">No group is present in both runs.</p>`,
+      matrices.length
+        ? joinHtml([...matrices.flatMap((m) => [html`<h3>${m.title}</h3>`, htmlTable(m, 'headline')]), html`<p class="meta">${MATRIX_NOTE}</p>`], '\n')
+        : html`<p class="none">No group is present in both runs.</p>`,
       key ? figure(key, 0, 'headline') : html``,
       html`</section>`,
       html`<section id="summary"><h2>All verdicts</h2>`,

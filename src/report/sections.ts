@@ -184,14 +184,14 @@ export function comparisonTable(list: readonly Comparison[], id = 'comparisons')
         figure(r.candidate, unit(r.metric)),
         figure(r.ratio, 'ratio-x'),
         r.ratioLow === null || r.ratioHigh === null ? missing() : text(ratioInterval(r.ratioLow, r.ratioHigh)),
-        showP ? text(pValue(r.p)) : text('〃'),
+        showP ? text(pValue(r.p)) : text('as above'),
         r.effect === null ? missing() : text(sig3(r.effect)),
         r.verdict === 'worse' ? status('fail', r.gated ? 'worse (gated)' : 'worse', r.gated ? 'alert' : undefined) : status(VERDICT_STATUS[r.verdict] ?? 'warn', r.verdict),
         notes[i],
       ];
     }),
     rowStatus: rows.map((r) => (r.verdict === 'worse' ? 'fail' : r.verdict === 'better' ? 'pass' : null)),
-    notes: ['p: the rank-sum test of the two whole distributions, one per group (〃: as above); P(c>b): the chance a candidate sample exceeds a baseline one (0.5: no tendency).'],
+    notes: ['p: the rank-sum test of the two whole distributions, one per group, so shown on its first row; P(c>b): the chance a candidate sample exceeds a baseline one (0.5: no tendency).'],
     footnotes,
   };
 }
