@@ -171,14 +171,14 @@ export function headlineTable(record: RunRecord): Table | null {
       col('deployment', 'deployment'),
       ...(multiBench ? [col('benchmark', 'benchmark')] : []),
       ...(anyLatency ? [col('samples', 'samples', { align: 'right' }), ...METRICS.map(([, , t]) => col(t, t, { align: 'right' }))] : []),
-      ...(anyTax ? [col('getppid', 'getppid', { align: 'right' }), col('tax', 'syscall tax (getppid ÷ func)', { align: 'right', md: { title: 'syscall tax' } })] : []),
+      ...(anyTax ? [col('getppid', 'getppid', { align: 'right' }), col('tax', 'syscall tax', { align: 'right' })] : []),
       ...(anyBoot ? [col('boot', 'boot time', { align: 'right' })] : []),
     ],
     rows: tableRows,
     notes: [
       [
         anyLatency ? 'Wake-up latency of all threads and counted repetitions merged.' : '',
-        anyTax ? "getppid: median ns per call; the syscall tax is the getppid median over the function call's." : '',
+        anyTax ? "getppid: median ns per call; the syscall tax is the getppid median over the function call's (getppid ÷ func)." : '',
         anyBoot ? "Boot: mean from QEMU's start to the probe's first line." : '',
         rows.length > 1 ? `Each figure stands against ${first}'s (the first deployment): ×ratio [95% interval] and the verdict of the run's comparison where it made one (same: no change beyond the noise threshold).` : '',
       ]
