@@ -117,6 +117,8 @@ export function headlineTable(record: RunRecord): Table | null {
   const latencyBenches = benchmarkNames(record).filter((b) => counted.some((r) => r.benchmark === b && isLatencyResult(r)));
   const taxes = syscallTax(record).flatMap((t) => t.rows);
   const series = [...new Map(counted.map((r) => [seriesName(record, r), r] as const))].sort((a, b) => rank(a[1].deployment) - rank(b[1].deployment));
+  // Each benchmark's groups once: merging histograms is the costly part.
+  const groups = new Map(latencyBenches.map((b) => [b, latencyGroups(record, b)]));
   const rows: Row[] = [];
   for (const [name, r0] of series) {
     const mine = counted.filter((r) => r.deployment === r0.deployment && r.host === r0.host);
@@ -125,7 +127,7 @@ export function headlineTable(record: RunRecord): Table | null {
     const base = { name, deployment: r0.deployment, host: r0.host, tax: tax?.ratio ?? null, getppid: tax?.getppid?.ns.median ?? null, bootMs: mean(boots), results: mine };
     const benches = latencyBenches.filter((b) => mine.some((r) => r.benchmark === b && isLatencyResult(r)));
     if (!benches.length) rows.push({ ...base, benchmark: null, group: null });
-    for (const b of benches) rows.push({ ...base, benchmark: b, group: latencyGroups(record, b).find((g) => g.deployment === r0.deployment && g.host === r0.host) ?? null });
+    for (const b of benches) rows.push({ ...base, benchmark: b, group: groups.get(b)!.find((g) => g.deployment === r0.deployment && g.host === r0.host) ?? null });
   }
   const comparisons = (record.comparisons ?? []).flatMap((c) => c.rows);
   const find = (r: Row, metric: string, benchmark: string | null) =>
