@@ -2,13 +2,15 @@
  * `npm run bench:report`: how long writing the reports of a large run takes (250 results:
  * 200 cyclic x 2 threads x 600 s of series, 50 syscall; lib/record.ts), each reporter on its
  * own and all of them written to disk as `run` and `report` write them. One warm-up, then
- * --reps=N timed repetitions (default 3); prints a table and writes JSON (default
- * test-artifacts/bench/report.json). No assertion fails on time.
+ * --reps=N timed repetitions (default 3), each cold (the SVG cache emptied first: within one
+ * writeReports, report.html reuses the figures' SVGs); prints a table and writes JSON
+ * (default test-artifacts/bench/report.json). No assertion fails on time.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { clearSvgCache } from '../../src/report/plots.js';
 import { reporters, writeReports } from '../../src/report/write.js';
 import { bigRecord } from './lib/record.js';
 import { machine, parseArgs } from './lib/util.js';
@@ -18,12 +20,14 @@ const reps = Number(args.reps ?? 3);
 const outFile = path.resolve(args.out ?? 'test-artifacts/bench/report.json');
 
 function time(fn: () => unknown): number {
+  clearSvgCache();
   const t = performance.now();
   fn();
   return performance.now() - t;
 }
 
 async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
+  clearSvgCache();
   const t = performance.now();
   await fn();
   return performance.now() - t;
