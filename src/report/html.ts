@@ -279,7 +279,7 @@ function hostsSection(record: RunRecord): Html {
 }
 
 const CAPTIONS: Record<Plot['kind'], string> = {
-  'latency-histogram': 'Latency histogram: count per bin on a log axis, one curve per thread (dash) and deployment (colour).',
+  'latency-histogram': 'Latency histogram: count per bin on a log axis, one curve per thread (dash) and deployment (colour); latency on a log axis where the data span more than two decades; a dot is a bin between empty ones (no line is drawn across empty bins).',
   exceedance: 'Exceedance: probability that a wake-up is later than x, from the histogram bins.',
   timeline: 'Latency over time: per-second maximum and mean; triangles mark spikes above the threshold.',
   syscall: 'System call vs function call: ns per operation with the 95% interval of the median; labels give the ratio to a function call.',
