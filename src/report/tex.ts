@@ -10,11 +10,15 @@
  */
 import { xmlChars } from './escape.js';
 
+// \ensuremath, not $...$: two of them side by side must not read as $$ (display math).
+const math = (m: string): string => `\\ensuremath{${m}}`;
+
 const SPECIALS: Record<string, string> = {
   '\\': '\\textbackslash{}',
   '&': '\\&',
   '%': '\\%',
-  $: '\\$',
+  // \$ is \textdollar, in TS1 (see above); math mode's dollar is in Computer Modern Roman.
+  $: '\\ensuremath{\\$}',
   '#': '\\#',
   _: '\\_',
   '{': '\\{',
@@ -24,12 +28,7 @@ const SPECIALS: Record<string, string> = {
   '<': '\\textless{}',
   '>': '\\textgreater{}',
   '|': '\\textbar{}',
-  // OT1 has curly quotes at these places; a typewriter-style quote reads better as ''.
-  '"': "''",
 };
-
-// \ensuremath, not $...$: two of them side by side must not read as $$ (display math).
-const math = (m: string): string => `\\ensuremath{${m}}`;
 
 /** Characters beyond ASCII that have a command, or an ASCII stand-in, in OT1 or math mode. */
 const NON_ASCII: Record<string, string> = {
@@ -70,6 +69,10 @@ const NON_ASCII: Record<string, string> = {
   'Ł': '{\\L}',
   'ı': '{\\i}',
   'ð': 'd',
+  'đ': 'd',
+  'Đ': 'D',
+  'ħ': 'h',
+  'Ħ': 'H',
   'Ð': 'D',
   'þ': 'th',
   'Þ': 'Th',
@@ -168,13 +171,15 @@ export const TEX_UNKNOWN = '?';
 
 /**
  * A letter with accents: the base (dotless i and j under an accent) inside the accent
- * commands, innermost first; null unless the base is an ASCII letter and every mark has one.
+ * commands, innermost first, without the marks OT1 has no accent for (an ogonek); null unless
+ * the base is an ASCII letter.
  */
 function accented(c: string): string | null {
   const [base, ...marks] = [...c.normalize('NFD')];
-  if (!/^[A-Za-z]$/.test(base) || !marks.length || marks.some((m) => !(m in ACCENTS))) return null;
-  let s = base === 'i' ? '\\i' : base === 'j' ? '\\j' : base;
-  for (const m of marks) s = `\\${ACCENTS[m]}{${s}}`;
+  if (!/^[A-Za-z]$/.test(base) || !marks.length) return null;
+  const known = marks.filter((m) => m in ACCENTS);
+  let s = known.length && base === 'i' ? '\\i' : known.length && base === 'j' ? '\\j' : base;
+  for (const m of known) s = `\\${ACCENTS[m]}{${s}}`;
   return `{${s}}`;
 }
 
