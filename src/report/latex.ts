@@ -1,5 +1,6 @@
 /**
  * summary.tex: booktabs tables to \input into a paper. Needs \usepackage{booktabs} only.
+ * Also the tabulars, longtables and floats of report.tex (report-tex.ts); text is escaped by tex.ts.
  */
 import type { RunRecord } from '../results/types.js';
 import { latencySummaryTable, opsSummaryTable } from './sections.js';

@@ -24,7 +24,7 @@ import {
   tuningTable,
   warningsTable,
 } from './sections.js';
-import { cellText, field, text, type Cell, type Table } from './table.js';
+import { cellText, field, type Cell, type Table } from './table.js';
 import { texComment, texEscape } from './tex.js';
 
 /** Tables longer than this break across pages (longtable) instead of floating whole. */
@@ -43,6 +43,9 @@ const PREAMBLE = [
   '\\setlength{\\LTcapwidth}{\\linewidth}',
   // The default bullet, \textbullet, is in TS1, a bitmap font here (see tex.ts); the math bullet is Type 1.
   '\\renewcommand{\\labelitemi}{\\ensuremath{\\bullet}}',
+  // Typewriter spaces that stretch, so a long command line breaks at its spaces instead of running off the page.
+  '\\AtBeginDocument{{\\ttfamily\\fontdimen3\\font=0.2em\\fontdimen4\\font=0.1em}}',
+  '\\setlength{\\emergencystretch}{2em}',
 ];
 
 const FLOAT: FloatStyle = { placement: 'H', wrap: 'unilatfit' };
@@ -108,7 +111,9 @@ function gatesSection(record: RunRecord): string[] {
   const t = gatesTable(record);
   if (!t) return [];
   const failed = (t.rowStatus ?? []).filter((s) => s === 'fail').length;
-  return [section('Gates'), failed ? `\\textbf{${failed} gate(s) FAILED.}` : 'All gates passed.', ...table(t, 'Gates and their outcome.', 'tab:unilat-gates')];
+  // A list, not a table: a gate's detail is a sentence.
+  const items = t.rows.map((r) => `\\textbf{${at(t, r, 'result')}} ${at(t, r, 'gate')} (checked on ${at(t, r, 'key')}): ${at(t, r, 'detail')}`);
+  return [section('Gates'), failed ? `\\textbf{${failed} gate(s) FAILED.}` : 'All gates passed.', '', ...itemize(items)];
 }
 
 function headlineSection(record: RunRecord): string[] {
@@ -205,26 +210,27 @@ function hostsSection(record: RunRecord): string[] {
   return out;
 }
 
-/** Settings of a scenario entry beyond its name and kind, as `key=value` (objects as JSON). */
+/** A setting's value as text: a list of plain values as `[a, b]`, an object as JSON, with spaces where lines may break. */
+function settingText(v: unknown): string {
+  if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null)) return `[${v.join(', ')}]`;
+  return typeof v === 'object' ? JSON.stringify(v, null, 1).replace(/\s+/g, ' ') : String(v);
+}
+
+/** Settings of a scenario entry beyond its name and kind, as `key=value`. */
 function settings(entry: Record<string, unknown>): string {
   return Object.entries(entry)
     .filter(([k, v]) => k !== 'name' && k !== 'kind' && v !== undefined && !(Array.isArray(v) && !v.length) && v !== '')
-    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}=${settingText(v)}`)
     .join(', ');
 }
 
-/** The scenario's deployments or benchmarks: name, kind and the rest of their settings. */
-function entriesTable(id: string, title: string, list: ReadonlyArray<Record<string, unknown>>): Table {
-  return {
-    id,
-    title,
-    columns: [
-      { id: 'name', title: 'name' },
-      { id: 'kind', title: 'kind' },
-      { id: 'settings', title: 'settings' },
-    ],
-    rows: list.map((e) => [text(String(e.name ?? '')), text(String(e.kind ?? '')), text(settings(e))]),
+/** The scenario's deployments or benchmarks, one item each: name, kind and the rest of their settings. */
+function entries(title: string, list: ReadonlyArray<Record<string, unknown>>): string[] {
+  const item = (e: Record<string, unknown>) => {
+    const rest = settings(e);
+    return `\\textbf{${texEscape(String(e.name ?? ''))}} (${texEscape(String(e.kind ?? ''))})${rest ? `: ${texEscape(rest)}` : ''}`;
   };
+  return list.length ? [`\n\\subsection{${texEscape(title)}}`, ...itemize(list.map(item))] : [];
 }
 
 function configurationSection(record: RunRecord): string[] {
@@ -233,10 +239,7 @@ function configurationSection(record: RunRecord): string[] {
   if (scenario) {
     const deployments = scenario.deployments as unknown as Array<Record<string, unknown>>;
     const benchmarks = scenario.benchmarks as unknown as Array<Record<string, unknown>>;
-    out.push(
-      ...table(entriesTable('deployments', 'Deployments', deployments), 'Deployments of the scenario, in scenario order.', 'tab:unilat-deployments'),
-      ...table(entriesTable('benchmarks', 'Benchmarks', benchmarks), 'Benchmarks of the scenario (the run\'s duration applied).', 'tab:unilat-benchmarks'),
-    );
+    out.push(...entries('Deployments', deployments), ...entries("Benchmarks (the run's duration applied)", benchmarks), '');
   } else out.push('An imported run: no scenario of unilat ran it.', '');
   const overrides = overridesText(record);
   if (overrides) out.push(`Command-line options: \\texttt{${texEscape(overrides)}}.`, '');

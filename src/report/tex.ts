@@ -195,9 +195,18 @@ function texChar(c: string): string {
 }
 
 /** Text on one line: control characters (C0, DEL, C1) and line breaks as spaces; what XML does not allow (U+FFFF, lone surrogates) removed. */
-export function oneLine(s: string): string {
+function oneLine(s: string): string {
   return xmlChars(s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' '));
 }
+
+/** Two pieces of TeX source that pdflatex would read as one ligature (a dash, ¡, ¿, a double quote) when side by side. */
+function joins(a: string, b: string): boolean {
+  const first = b[0];
+  return (first === '-' && a.endsWith('-')) || (first === '`' && /[!?`]$/.test(a)) || (first === "'" && a.endsWith("'"));
+}
+
+/** What may need escaping or breaking apart: LaTeX's specials, ligature characters, and all beyond ASCII. */
+const NEEDS_CARE = /[\\&%$#_{}~^<>|\-!?`']|[^\x20-\x7e]/gu;
 
 /**
  * Escapes text for LaTeX's text mode, as ASCII (see above); control characters and newlines
@@ -205,16 +214,14 @@ export function oneLine(s: string): string {
  * broken with `{}`.
  */
 export function texEscape(s: string): string {
+  let t = oneLine(s);
   // Accented letters composed first, so "e" + U+0301 is one letter with its accent.
-  const chars = [...oneLine(s).normalize('NFC')];
-  let out = '';
-  for (let i = 0; i < chars.length; i++) {
-    const t = texChar(chars[i]);
-    out += t;
-    const next = chars[i + 1];
-    if ((t.endsWith('-') && next === '-') || (/[!?]$/.test(t) && next === '`') || (t.endsWith('`') && next === '`') || (t.endsWith("'") && next === "'")) out += '{}';
-  }
-  return out;
+  if (/[^\x20-\x7e]/.test(t)) t = t.normalize('NFC');
+  return t.replace(NEEDS_CARE, (c: string, at: number) => {
+    const out = texChar(c);
+    const next = t.codePointAt(at + c.length);
+    return next !== undefined && /[-`'!?]$/.test(out) && joins(out, texChar(String.fromCodePoint(next))) ? `${out}{}` : out;
+  });
 }
 
 /** A comment line: '%' starts a comment to the end of the line, so only what could end the line needs care (and the line is ASCII, as all of the file). */

@@ -67,8 +67,13 @@ describe('TeX escaping compiled by pdflatex', { skip }, () => {
   });
 
   test('report.tex of a realistic record with hostile text in every string compiles', () => {
-    const record = mapStrings(realisticRecord(), (s, path) => (FIXED.has(String(path[path.length - 1])) ? s : `${s}${HOSTILE}`)) as RunRecord;
-    writeFileSync(join(dir, 'report.tex'), renderReportTex(record));
+    const hostile = mapStrings(realisticRecord(), (s, path) => (FIXED.has(String(path[path.length - 1])) ? s : `${s}${HOSTILE}`)) as RunRecord;
+    // Enough results for the long tables to break across pages.
+    const record = { ...hostile, results: Array.from({ length: 8 }, (_, k) => hostile.results.map((r) => ({ ...r, repetition: r.repetition + k }))).flat() };
+    const tex = renderReportTex(record);
+    assert.match(tex, /\\begin\{longtable\}/, 'a long table');
+    assert.doesNotMatch(tex, /[^\x0a\x20-\x7e]/, 'report.tex is printable ASCII');
+    writeFileSync(join(dir, 'report.tex'), tex);
     const c = pdflatex(dir, 'report.tex');
     assert.equal(c.code, 0, c.log);
     assertType1Only(c.pdf);
