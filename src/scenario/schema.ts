@@ -239,6 +239,13 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Deployment = z.output<typeof deploymentSchema>;
 export type GuestDeployment = Extract<Deployment, { kind: 'vm' | 'unikernel' }>;
 export type Benchmark = z.output<typeof benchmarkSchema>;
+
+/**
+ * Which kinds are modes of the probe (run by the deployment's runner, in a guest too) rather than
+ * tools of their own on the host. The plan needs only this of a kind; bench/benchmark.ts's
+ * registry is typed to agree with it.
+ */
+export const RUNS_ON_PROBE = { cyclic: true, syscall: true, cyclictest: false, cyclicdeadline: false } as const satisfies Record<Benchmark['kind'], boolean>;
 export type CyclicBenchmark = z.output<typeof cyclicBenchmark>;
 export type CyclictestBenchmark = z.output<typeof cyclictestBenchmark>;
 export type CyclicdeadlineBenchmark = z.output<typeof cyclicdeadlineBenchmark>;
