@@ -7,7 +7,7 @@
  */
 import type { ProbeInvocation } from '../deploy/types.js';
 import type { ProbeRun } from '../probe/protocol.js';
-import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/types.js';
+import type { AppliedConfig, LatencyResult, Ops, Tracing, Warning } from '../results/types.js';
 import type { Benchmark as BenchmarkConfig, Deployment, RUNS_ON_PROBE } from '../scenario/schema.js';
 import type { Transport } from '../transport/transport.js';
 import { cyclic } from './cyclic.js';
@@ -17,7 +17,7 @@ import { syscall } from './syscall.js';
 
 /** A step's figures; run/ adds the result's key, times and load. */
 export type Measured =
-  | { status: 'completed'; applied: AppliedConfig | null; latency: LatencyResult; warnings: Warning[]; context?: Record<string, unknown> }
+  | { status: 'completed'; applied: AppliedConfig | null; latency: LatencyResult; tracing?: Tracing; warnings: Warning[]; context?: Record<string, unknown> }
   | { status: 'completed'; applied: AppliedConfig | null; ops: Ops; ratios: Record<string, number>; warnings: Warning[]; context?: Record<string, unknown> };
 
 /** What a benchmark reads of a plan step (run/plan.ts PlanStep). */
