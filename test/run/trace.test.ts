@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { launchChromium } from '../report/browser.js';
 import type { CompletedLatencyResult, RunRecord } from '../../src/results/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'unilat-trace-'));
@@ -96,6 +97,17 @@ test('a traced spike names the interferer that held the CPU, and the trace is ke
     assert.ok(top!.ns > spike.latencyNs / 2, 'the interferer holds most of the window');
     assert.ok(spike.file && existsSync(join(run, spike.file)), 'the raw window is in the run folder');
     assert.match(readFileSync(join(run, spike.file), 'utf8'), /unilat-hog-\d+ +\[00\d\]/);
+    // The HTML report shows the attribution, as a reader sees it.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${join(run, 'report.html')}`);
+      const firstCell = await page.locator('section#traces table.attribution tbody tr:first-child td:first-child').first().textContent();
+      assert.match(firstCell ?? '', /^unilat-hog\/\d+ \(rt 95\)$/);
+      assert.ok(await page.locator('section#traces').getByText('top culprits').count());
+    } finally {
+      await browser.close();
+    }
   } finally {
     hog.kill('SIGKILL');
   }
