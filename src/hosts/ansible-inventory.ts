@@ -53,9 +53,10 @@ export function inventoryFromAnsible(m: AnsibleModel): Inventory {
   }
   for (const [name, e] of Object.entries(hosts)) {
     // `-J bastion` naming a host of the inventory goes through that host's settings.
+    // A group's `-J gw` also reaches gw itself: gw is then connected to directly.
     const hop = e.proxyJump?.length === 1 ? e.proxyJump[0] : undefined;
-    if (hop && !hop.user && hop.port === undefined && hop.host !== name && Object.hasOwn(hosts, hop.host)) {
-      e.jump = hop.host;
+    if (hop && !hop.user && hop.port === undefined && Object.hasOwn(hosts, hop.host)) {
+      if (hop.host !== name) e.jump = hop.host;
       delete e.proxyJump;
     }
   }

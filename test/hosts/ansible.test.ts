@@ -79,6 +79,10 @@ describe('Ansible INI inventory', () => {
     assert.equal(inv.hosts.ba.passwordEnv, 'LAB_PASS');
     assert.equal(inv.hosts.bastion.user, 'jump');
     assert.equal(inv.hosts.bastion.address, '198.51.100.1');
+    const gw = await loadHostsInventory(file(`[g]\ngw\nrt1\n[g:vars]\nansible_ssh_common_args=-J gw\n`));
+    assert.equal(gw.hosts.rt1.jump, 'gw');
+    assert.equal(gw.hosts.gw.jump, undefined, 'the jump host of its own group is reached directly');
+    assert.equal(gw.hosts.gw.proxyJump, undefined);
     // Groups resolve as scenario host names, as today's groups do.
     assert.deepEqual(
       resolveHosts(['boards', 'bastion'], inv, () => 'scenario').map((h) => h.name),
