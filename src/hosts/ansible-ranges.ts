@@ -56,7 +56,7 @@ export function parseHostPattern(pattern: string): { names: string[]; port?: num
   const lastBracket = pattern.lastIndexOf(']');
   const tail = pattern.slice(lastBracket + 1);
   const m = /^([^:]*):(\d+)$/.exec(tail);
-  if (!m || tail.indexOf(':') !== tail.lastIndexOf(':')) return { names: expandHostRange(pattern) };
+  if (!m || tail.includes('[') || tail.indexOf(':') !== tail.lastIndexOf(':')) return { names: expandHostRange(pattern) };
   const port = Number(m[2]);
   if (port < 1 || port > 65535) throw new Error(`"${pattern}": port ${m[2]} is not between 1 and 65535`);
   return { names: expandHostRange(pattern.slice(0, lastBracket + 1) + m[1]), port };
