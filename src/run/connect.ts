@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import { LocalTransport } from '../transport/local.js';
-import { expandPath, hostPatternsMatch, lookupSshConfig, readSshConfig, type SshConfigBlock } from '../transport/ssh-config.js';
+import { expandPath, lookupSshConfig, readSshConfig, type SshConfigBlock } from '../transport/ssh-config.js';
 import { connectSsh, type SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -30,12 +30,10 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
   const home = homedir();
   const expand = (p: string) => expandPath(p, { alias: h.name, hostName: e.address, user: e.user, home, localUser: process.env.USER ?? 'root' });
   let fromConfig: ReturnType<typeof lookupSshConfig> = { identityFiles: [] };
-  let knownHostsFromConfig: string | undefined;
   if (e.sshConfig) {
     const file = o.sshConfigFile ?? process.env.UNILAT_SSH_CONFIG;
     blocks ??= await readSshConfig(file);
-    fromConfig = lookupSshConfig(blocks, e.address, {}, file ?? '~/.ssh/config');
-    knownHostsFromConfig = firstOption(blocks, e.address, 'userknownhostsfile');
+    fromConfig = lookupSshConfig(blocks, e.address, { user: e.user }, file ?? '~/.ssh/config');
   }
   const hostKeys = hostKeyPolicy(h, o);
   let jump: SshTarget | undefined;
@@ -65,7 +63,7 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
     passphraseEnv: e.passphraseEnv,
     passwordEnv: e.passwordEnv,
     useAgent: e.agent,
-    knownHosts: expand(e.knownHosts ?? knownHostsFromConfig ?? '~/.ssh/known_hosts'),
+    knownHosts: expand(e.knownHosts ?? fromConfig.userKnownHostsFile ?? '~/.ssh/known_hosts'),
     ...hostKeys,
     jump,
   };
@@ -86,10 +84,4 @@ function hostKeyPolicy(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: ConnectOpti
     );
   }
   return { acceptNewHostKeys: c.value !== 'yes', acceptChangedHostKeys: c.value === 'no' };
-}
-
-/** The first value of an ssh_config keyword for a host (first obtained value wins, as in OpenSSH). */
-function firstOption(blocks: SshConfigBlock[], host: string, keyword: string): string | undefined {
-  for (const b of blocks) if (b.patterns && hostPatternsMatch(b.patterns, host)) for (const opt of b.options) if (opt.keyword === keyword && opt.args[0]) return opt.args[0];
-  return undefined;
 }
