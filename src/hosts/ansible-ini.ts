@@ -75,8 +75,11 @@ function hostLine(m: AnsibleModel, group: AnsibleGroup, line: string, at: string
   for (const name of parsed.names) addHost(m, group, name, at, own);
 }
 
-/** A group var's value: quotes around the whole value are removed, as Ansible's literal evaluation does. */
+/**
+ * A group var's value: one quoted string loses its quotes, as Ansible's literal evaluation
+ * does; `'-o A=1' '-o B=2'` is no single string and stays as written (for shell splitting).
+ */
 function unquote(v: string): string {
-  const q = /^(['"])(.*)\1$/.exec(v);
-  return q ? q[2] : v;
+  const q = /^'([^']*)'$|^"([^"]*)"$/.exec(v);
+  return q ? (q[1] ?? q[2]) : v;
 }

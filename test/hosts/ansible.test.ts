@@ -79,6 +79,9 @@ describe('Ansible INI inventory', () => {
     assert.equal(inv.hosts.ba.passwordEnv, 'LAB_PASS');
     assert.equal(inv.hosts.bastion.user, 'jump');
     assert.equal(inv.hosts.bastion.address, '198.51.100.1');
+    const two = await loadHostsInventory(file(`[g]\nh\n[g:vars]\nansible_ssh_common_args='-o UserKnownHostsFile=/kh' '-o StrictHostKeyChecking=no'\n`));
+    assert.equal(two.hosts.h.knownHosts, '/kh');
+    assert.equal(two.hosts.h.hostKeyChecking?.value, 'no');
     const gw = await loadHostsInventory(file(`[g]\ngw\nrt1\n[g:vars]\nansible_ssh_common_args=-J gw\n`));
     assert.equal(gw.hosts.rt1.jump, 'gw');
     assert.equal(gw.hosts.gw.jump, undefined, 'the jump host of its own group is reached directly');
