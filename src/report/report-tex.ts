@@ -25,6 +25,7 @@ import {
   warningsTable,
 } from './sections.js';
 import { cellText, field, type Cell, type Table } from './table.js';
+import { traceCulpritsTables, tracedSpikeTables } from './trace-tables.js';
 import { texComment, texEscape } from './tex.js';
 
 /** Tables longer than this break across pages (longtable) instead of floating whole. */
@@ -153,6 +154,18 @@ function figuresSection(record: RunRecord): string[] {
   return out;
 }
 
+/** Traced spikes: the culprits per deployment, then what ran during each traced spike. */
+function traceSection(record: RunRecord): string[] {
+  const culprits = traceCulpritsTables(record);
+  if (!culprits.length) return [];
+  const caption = (t: Table) => `${t.title}.${(t.notes ?? []).map((n) => ` ${n}`).join('')}`;
+  return [
+    section('Why wake-ups were late (traced spikes)'),
+    ...culprits.flatMap((t, i) => table(t, caption(t), `tab:unilat-culprits-${i + 1}`)),
+    ...tracedSpikeTables(record).flatMap(({ table: t }, i) => (t.rows.length ? table(t, caption(t), `tab:unilat-spike-${i + 1}`) : ['', texEscape(caption(t)), ''])),
+  ];
+}
+
 function taxSection(record: RunRecord): string[] {
   const tables = taxTables(record);
   if (!tables.length) return [];
@@ -270,6 +283,7 @@ export function renderReportTex(record: RunRecord): string {
     ...headlineSection(record),
     ...summarySection(record),
     ...figuresSection(record),
+    ...traceSection(record),
     ...taxSection(record),
     ...guestsSection(record),
     ...failuresSection(record),

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunRecord } from '../../src/results/types.js';
+import type { CompletedLatencyResult, RunRecord, Tracing } from '../../src/results/types.js';
 import { renderReportTex } from '../../src/report/report-tex.js';
 import { texEscape } from '../../src/report/tex.js';
 import { mapStrings, realisticRecord } from './hostile.js';
@@ -25,6 +25,33 @@ function range(from: number, to: number): string {
   for (let c = from; c <= to; c++) s += `${String.fromCodePoint(c)} `;
   return s;
 }
+
+/** Two traced spikes, one attributed (every kind of culprit) and one not. */
+const TRACING: Tracing = {
+  thresholdNs: 100_000,
+  maxTraces: 2,
+  bufferKb: 4096,
+  clock: 'mono',
+  events: ['sched_switch', 'irq_handler_entry'],
+  missing: [],
+  spikes: [
+    {
+      trace: 0, thread: 0, tid: 4242, cpu: 1, plannedNs: 1e9, actualNs: 1e9 + 180_000, latencyNs: 180_000, file: 'trace-0.txt',
+      attribution: {
+        windowNs: 180_000, coveredNs: 170_000, wokenAfterNs: 150_000, switchedInAfterNs: 175_000,
+        entries: [
+          { kind: 'irq', name: 'virtio1-req.0', ns: 90_000, count: 2, irq: 36 },
+          { kind: 'thread', name: 'kworker/1:2', ns: 50_000, count: 1, pid: 77, policy: 'rt', priority: 95 },
+          { kind: 'softirq', name: 'TIMER', ns: 20_000, count: 1 },
+          { kind: 'vector', name: 'LOCAL_TIMER', ns: 5_000, count: 1, vector: 236 },
+          { kind: 'idle', name: 'swapper/1', ns: 3_000, count: 0 },
+          { kind: 'self', name: 'probe', ns: 2_000, count: 1, pid: 4242 },
+        ],
+      },
+    },
+    { trace: 1, thread: 0, tid: 4242, cpu: 1, plannedNs: 2e9, actualNs: 2e9 + 150_000, latencyNs: 150_000, file: null, attribution: null, error: 'the trace buffer overflowed' },
+  ],
+};
 
 /** Fields whose values are from a fixed set (the record would not be read the same with other text). */
 const FIXED = new Set(['status', 'kind', 'mode', 'verdict', 'accel', 'layout', 'type', 'startedAt', 'endedAt', 'policy']);
@@ -66,8 +93,10 @@ describe('TeX escaping compiled by pdflatex', { skip }, () => {
       assert.ok(out.includes(s), `${JSON.stringify(s)} is not in ${out}`);
   });
 
-  test('report.tex of a realistic record with hostile text in every string compiles', () => {
-    const hostile = mapStrings(realisticRecord(), (s, path) => (FIXED.has(String(path[path.length - 1])) ? s : `${s}${HOSTILE}`)) as RunRecord;
+  test('report.tex of a realistic record (traced spikes too) with hostile text in every string compiles', () => {
+    const base = realisticRecord();
+    (base.results.find((r) => r.kind === 'cyclic' && r.status === 'completed') as CompletedLatencyResult).tracing = structuredClone(TRACING);
+    const hostile = mapStrings(base, (s, path) => (FIXED.has(String(path[path.length - 1])) ? s : `${s}${HOSTILE}`)) as RunRecord;
     // Enough results for the long tables to break across pages.
     const record = { ...hostile, results: Array.from({ length: 8 }, (_, k) => hostile.results.map((r) => ({ ...r, repetition: r.repetition + k }))).flat() };
     const tex = renderReportTex(record);
@@ -78,7 +107,7 @@ describe('TeX escaping compiled by pdflatex', { skip }, () => {
     assert.equal(c.code, 0, c.log);
     assertType1Only(c.pdf);
     const text = pdfText(c.pdf);
-    for (const s of ['Warnings', 'Failed steps', 'Guests', 'Hosts', 'Configuration', 'a warning of the run naïve µs & 100% ', '{a} \\end \\\\ #', '≥ × –'])
+    for (const s of ['Warnings', 'Failed steps', 'Guests', 'Hosts', 'Configuration', 'traced spikes', 'IRQ 36 virtio1-req.0', 'the trace buffer overflowed', 'a warning of the run naïve µs & 100% ', '{a} \\end \\\\ #', '≥ × –'])
       assert.ok(text.includes(s), `the PDF lacks ${JSON.stringify(s)}`);
   });
 });
