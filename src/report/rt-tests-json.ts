@@ -9,9 +9,9 @@
  * Units: whole us, as cyclictest writes them (ns when the result came from `cyclictest -N`).
  * min and max are truncated to whole us as cyclictest truncates each sample; avg is the exact
  * mean with two decimals (cyclictest's is the mean of truncated samples, so up to 1 us lower).
- * The histogram has one whole-us key per loglin7 bucket, the middle of the whole us its samples
- * truncate to: exact where a bucket lies within one us (below 2 us always), else off by at most
- * half a bucket (0.39% of the value). Samples a tool counted beyond its histogram range
+ * The histogram has one whole-us key per loglin7 bucket, the us its middle truncates to: exact where a bucket lies within one us (below 2 us always), else off by at most
+ * half a bucket (0.39% of the value); one sample of the highest bucket is at the max, one of the
+ * lowest at the min, as in cyclictest's file. Samples a tool counted beyond its histogram range
  * (cyclictest's overflows) are left out of the histogram again, so cycles exceeds its sum as in
  * cyclictest's own file. A result without a histogram (cyclictest without -h) has "histogram": {}.
  */
@@ -105,10 +105,11 @@ export function equivalentCmdline(r: CompletedLatencyResult, rangeUs: number): s
 }
 
 /**
- * One thread's histogram in whole units of `unitNs`: each bucket at the middle of the whole units
- * its samples can stand for (whole-unit data: the multiples of the unit in the bucket; ns data:
- * the truncations of its values), within the thread's min and max; the thread's `overflows`
- * (its largest samples, counted at a tool's range) are left out.
+ * One thread's histogram in whole units of `unitNs`: each bucket at the unit its middle truncates
+ * to (whole-unit data: the multiple of the unit in the bucket nearest its middle), within the
+ * thread's min and max; the thread's `overflows`
+ * (its largest samples, counted at a tool's range) are left out. One sample of the highest bucket
+ * is at the thread's max (without overflows) and one of the lowest at its min: they are samples of those buckets.
  */
 export function wholeUnitHistogram(t: ThreadLatency, unitNs: number, dataResolutionNs: number): Record<string, number> {
   const out = new Map<number, number>();
@@ -117,17 +118,29 @@ export function wholeUnitHistogram(t: ThreadLatency, unitNs: number, dataResolut
   const lo = Math.floor(h.min / unitNs);
   const hi = Math.floor(h.max / unitNs);
   const wholeUnits = dataResolutionNs >= unitNs && dataResolutionNs % unitNs === 0;
+  const add = (v: number, n: number) => out.set(v, (out.get(v) ?? 0) + n);
   let skip = t.overflows ?? 0;
+  // The max and the min are samples of the highest and lowest buckets: there, one sample each at its own whole unit (a reader checks the highest bin is the max).
+  let maxPending = skip === 0;
   for (let i = h.bins.length - 1; i >= 0; i--) {
     const [bucket, n0] = h.bins[i];
-    const n = n0 - Math.min(n0, skip);
+    let n = n0 - Math.min(n0, skip);
     skip -= n0 - n;
+    if (n > 0 && maxPending) {
+      add(hi, 1);
+      n--;
+      maxPending = false;
+    }
+    if (n > 0 && i === 0) {
+      add(lo, 1);
+      n--;
+    }
     if (n <= 0) continue;
     const [b0, b1] = bucketBounds(bucket);
-    const first = wholeUnits ? Math.ceil(b0 / unitNs) : Math.floor(b0 / unitNs);
-    const last = wholeUnits ? Math.max(first, Math.ceil(b1 / unitNs) - 1) : Math.floor((b1 - 1) / unitNs);
-    const v = Math.min(hi, Math.max(lo, Math.floor((first + last) / 2)));
-    out.set(v, (out.get(v) ?? 0) + n);
+    const mid = (b0 + b1) / 2 / unitNs;
+    // Whole-unit data: the multiple of the unit in the bucket nearest its middle; ns data: the unit the middle truncates to.
+    const v = wholeUnits ? Math.min(Math.max(Math.round(mid), Math.ceil(b0 / unitNs)), Math.ceil(b1 / unitNs) - 1) : Math.floor(mid);
+    add(Math.min(hi, Math.max(lo, v)), n);
   }
   return Object.fromEntries([...out].sort((x, y) => x[0] - y[0]).map(([v, n]) => [String(v), n]));
 }

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { parseCyclictestJson } from '../../src/bench/cyclictest/json.js';
 import { isLatencyResult, type CompletedLatencyResult, type RunRecord } from '../../src/results/types.js';
+import { Histogram } from '../../src/results/histogram.js';
+import { summarizeLatency } from '../../src/stats/summary.js';
+import { rtTestsJson, wholeUnitHistogram } from '../../src/report/rt-tests-json.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'unilat-export-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,6 +92,22 @@ describe('a real run of the probe, exported', () => {
       assert.ok(Math.abs(back.threads[i].summary.p99 - t.summary.p99) <= 1000 + t.summary.p99 / 256, `p99 ${back.threads[i].summary.p99} vs ${t.summary.p99}`);
     }
     assert.equal(latencyOf(lastLine(imp.stdout))[0].applied?.policy, 'fifo', 'the equivalent command line names the policy');
+  });
+
+  test('buckets wider than a us: the max is the highest bin, the min the lowest, and the parser of real cyclictest JSON agrees', () => {
+    // 9001 and 9010 ns share the loglin7 bucket [8960, 9024), whose middle (8992) is in us 8; the max is in us 9.
+    const samples = [1500, 1700, 2300, 9001, 9010];
+    const h = new Histogram();
+    for (const v of samples) h.record(v);
+    const lat = summarizeLatency({ threads: [{ thread: 0, cpu: 1, intervalNs: 1e6, histogram: h.toData(), series: [] }], spikes: [], spikesDropped: 0, overflows: 0 });
+    assert.deepEqual(wholeUnitHistogram(lat.threads[0], 1000, 1), { '1': 2, '2': 1, '8': 1, '9': 1 });
+    const rec = record(run);
+    const r = { ...rec.results.find(isLatencyResult)!, latency: lat, applied: null };
+    const doc = rtTestsJson(rec, r);
+    assert.deepEqual([doc.thread['0'].min, doc.thread['0'].max, doc.thread['0'].cycles, doc.thread['0'].cpu], [1, 9, 5, 1]);
+    assert.equal(doc.thread['0'].avg, Math.round(samples.reduce((a, b) => a + b) / 5 / 10) / 100);
+    const parsed = parseCyclictestJson(JSON.stringify(doc, null, 2), 'x.json');
+    assert.equal(parsed.latency.threads[0].histogram.count, 5);
   });
 
   test('--out FILE.json for a run with several latency results is refused', async () => {
