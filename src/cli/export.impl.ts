@@ -30,10 +30,13 @@ export async function handler(a: Args): Promise<void> {
   if (toFile && results.length > 1)
     throw new InputError(`--out ${a.out}: the run has ${results.length} latency results, one file each: give a folder instead`);
   const dir = toFile ? dirname(a.out!) : (a.out ?? join(runDir, format));
-  await mkdir(dir, { recursive: true });
+  const cannot = (what: string) => (e: unknown) => {
+    throw new InputError(`${what}: cannot write it (${(e as NodeJS.ErrnoException).code ?? e})`);
+  };
+  await mkdir(dir, { recursive: true }).catch(cannot(toFile ? `--out ${a.out}` : `--out ${dir}`));
   for (const [i, r] of results.entries()) {
     const file = toFile ? a.out! : join(dir, names[i]);
-    await writeAtomic(file, `${JSON.stringify(rtTestsJson(record, r), null, 2)}\n`);
+    await writeAtomic(file, `${JSON.stringify(rtTestsJson(record, r), null, 2)}\n`).catch(cannot(file));
     process.stdout.write(`${file}\n`);
   }
 }
