@@ -17,6 +17,7 @@ import {
   type SeriesRow,
 } from '../../src/probe/protocol.js';
 import { summarizeLatency } from '../../src/stats/summary.js';
+import { batchMaxima, batchSeconds } from '../../src/stats/batch.js';
 import { parseRunRecord } from '../../src/results/schema.js';
 import { InputError } from '../../src/errors.js';
 import { readFileSync } from 'node:fs';
@@ -61,6 +62,21 @@ describe('appendSeries', () => {
       assert.equal(max, Math.max(...inside.map((r) => r[3])), `max of ${t}`);
     }
     assert.equal(Math.max(...s.points.map((p) => p[3])), Math.max(...all.map((r) => r[3])), 'the run max survives');
+  });
+});
+
+describe('comparisons of a downsampled series with a per-second one', () => {
+  test('maxima are taken at the coarser width on both sides, so the units of the exceedance count are of one size', () => {
+    const fine = rows(10_000);
+    const coarse = { points: [] as SeriesRow[], seconds: 1 };
+    appendSeries(coarse, fine, 1, 2000);
+    assert.equal(coarse.seconds, 8);
+    const asSource = (r: SeriesRow[], seconds?: number) => ({ series: r.map(([t, count, min, max, sum]) => ({ t, count, min, max, mean: count ? sum / count : 0 })), stddev: 1, count: 1, ...(seconds ? { seconds } : {}) });
+    const sources = [asSource(fine), asSource(coarse.points, coarse.seconds)];
+    const w = batchSeconds(sources);
+    assert.equal(w, 8);
+    assert.deepEqual(batchMaxima([sources[0]], w), batchMaxima([sources[1]], w));
+    assert.equal(batchMaxima([sources[0]]).length, fine.filter((r) => r[1] > 0).length, 'alone, one maximum per second');
   });
 });
 
