@@ -851,7 +851,8 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   }
   const downsampled = threads.find((t) => t.seriesSeconds);
   if (downsampled) {
-    const runS = Math.max(...threads.map((t) => (t.series.at(-1)?.t ?? 0) + (t.seriesSeconds ?? 1)));
+    // The planned length; with --loops, the seconds the series reaches.
+    const runS = run.hello.durationMs ? run.hello.durationMs / 1000 : Math.max(...threads.map((t) => (t.series.at(-1)?.t ?? 0) + (t.seriesSeconds ?? 1)));
     warnings.push({
       code: 'series-downsampled',
       message: `the per-second series of this ${runS} s run is kept at ${downsampled.seriesSeconds} s per point (at most ${SERIES_MAX_POINTS} points a thread): each point is the count, min, max and mean of its seconds`,
