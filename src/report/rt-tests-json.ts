@@ -86,19 +86,23 @@ function ranCmdline(r: CompletedLatencyResult): string | null {
  */
 export function equivalentCmdline(r: CompletedLatencyResult, rangeUs: number): string {
   const a = r.applied;
-  const us = (ns: number | undefined) => Math.max(0, Math.round((ns ?? 0) / 1000));
+  // null: not known (an import that did not say); then the option is left out.
+  const us = (ns: number | null | undefined) => (typeof ns === 'number' && Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1000)) : null);
   const threads = a?.threads ?? r.latency.threads.length;
   const interval = us(a?.intervalNs ?? r.latency.threads[0]?.intervalNs);
-  const distance = us(a?.distanceNs);
-  const argv = ['cyclictest', '-t', String(threads), '-i', String(Math.max(1, interval))];
+  const distance = us(a?.distanceNs) ?? 0;
+  const argv = ['cyclictest', '-t', String(threads)];
+  if (interval !== null) argv.push('-i', String(Math.max(1, interval)));
   const histogram = threads === 1 || distance === 0;
   if (!histogram) argv.push('-d', String(distance));
-  const policy = a?.policy ?? 'other';
-  if ((policy === 'fifo' || policy === 'rr') && a) argv.push('-p', String(a.priority));
-  argv.push(`--policy=${policy}`);
-  if (a?.affinity.length) argv.push(`--affinity=${a.affinity.join(',')}`);
-  if (a?.mlockall) argv.push('-m');
-  if (a && !a.dmaLatency) argv.push('--default-system');
+  // How the threads ran, where the result knows it (an import of -h or -v output does not).
+  if (a) {
+    if (a.policy === 'fifo' || a.policy === 'rr') argv.push('-p', String(a.priority));
+    argv.push(`--policy=${a.policy}`);
+    if (a.affinity.length) argv.push(`--affinity=${a.affinity.join(',')}`);
+    if (a.mlockall) argv.push('-m');
+    if (!a.dmaLatency) argv.push('--default-system');
+  }
   if (histogram) argv.push('-h', String(rangeUs));
   argv.push('-q', '--json');
   return argv.join(' ');

@@ -137,6 +137,24 @@ describe('exports of imported cyclictest files', () => {
     parseCyclictestJson(readFileSync(file, 'utf8'), file);
   });
 
+  test('real cyclictest -v (no command line): the options it is known to have run with only, and the same figures back', async () => {
+    const src = join(dir, 'verbose.txt');
+    writeFileSync(src, execFileSync('cyclictest', ['-t1', '-i', '700', '-l', '400', '-v'], { encoding: 'utf8' }));
+    const imp = await runCli(['import', src, '--out', join(dir, 'imp-verbose')]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const orig = latencyOf(lastLine(imp.stdout))[0].latency;
+    const [file] = await exported(lastLine(imp.stdout), join(dir, 'exp-verbose'));
+    const b = JSON.parse(readFileSync(file, 'utf8'));
+    assert.match(b['cmdline:'], /^cyclictest -t 1 -i \d+ -h \d+ -q --json$/, 'no policy claimed: -v output does not say it');
+    parseCyclictestJson(readFileSync(file, 'utf8'), file);
+    const again = await runCli(['import', file, '--out', join(dir, 'imp-verbose2')]);
+    assert.equal(again.code, 0, again.stderr);
+    const back = latencyOf(lastLine(again.stdout))[0].latency;
+    assert.deepEqual([back.count, back.min, back.max], [orig.count, orig.min, orig.max]);
+    assert.ok(Math.abs(back.mean - orig.mean) <= 5);
+    assert.equal(back.p99, orig.p99, 'whole-us data below 131 us keep their bins');
+  });
+
   test('without -h (no percentiles): "histogram": {} as cyclictest writes it, still valid and imported back', async () => {
     const src = realCyclictest('nohist.json', ['-t1']);
     const imp = await runCli(['import', src, '--out', join(dir, 'imp-nohist')]);
