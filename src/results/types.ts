@@ -58,6 +58,12 @@ export interface ThreadLatency {
   summary: MarkedSummary;
   histogram: HistogramData;
   series: SeriesPoint[];
+  /**
+   * Seconds each series point spans, when more than one: a run longer than SERIES_MAX_POINTS
+   * seconds (probe/protocol.ts) keeps its series downsampled, each point the count, min, max and
+   * mean of that many seconds from its t. Absent: one point per second (older records too).
+   */
+  seriesSeconds?: number;
   /** This thread's samples beyond a tool's histogram range (counted at the range); absent: none. */
   overflows?: number;
 }
