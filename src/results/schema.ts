@@ -22,7 +22,7 @@ const summaryShape = { count: num, min: fig, mean: fig, stddev: fig, p50: fig, p
 const latency = z.looseObject({
   ...summaryShape,
   histogram,
-  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: num, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional() })),
+  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: fig, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional() })),
   spikes: z.array(z.looseObject({ thread: num, t: num, latency: num })),
   spikesDropped: num,
   spikeThresholdNs: num.optional(),
