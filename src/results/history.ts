@@ -374,15 +374,27 @@ export function trend(
   return rows.map(({ gates, ...p }) => ({ ...p, gatesPassed: gates === null ? null : gates === 1 }));
 }
 
-/** The newest completed run of a scenario whose gates passed (or had none); null when there is none. */
-export function lastGood(db: History, scenario: string): { id: string; dir: string | null } | null {
+/**
+ * The baseline a nightly job compares with: the newest run of the candidate's scenario, on the
+ * same set of hosts, that completed with passing gates (or none) and started strictly before the
+ * candidate; never the candidate itself. Ties on the start time are not "before". Null when
+ * there is none (the first night), so the caller can say so.
+ */
+export function lastGood(db: History, candidate: RunRecord): { id: string; dir: string | null } | null {
   const row = db
     .prepare(
-      `SELECT id, dir FROM runs WHERE scenario = ? AND status = 'completed' AND (gates_passed IS NULL OR gates_passed = 1)
+      `SELECT id, dir FROM runs WHERE scenario = ? AND hosts = ? AND started_at < ? AND id != ?
+         AND status = 'completed' AND (gates_passed IS NULL OR gates_passed = 1)
        ORDER BY started_at DESC, id DESC LIMIT 1`,
     )
-    .get(scenario) as { id: string; dir: string | null } | undefined;
+    .get(scenarioName(candidate), JSON.stringify(hostsOf(candidate)), candidate.startedAt, candidate.id) as { id: string; dir: string | null } | undefined;
   return row ?? null;
+}
+
+/** What lastGood looked for, for the message when it found nothing. */
+export function lastGoodCriteria(candidate: RunRecord): string {
+  const hosts = hostsOf(candidate);
+  return `no completed run of scenario "${scenarioName(candidate)}" on ${hosts.length ? `host(s) ${hosts.join(', ')}` : 'no hosts'} with passing gates started before ${candidate.id} (${candidate.startedAt})`;
 }
 
 /** The stored run record of a run; null when the run is unknown or never stored one (killed while running). */

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeComparisonReports } from '../report/write.js';
 import type { Comparison } from '../results/comparison.js';
-import { loadRun, scenarioName, type History } from '../results/history.js';
+import { lastGoodCriteria, loadRun, scenarioName, type History } from '../results/history.js';
 import { loadRunRecord } from '../results/store.js';
 import { isLatencyResult, runScenario, type RunRecord } from '../results/types.js';
 import { compareDeployments, compareRuns, countedResults, METRIC_QUANTILE, type ComparisonRow, type GateSpec, type GroupKey } from '../stats/compare.js';
@@ -82,8 +82,8 @@ export async function compare(q: CompareRequest): Promise<CompareOutcome> {
   } else {
     if (q.baseline === 'last-good') {
       const name = scenarioName(cand.record);
-      const good = await lastGoodRun(q.db(), name);
-      if (!good) throw new InputError(`no last-good run of scenario "${name}" in ${q.dbFile}`);
+      const good = await lastGoodRun(q.db(), cand.record);
+      if (!good) throw new InputError(`--baseline last-good: ${lastGoodCriteria(cand.record)} in ${q.dbFile}`);
       if (!good.record) throw new InputError(`the last good run of "${name}", ${good.id}, could not be loaded from ${q.dbFile}${good.dir ? ` or ${good.dir}` : ''}`);
       baseline = good.record;
     } else baseline = (await loadRunArg(q.baseline!, q.db)).record;

@@ -136,7 +136,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
   record.endedAt = new Date().toISOString();
   record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
-  const baseline = await resolveBaseline(scenario, db);
+  const baseline = await resolveBaseline(scenario, record, db);
   const gates = gateOutcomes(scenario, record, baseline.record, baseline.note);
   if (gates.length) record.gates = gates;
   const comparisons = deploymentComparisons(scenario, record);
