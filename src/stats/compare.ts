@@ -43,6 +43,8 @@ import { deriveSeed, makeRng, normalSf, percentileInterval } from './dist.js';
 import { quantile } from './quantiles.js';
 import { rankSumHistograms, rankSumSamples } from './ranksum.js';
 import { median, sortInPlace } from './median.js';
+import { holm } from './holm.js';
+import { minimumDetectableEffect } from './mde.js';
 import type { Comparison, ComparisonRow, GroupKey, Verdict } from '../results/comparison.js';
 export type { Comparison, ComparisonRow, GroupKey, Verdict };
 
@@ -204,15 +206,19 @@ export function compareGroups(
     if (b.latency.length && c.latency.length) rows.push(...compareLatency(key, b, c, s));
     if (s.ops && b.ops.length && c.ops.length) rows.push(...compareOps(key, b, c, s));
   }
+  for (const r of rows) applyGate(r, s);
+  judge(rows, s);
   for (const r of rows) {
-    applyGate(r, s);
-    delete (r as DraftRow).decide; // internal hook; rows serialise as plain data
+    // internal hooks; rows serialise as plain data
+    delete (r as DraftRow).decide;
+    delete (r as DraftRow).perRep;
   }
   return {
     baselineId,
     candidateId,
     threshold: s.threshold,
     alpha: s.alpha,
+    correction: 'holm',
     level: s.level,
     resamples: s.resamples,
     seed: s.seed,
@@ -222,28 +228,74 @@ export function compareGroups(
   };
 }
 
-/** Marks a row gated and applies a matching gate's allowance (re-deciding its verdict). */
+/**
+ * Marks a row gated when a relative gate matches it, with that gate's allowance as its
+ * threshold. Without gates nothing is gated: verdicts are reported, and fail nothing.
+ */
 function applyGate(row: DraftRow, s: Settings): void {
-  if (!s.gates) {
-    row.gated = true;
-    return;
-  }
-  const matching = s.gates.filter(
+  const matching = (s.gates ?? []).filter(
     (g) =>
       g.metric === row.metric &&
       (g.benchmark === undefined || g.benchmark === row.candidateGroup.benchmark) &&
       (g.deployment === undefined || g.deployment === row.candidateGroup.deployment),
   );
   row.gated = matching.length > 0;
-  if (!matching.length) return;
-  const allowance = Math.min(...matching.map((g) => g.maxRegression));
-  if (allowance !== row.threshold) {
-    row.threshold = allowance;
-    row.verdict = row.decide!(allowance);
-  }
+  if (matching.length) row.threshold = Math.min(...matching.map((g) => g.maxRegression));
 }
 
-type DraftRow = ComparisonRow & { decide?: (threshold: number) => Verdict };
+/**
+ * A row while it is being judged: `decide` re-judges it at a threshold and a significance
+ * level (intervals at the matching confidence), `perRep` holds its per-repetition figures.
+ */
+type DraftRow = ComparisonRow & {
+  decide?: (threshold: number, alpha: number) => Verdict;
+  perRep?: { baseline: number[]; candidate: number[] };
+};
+
+const NO_CHANGE: Verdict = 'no significant change';
+
+/**
+ * The confidence level of an interval tested at significance `a` instead of the comparison's
+ * alpha: its miss probability shrinks by the same factor (95% at alpha 0.05; 97.5% at 0.025).
+ */
+function levelFor(s: Settings, a: number): number {
+  return 1 - (1 - s.level) * (a / s.alpha);
+}
+
+/** Memoises an interval function of the confidence level (Holm asks a row at a few levels). */
+function byLevel(f: (level: number) => [number, number]): (level: number) => [number, number] {
+  const seen = new Map<number, [number, number]>();
+  return (level) => {
+    let v = seen.get(level);
+    if (!v) seen.set(level, (v = f(level)));
+    return v;
+  };
+}
+
+/**
+ * Final verdicts, Holm-corrected per comparison: the rows of one group pair (one key) form a
+ * family, its gated rows one and its reported rows another, so the chance that a comparison
+ * calls any change when there is none stays at alpha, however many metrics it judges. Each row
+ * also gets its minimum detectable effect at the family's strictest level (alpha / family size).
+ */
+function judge(rows: DraftRow[], s: Settings): void {
+  const families = new Map<string, DraftRow[]>();
+  for (const r of rows) {
+    const k = JSON.stringify([r.key, r.gated === true]);
+    families.set(k, [...(families.get(k) ?? []), r]);
+  }
+  for (const fam of families.values()) {
+    for (const st of holm(fam, s.alpha, (r, a) => r.decide!(r.threshold, a) !== NO_CHANGE)) {
+      const r = st.item;
+      const alone = r.decide!(r.threshold, s.alpha);
+      r.verdict = st.rejected ? r.decide!(r.threshold, st.level) : NO_CHANGE;
+      r.holm = { family: fam.length, level: st.level };
+      if (alone !== NO_CHANGE && !st.rejected)
+        r.note = `${alone} at alpha ${s.alpha} alone, not after Holm's correction across ${fam.length} metrics (judged at ${fmtP(st.level)})${r.note ? `; ${r.note}` : ''}`;
+      r.mde = minimumDetectableEffect(r.perRep?.baseline ?? [], r.perRep?.candidate ?? [], s.alpha / fam.length);
+    }
+  }
+}
 
 function intervalVerdict(low: number, high: number, threshold: number, pOk: boolean): Verdict {
   if (!pOk || Number.isNaN(low) || Number.isNaN(high)) return 'no significant change';
@@ -343,50 +395,61 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
       const k = order.findIndex((i) => qs[i] === q);
       const vb = quantile(pb, q);
       const vc = quantile(pc, q);
-      const wb = widenDraws(bb.draws[k], vb, fb);
-      const wc = widenDraws(bc.draws[k], vc, fc);
-      const ratios = wc.map((x, i) => x / wb[i]);
-      const reps = repetitionRatioInterval(
-        b.latency.map((h) => quantile(h, q)),
-        c.latency.map((h) => quantile(h, q)),
-        s.level,
-      );
-      const [low, high] = hull(percentileInterval(ratios, s.level), reps);
+      const perRep = { baseline: b.latency.map((h) => quantile(h, q)), candidate: c.latency.map((h) => quantile(h, q)) };
+      const draws = { baseline: bb.draws[k], candidate: bc.draws[k] };
+      const intervalAt = byLevel((level) => latencyInterval(draws, vb, vc, db, dc, perRep, level));
+      const [low, high] = intervalAt(s.level);
+      const reps = perRep.baseline.length >= 2 && perRep.candidate.length >= 2;
       const sb = tailSupport(pb.count, q);
       const sc = tailSupport(pc.count, q);
       const supported = sb.supported && sc.supported;
       // Location metrics also need the rank-sum test to agree; tail metrics do not (a tail
       // can move while the body stays put).
-      const pOk = q > 0.5 || p < s.alpha;
-      const decide = (t: number): Verdict => (supported ? intervalVerdict(low, high, t, pOk) : 'no significant change');
+      const decide = (t: number, a: number): Verdict =>
+        supported ? intervalVerdict(...intervalAt(levelFor(s, a)), t, q > 0.5 || p < a) : NO_CHANGE;
       const note = supported
         ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band; ${bNote}`
         : `not enough samples for ${metric}: needs ${sb.countNeeded} per side, have ${pb.count} / ${pc.count}`;
-      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note });
+      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note });
     } else if (metric === 'mean') {
       const vb = pb.sum / pb.count;
       const vc = pc.sum / pc.count;
-      const wb = widenDraws(bb.means, vb, fb);
-      const wc = widenDraws(bc.means, vc, fc);
-      const ratios = wc.map((x, i) => x / wb[i]);
-      const reps = repetitionRatioInterval(
-        b.latency.map((h) => h.sum / h.count),
-        c.latency.map((h) => h.sum / h.count),
-        s.level,
-      );
-      const [low, high] = hull(percentileInterval(ratios, s.level), reps);
-      const decide = (t: number): Verdict => intervalVerdict(low, high, t, p < s.alpha);
-      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum; ${bNote}` });
+      const perRep = { baseline: b.latency.map((h) => h.sum / h.count), candidate: c.latency.map((h) => h.sum / h.count) };
+      const intervalAt = byLevel((level) => latencyInterval({ baseline: bb.means, candidate: bc.means }, vb, vc, db, dc, perRep, level));
+      const [low, high] = intervalAt(s.level);
+      const reps = perRep.baseline.length >= 2 && perRep.candidate.length >= 2;
+      const decide = (t: number, a: number): Verdict => intervalVerdict(...intervalAt(levelFor(s, a)), t, p < a);
+      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum; ${bNote}` });
     } else if (metric === 'max') {
       const mb = batchMaxima((b.batches ?? []).flat());
       const mc = batchMaxima((c.batches ?? []).flat());
       const byBatch = mb.length >= 2 && mc.length >= 2;
-      const decide = (t: number): Verdict => (byBatch ? maxVerdictBatches(mb, mc, t, s.alpha) : maxVerdict(pb, pc, t, s.alpha)).verdict;
+      const decide = (t: number, a: number): Verdict => (byBatch ? maxVerdictBatches(mb, mc, t, a) : maxVerdict(pb, pc, t, a)).verdict;
       const m = byBatch ? maxVerdictBatches(mb, mc, s.threshold, s.alpha) : maxVerdict(pb, pc, s.threshold, s.alpha);
-      rows.push({ ...base(), metric, baseline: pb.max, candidate: pc.max, ratio: pc.max / pb.max, ratioLow: null, ratioHigh: null, verdict: m.verdict, decide, note: m.note });
+      const perRep = { baseline: b.latency.map((h) => h.max), candidate: c.latency.map((h) => h.max) };
+      rows.push({ ...base(), metric, baseline: pb.max, candidate: pc.max, ratio: pc.max / pb.max, ratioLow: null, ratioHigh: null, verdict: m.verdict, decide, perRep, note: m.note });
     }
   }
   return rows;
+}
+
+/**
+ * A latency ratio interval at a confidence level: each side's bootstrap draws widened by its
+ * design effect at that level, hulled with the Welch interval over repetitions when both sides
+ * have two or more.
+ */
+function latencyInterval(
+  draws: { baseline: Float64Array; candidate: Float64Array },
+  vb: number,
+  vc: number,
+  db: DesignEffect,
+  dc: DesignEffect,
+  perRep: { baseline: number[]; candidate: number[] },
+  level: number,
+): [number, number] {
+  const wb = widenDraws(draws.baseline, vb, widenFactor(db, level));
+  const wc = widenDraws(draws.candidate, vc, widenFactor(dc, level));
+  return hull(percentileInterval(wc.map((x, i) => x / wb[i]), level), repetitionRatioInterval(perRep.baseline, perRep.candidate, level));
 }
 
 /**
@@ -458,13 +521,13 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
     const vb = median(rb);
     const vc = median(rc);
     const rs = rankSumSamples(rc, rb);
-    const perRep = (g: ResultGroup): number[][] => g.ops.filter((o) => o[op]?.raw?.length).map((o) => o[op].raw);
-    const db = opsDesignEffect(perRep(b));
-    const dc = opsDesignEffect(perRep(c));
+    const rawByRep = (g: ResultGroup): number[][] => g.ops.filter((o) => o[op]?.raw?.length).map((o) => o[op].raw);
+    const db = opsDesignEffect(rawByRep(b));
+    const dc = opsDesignEffect(rawByRep(c));
     const fb = widenFactor(db, s.level);
     const fc = widenFactor(dc, s.level);
     const p = correctedP(rs.z, rs.p, rb.length, rc.length, known(db) ? db.deff : 1, known(dc) ? dc.deff : 1);
-    let interval: [number, number];
+    let medians: { baseline: Float64Array; candidate: Float64Array } | null = null;
     if (rb.length >= 2 && rc.length >= 2) {
       const rng = makeRng(deriveSeed(s.seed, `${key}|ops|${op}`));
       const mb = new Float64Array(s.resamples);
@@ -477,23 +540,20 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
         mb[i] = median(sortInPlace(tb));
         mc[i] = median(sortInPlace(tc));
       }
-      const wb = widenDraws(mb, vb, fb);
-      const wc = widenDraws(mc, vc, fc);
-      interval = percentileInterval(wc.map((x, i) => x / wb[i]), s.level);
-    } else {
-      // Only medians kept: the most conservative ratio the two medians' intervals allow.
+      medians = { baseline: mb, candidate: mc };
+    }
+    const perRep = { baseline: b.ops.filter((o) => o[op]).map((o) => o[op].nsPerOp), candidate: c.ops.filter((o) => o[op]).map((o) => o[op].nsPerOp) };
+    const intervalAt = byLevel((level): [number, number] => {
+      if (medians) return latencyInterval(medians, vb, vc, db, dc, perRep, level);
+      // Only medians kept: the most conservative ratio the two medians' stored intervals allow
+      // (at their own level: they cannot be re-judged at another).
       const sb = b.ops.find((o) => o[op])![op];
       const sc = c.ops.find((o) => o[op])![op];
-      interval = [sc.ciLow / sb.ciHigh, sc.ciHigh / sb.ciLow];
-    }
-    const reps = repetitionRatioInterval(
-      b.ops.filter((o) => o[op]).map((o) => o[op].nsPerOp),
-      c.ops.filter((o) => o[op]).map((o) => o[op].nsPerOp),
-      s.level,
-    );
-    const [low, high] = hull(interval, reps);
-    const pOk = p < s.alpha;
-    const decide = (t: number): Verdict => intervalVerdict(low, high, t, pOk);
+      return hull([sc.ciLow / sb.ciHigh, sc.ciHigh / sb.ciLow], repetitionRatioInterval(perRep.baseline, perRep.candidate, level));
+    });
+    const [low, high] = intervalAt(s.level);
+    const reps = perRep.baseline.length >= 2 && perRep.candidate.length >= 2;
+    const decide = (t: number, a: number): Verdict => intervalVerdict(...intervalAt(levelFor(s, a)), t, p < a);
     rows.push({
       key,
       baselineGroup: groupKey(b),
@@ -506,12 +566,13 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
       ratioHigh: high,
       p,
       effect: rs.probXGreater,
-      verdict: decide(s.threshold),
+      verdict: decide(s.threshold, s.alpha),
       threshold: s.threshold,
       samples: { baseline: rb.length, candidate: rc.length },
       repetitions: { baseline: b.ops.filter((o) => o[op]).length, candidate: c.ops.filter((o) => o[op]).length },
       note: `median ns/op; bootstrap of per-batch samples${reps ? ', widened by repetitions' : ''} and rank-sum; ${batchNote(db, dc, fb, fc).replace(/no per-second series/g, 'too few batches')}`,
       decide,
+      perRep,
     });
   }
   return rows;

@@ -60,11 +60,17 @@ describe('compare: verdicts on known shifts', () => {
     assert.ok(p99.ratioLow! < p99.ratio && p99.ratio < p99.ratioHigh!);
     assert.ok(Math.abs(p99.ratio - 1.2) < 0.06);
     assert.ok(p99.p! < 1e-6 && p99.effect! > 0.6);
+    // Without gates nothing is gated: the verdicts are reported, and no regression fails anything.
+    assert.ok(c.rows.some((r) => r.verdict === 'worse'));
+    assert.ok(c.rows.every((r) => r.gated === false));
+    assert.deepEqual(c.regressions, []);
+    const all = ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean'].map((metric) => ({ metric, maxRegression: 0.05 }));
+    const gated = compareRuns(latencyRun('a', 1, 1), latencyRun('b', 2, 1.2), { resamples: 200, gates: all });
     assert.deepEqual(
-      c.regressions.map((r) => r.metric).sort(),
-      c.rows.filter((r) => r.verdict === 'worse').map((r) => r.metric).sort(),
+      gated.regressions.map((r) => r.metric).sort(),
+      gated.rows.filter((r) => r.verdict === 'worse').map((r) => r.metric).sort(),
     );
-    assert.ok(c.rows.every((r) => r.gated === true));
+    assert.ok(gated.regressions.length >= 4);
     assert.doesNotThrow(() => JSON.stringify(c));
     assert.ok(!('decide' in p99));
   });
