@@ -87,6 +87,9 @@ export interface GateOutcome {
   value: number | null;
   /** Limit in ns (absolute) or as a ratio, 1 + allowance (relative). */
   limit: number;
+  /** False when the gate failed; true when it passed or was skipped. */
   pass: boolean;
+  /** Not evaluated (a relative gate without a baseline): the detail says why. Neither a pass nor a failure. */
+  skipped?: boolean;
   detail: string;
 }

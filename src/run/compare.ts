@@ -5,7 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { writeComparisonReports } from '../report/write.js';
+import { writeComparisonReports, writeGatesJunit } from '../report/write.js';
+import { evaluateGates, type GateOutcome } from '../stats/gates.js';
 import type { Comparison } from '../results/comparison.js';
 import { lastGoodCriteria, loadRun, scenarioName, type History } from '../results/history.js';
 import { loadRunRecord } from '../results/store.js';
@@ -34,7 +35,12 @@ export interface CompareRequest {
 }
 
 export interface CompareOutcome {
-  comparison: Comparison;
+  /** Null when `last-good` found no earlier good run: then nothing was compared and `skipped` says so. */
+  comparison: Comparison | null;
+  /** The candidate's relative gates not evaluated for want of a baseline (the first night of a nightly job). */
+  skipped: GateOutcome[];
+  /** Why nothing was compared, when comparison is null. */
+  reason?: string;
   /** The candidate's run folder, when it came from one. */
   candidateDir: string | null;
   /** The comparison's files (in its own folder) and the JUnit file when asked for. */
@@ -59,12 +65,14 @@ async function loadRunArg(arg: string, db: () => History): Promise<Loaded> {
   return { record, dir: null };
 }
 
-/** The relative gates of the candidate's scenario (a comparison gates only those metrics, with their allowance). */
-function relativeGates(record: RunRecord): GateSpec[] | undefined {
-  const gates = runScenario(record)?.gates;
-  if (!gates) return undefined;
-  const rel = gates.filter((g) => g.type === 'relative');
-  return rel.length ? rel.map((g) => ({ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment })) : undefined;
+/**
+ * The relative gates of the candidate's scenario: a comparison gates only those metrics, with
+ * their allowance; without any, nothing is gated (verdicts are reported, not gated).
+ */
+function relativeGates(record: RunRecord): GateSpec[] {
+  return (runScenario(record)?.gates ?? [])
+    .filter((g) => g.type === 'relative')
+    .map((g) => ({ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment }));
 }
 
 export async function compare(q: CompareRequest): Promise<CompareOutcome> {
@@ -78,12 +86,20 @@ export async function compare(q: CompareRequest): Promise<CompareOutcome> {
     const unknown = q.deployments.filter((n) => !known.includes(n));
     if (unknown.length)
       throw new InputError(`--deployments: ${q.candidate} has no deployment named ${unknown.map((n) => quoteWithSuggestion(n, known)).join(', ')} (it has: ${known.join(', ') || 'no results'})`);
-    comparison = compareDeployments(cand.record, q.deployments[0], q.deployments[1], opts);
+    // A VM slower than bare metal is no regression: deployments inside a run are never gated.
+    comparison = compareDeployments(cand.record, q.deployments[0], q.deployments[1], { ...opts, gates: [] });
   } else {
     if (q.baseline === 'last-good') {
       const name = scenarioName(cand.record);
       const good = await lastGoodRun(q.db(), cand.record);
-      if (!good) throw new InputError(`--baseline last-good: ${lastGoodCriteria(cand.record)} in ${q.dbFile}`);
+      if (!good) {
+        // The first night: nothing to compare with is no failure, but each relative gate says it was skipped.
+        const reason = `--baseline last-good: ${lastGoodCriteria(cand.record)} in ${q.dbFile}`;
+        const skipped = evaluateGates(runScenario(cand.record)?.gates.filter((g) => g.type === 'relative') ?? [], cand.record, { baseline: null, baselineNote: reason });
+        const written = q.junit ? [q.junit] : [];
+        if (q.junit) await writeGatesJunit(q.junit, skipped, `compare ${cand.record.id} vs last-good`);
+        return { comparison: null, skipped, reason, candidateDir: cand.dir, written };
+      }
       if (!good.record) throw new InputError(`the last good run of "${name}", ${good.id}, could not be loaded from ${q.dbFile}${good.dir ? ` or ${good.dir}` : ''}`);
       baseline = good.record;
     } else baseline = (await loadRunArg(q.baseline!, q.db)).record;
@@ -91,7 +107,7 @@ export async function compare(q: CompareRequest): Promise<CompareOutcome> {
   }
   comparison = asKnown(comparison, baseline ?? cand.record, cand.record);
   const written = await writeComparisonReports({ comparison, baseline, candidate: cand.record, deployments: q.deployments }, q.out ?? cand.dir ?? '.', q.junit);
-  return { comparison, candidateDir: cand.dir, written };
+  return { comparison, skipped: [], candidateDir: cand.dir, written };
 }
 
 /** A group's counted latency results. */

@@ -149,7 +149,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
 /** The outcome's lines for the user: gates, then what ended a host, then failed steps. */
 export function outcomeLines(o: RunOutcome): string[] {
   const r = o.record;
-  const gates = o.gates.map((g) => `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`);
+  const gates = o.gates.map((g) => (g.skipped ? `gate skip: ${g.gate} (${g.detail})` : `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`));
   const hostErr = Object.entries(r.hostErrors).map(([h, e]) => `error: ${h}: ${e.split('\n')[0]}`);
   const stepErr = o.failedSteps.filter((s) => !r.hostErrors[s.host]).map((s) => `error: ${s.error.split('\n')[0]}`);
   return [...gates, ...hostErr, ...stepErr];

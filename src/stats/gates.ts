@@ -2,7 +2,9 @@
  * Evaluating scenario gates against a run record. Absolute gates check a metric of every
  * counted, completed result they match; relative gates compare against a baseline run with
  * compare.ts and fail only on a significant regression beyond the allowance. A gate that
- * matches nothing fails with a reason: a gate that cannot be checked must not pass.
+ * matches nothing fails with a reason: a gate that cannot be checked must not pass. A relative
+ * gate without a baseline (the first run of a nightly job) is skipped, saying why: it neither
+ * passes nor fails the run.
  */
 import type { LatencySummary, Result, RunRecord } from '../results/types.js';
 import type { AbsoluteGate, Gate, RelativeGate } from '../scenario/gates.js';
@@ -15,6 +17,8 @@ export type { GateOutcome };
 export interface GateOptions {
   /** Baseline run for relative gates. */
   baseline?: RunRecord | null;
+  /** Why there is no baseline, for the skipped relative gates (default "no baseline run to compare with"). */
+  baselineNote?: string;
   /** Options for the comparisons behind relative gates (seed, resamples, alpha, ignoreHost). */
   compare?: Omit<CompareOptions, 'metrics' | 'gates' | 'ops'>;
 }
@@ -88,7 +92,8 @@ function evaluateAbsolute(g: AbsoluteGate, record: RunRecord): GateOutcome[] {
 function evaluateRelative(g: RelativeGate, record: RunRecord, opts: GateOptions): GateOutcome[] {
   const limit = 1 + g.maxRegression;
   const fail = (detail: string): GateOutcome[] => [{ gate: g.text, key: filterText(g), value: null, limit, pass: false, detail }];
-  if (!opts.baseline) return fail('no baseline run to compare with');
+  if (!opts.baseline)
+    return [{ gate: g.text, key: '(no baseline)', value: null, limit, pass: true, skipped: true, detail: `not evaluated: ${opts.baselineNote ?? 'no baseline run to compare with'}` }];
   const isOp = g.metric.startsWith('syscall.');
   if (!isOp && !(g.metric in METRIC_QUANTILE) && g.metric !== 'mean' && g.metric !== 'max')
     return fail(`${g.metric} has no relative comparison (use p50..p99.99, mean, max or syscall.<op>)`);
@@ -119,7 +124,7 @@ export function evaluateGates(gates: readonly Gate[], record: RunRecord, opts: G
   return gates.flatMap((g) => (g.type === 'absolute' ? evaluateAbsolute(g, record) : evaluateRelative(g, record, opts)));
 }
 
-/** True when every outcome passed (no gates: true). */
+/** True when no outcome failed (no gates, or only skipped ones: true). */
 export function gatesPassed(outcomes: readonly GateOutcome[]): boolean {
   return outcomes.every((o) => o.pass);
 }

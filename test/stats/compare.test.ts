@@ -194,7 +194,7 @@ describe('compare: writers', () => {
     assert.match(md, /\| cyclic\/bare@local \| p99 \|.*\*\*worse\*\* \(gated\)/);
     assert.match(md, /## Regressions \(1\)/);
     const xml = renderComparisonJunit(c);
-    assert.match(xml, /<testsuites name="unilat" tests="2" failures="1">/);
+    assert.match(xml, /<testsuites name="unilat" tests="2" failures="1" skipped="0">/);
     assert.match(xml, /compare b&lt;&amp;&gt; vs a/);
     assert.equal((xml.match(/<testcase /g) ?? []).length, 2);
     assert.equal((xml.match(/<failure /g) ?? []).length, 1);

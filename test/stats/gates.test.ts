@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseGate, type AbsoluteGate, type Gate } from '../../src/scenario/gates.js';
 import { evaluateGates, gatesPassed } from '../../src/stats/gates.js';
 import { isLatencyResult } from '../../src/results/types.js';
+import { renderGatesJunit } from '../../src/report/junit.js';
 import { failedResult, latencyResult, lognormalSamples, makeRng, opsResult, runRecord } from './synth.js';
 
 function gate(text: string, extra: Partial<Gate> = {}): Gate {
@@ -99,8 +100,20 @@ describe('relative gates', () => {
     assert.equal(evaluateGates([gate('p99 regress < 40%')], run, { baseline: base(1 / 1.3), compare: { resamples: 200 } })[0].pass, true);
   });
 
-  test('without a baseline, or without matching results, a relative gate fails', () => {
-    assert.match(evaluateGates([gate('p99 regress < 10%')], run)[0].detail, /no baseline/);
+  test('without a baseline a relative gate is skipped, saying why: in JUnit a skip, not a pass', () => {
+    const skipped = evaluateGates([gate('p99 regress < 10%'), gate('syscall.getppid < 200ns')], run, { baseline: null, baselineNote: 'the first night' });
+    assert.deepEqual(skipped.map((o) => [o.skipped === true, o.pass]), [[true, true], [false, true]]);
+    assert.equal(skipped[0].detail, 'not evaluated: the first night');
+    assert.equal(gatesPassed(skipped), true);
+    assert.match(evaluateGates([gate('p99 regress < 10%')], run)[0].detail, /^not evaluated: no baseline run to compare with$/);
+    const xml = renderGatesJunit(skipped);
+    assert.match(xml, /<testsuites name="unilat" tests="2" failures="0" skipped="1">/);
+    assert.match(xml, /<testcase classname="\(no baseline\)" name="p99 regress &lt; 10%">\n {6}<skipped message="not evaluated: the first night"\/>/);
+    assert.equal((xml.match(/<skipped /g) ?? []).length, 1);
+    assert.doesNotMatch(xml, /<failure/);
+  });
+
+  test('without matching results a relative gate fails', () => {
     const out = evaluateGates([gate('syscall.getppid regress < 10%')], run, { baseline: base(1) });
     assert.equal(out[0].pass, false);
     assert.match(out[0].detail, /no result for syscall\.getppid/);
