@@ -374,6 +374,22 @@ export function trend(
   return rows.map(({ gates, ...p }) => ({ ...p, gatesPassed: gates === null ? null : gates === 1 }));
 }
 
+/** The metrics with figures (pooled rows of finished runs), optionally of one scenario and/or host, sorted. */
+export function metricNames(db: History, opts: { scenario?: string; host?: string } = {}): string[] {
+  const where = ['m.repetition IS NULL', "r.status != 'running'"];
+  const args: unknown[] = [];
+  if (opts.scenario !== undefined) {
+    where.push('r.scenario = ?');
+    args.push(opts.scenario);
+  }
+  if (opts.host !== undefined) {
+    where.push('m.host = ?');
+    args.push(opts.host);
+  }
+  const rows = db.prepare(`SELECT DISTINCT m.metric AS metric FROM metrics m JOIN runs r ON r.id = m.run_id WHERE ${where.join(' AND ')} ORDER BY m.metric`).all(...args) as Array<{ metric: string }>;
+  return rows.map((r) => r.metric);
+}
+
 /**
  * The baseline a nightly job compares with: the newest run of the candidate's scenario, on the
  * same set of hosts, that completed with passing gates (or none) and started strictly before the
