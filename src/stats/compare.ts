@@ -43,6 +43,7 @@ import { deriveSeed, makeRng, normalSf, percentileInterval } from './dist.js';
 import { quantile } from './quantiles.js';
 import { rankSumHistograms, rankSumSamples } from './ranksum.js';
 import { median, sortInPlace } from './median.js';
+import { hasDistribution, widenForResolution } from './summary.js';
 import { holm } from './holm.js';
 import { minimumDetectableEffect } from './mde.js';
 import type { Comparison, ComparisonRow, GroupKey, Verdict } from '../results/comparison.js';
@@ -95,6 +96,8 @@ export interface ResultGroup extends GroupKey {
    * empty series (imported cyclictest JSON) leave the design effect unknown.
    */
   batches?: BatchSource[][];
+  /** The coarsest quantization of its latency figures in ns (cyclictest's whole µs: 1000); 0 or absent for ns. */
+  resolutionNs?: number;
 }
 
 /**
@@ -118,6 +121,7 @@ export function resultGroups(record: RunRecord): ResultGroup[] {
     if (!g) map.set(id, (g = { deployment: r.deployment, benchmark: r.benchmark, host: r.host, latency: [], ops: [], batches: [] }));
     if (r.latency) {
       g.latency.push(r.latency.histogram);
+      g.resolutionNs = Math.max(g.resolutionNs ?? 0, r.latency.resolutionNs ?? 0);
       g.batches!.push(r.latency.threads.map((t) => ({ series: t.series, stddev: t.summary.stddev, count: t.summary.count })));
     }
     if (r.ops) g.ops.push(r.ops);
@@ -371,7 +375,17 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
   const fc = widenFactor(dc, s.level);
   const p = correctedP(rs.z, rs.p, pb.count, pc.count, known(db) ? db.deff : 1, known(dc) ? dc.deff : 1);
   const bNote = batchNote(db, dc, fb, fc);
-  const qMetrics = s.metrics.filter((m) => m in METRIC_QUANTILE);
+  // A side that kept no histogram (an imported cyclictest JSON without -h) has no percentiles:
+  // those rows are not made, rather than judged on figures that cannot be known.
+  const pctKnown = [...b.latency, ...c.latency].every(hasDistribution);
+  const metrics = s.metrics.filter((m) => pctKnown || !(m in METRIC_QUANTILE));
+  // Figures read in whole units: a value v stands for [v, v + res), so identical samples do not make an exact ratio.
+  const res = { baseline: b.resolutionNs ?? 0, candidate: c.resolutionNs ?? 0 };
+  const coarse = res.baseline > 1 || res.candidate > 1;
+  const us = (ns: number) => `${ns / 1000} us`;
+  const resNote = coarse ? `; interval widened for the inputs' resolution (baseline ${us(res.baseline)}, candidate ${us(res.candidate)})` : '';
+  const quantized = (iv: [number, number], vb: number, vc: number): [number, number] => (coarse ? widenForResolution(iv[0], iv[1], vb, vc, res) : iv);
+  const qMetrics = metrics.filter((m) => m in METRIC_QUANTILE);
   const qs = qMetrics.map((m) => METRIC_QUANTILE[m]);
   const order = qs.map((_, i) => i).sort((x, y) => qs[x] - qs[y]);
   const sortedQs = order.map((i) => qs[i]);
@@ -389,7 +403,7 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
     repetitions: { baseline: b.latency.length, candidate: c.latency.length },
   });
   const rows: DraftRow[] = [];
-  for (const metric of s.metrics) {
+  for (const metric of metrics) {
     if (metric in METRIC_QUANTILE) {
       const q = METRIC_QUANTILE[metric];
       const k = order.findIndex((i) => qs[i] === q);
@@ -397,7 +411,7 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
       const vc = quantile(pc, q);
       const perRep = { baseline: b.latency.map((h) => quantile(h, q)), candidate: c.latency.map((h) => quantile(h, q)) };
       const draws = { baseline: bb.draws[k], candidate: bc.draws[k] };
-      const intervalAt = byLevel((level) => latencyInterval(draws, vb, vc, db, dc, perRep, level));
+      const intervalAt = byLevel((level) => quantized(latencyInterval(draws, vb, vc, db, dc, perRep, level), vb, vc));
       const [low, high] = intervalAt(s.level);
       const reps = perRep.baseline.length >= 2 && perRep.candidate.length >= 2;
       const sb = tailSupport(pb.count, q);
@@ -408,18 +422,18 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
       const decide = (t: number, a: number): Verdict =>
         supported ? intervalVerdict(...intervalAt(levelFor(s, a)), t, q > 0.5 || p < a) : NO_CHANGE;
       const note = supported
-        ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band; ${bNote}`
+        ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band; ${bNote}${resNote}`
         : `not enough samples for ${metric}: needs ${sb.countNeeded} per side, have ${pb.count} / ${pc.count}`;
       rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note });
     } else if (metric === 'mean') {
       const vb = pb.sum / pb.count;
       const vc = pc.sum / pc.count;
       const perRep = { baseline: b.latency.map((h) => h.sum / h.count), candidate: c.latency.map((h) => h.sum / h.count) };
-      const intervalAt = byLevel((level) => latencyInterval({ baseline: bb.means, candidate: bc.means }, vb, vc, db, dc, perRep, level));
+      const intervalAt = byLevel((level) => quantized(latencyInterval({ baseline: bb.means, candidate: bc.means }, vb, vc, db, dc, perRep, level), vb, vc));
       const [low, high] = intervalAt(s.level);
       const reps = perRep.baseline.length >= 2 && perRep.candidate.length >= 2;
       const decide = (t: number, a: number): Verdict => intervalVerdict(...intervalAt(levelFor(s, a)), t, p < a);
-      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum; ${bNote}` });
+      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum; ${bNote}${resNote}` });
     } else if (metric === 'max') {
       const mb = batchMaxima((b.batches ?? []).flat());
       const mc = batchMaxima((c.batches ?? []).flat());
