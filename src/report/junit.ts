@@ -40,7 +40,7 @@ export function renderJunit(suites: ReadonlyArray<{ name: string; cases: readonl
   return out.join('\n');
 }
 
-/** Test cases of a comparison: the gated rows; a row that got worse fails. */
+/** Test cases of a comparison: the gated rows; a row that got worse fails, one that cannot be judged (too few samples) is skipped. */
 export function comparisonCases(c: Comparison): JunitCase[] {
   return c.rows
     .filter((r) => r.gated)
@@ -52,6 +52,7 @@ export function comparisonCases(c: Comparison): JunitCase[] {
         name: r.metric,
         output: text,
         failure: r.verdict === 'worse' ? `regression beyond +${+(r.threshold * 100).toFixed(2)}%: ${text}` : undefined,
+        skipped: r.withheld,
       };
     });
 }

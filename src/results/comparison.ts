@@ -36,6 +36,8 @@ export interface ComparisonRow {
   repetitions: { baseline: number; candidate: number };
   /** What decided the verdict, and why a verdict was withheld. */
   note?: string;
+  /** Why this row cannot be judged at all (too few samples for its tail): a gate on it is skipped, not passed. */
+  withheld?: string;
   /**
    * Holm's correction (stats/holm.ts): the family is the rows of this group pair (its gated
    * rows, or its reported rows), `level` the significance the verdict was judged at last.

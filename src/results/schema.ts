@@ -120,6 +120,7 @@ const comparisonRow = z.looseObject({
   samples: pair,
   repetitions: pair,
   note: str.optional(),
+  withheld: str.optional(),
   holm: z.looseObject({ family: num, level: num }).optional(),
   mde: z
     .looseObject({ repetitions: pair, logSpread: nullNum, alpha: num, power: num, relative: nullNum, repetitionsForTarget: nullNum, target: num })

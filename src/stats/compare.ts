@@ -424,7 +424,7 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
       const note = supported
         ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band; ${bNote}${resNote}`
         : `not enough samples for ${metric}: needs ${sb.countNeeded} per side, have ${pb.count} / ${pc.count}`;
-      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note });
+      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note, ...(supported ? {} : { withheld: note }) });
     } else if (metric === 'mean') {
       const vb = pb.sum / pb.count;
       const vc = pc.sum / pc.count;

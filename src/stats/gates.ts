@@ -106,6 +106,7 @@ function evaluateRelative(g: RelativeGate, record: RunRecord, opts: GateOptions)
   const rows = cmp.rows.filter((r) => r.gated);
   if (!rows.length) return fail(`no result for ${g.metric} (${filterText(g)}) in both this run and baseline ${opts.baseline.id}`);
   return rows.map((r) => {
+    if (r.withheld) return { gate: g.text, key: r.key, value: r.ratio, limit, pass: true, skipped: true, detail: `not evaluated: ${r.withheld}` };
     const pass = r.verdict !== 'worse';
     const iv = r.ratioLow !== null && r.ratioHigh !== null ? ` [${r.ratioLow.toFixed(3)}, ${r.ratioHigh.toFixed(3)}]` : '';
     return {

@@ -198,5 +198,9 @@ describe('compare: writers', () => {
     assert.match(xml, /compare b&lt;&amp;&gt; vs a/);
     assert.equal((xml.match(/<testcase /g) ?? []).length, 2);
     assert.equal((xml.match(/<failure /g) ?? []).length, 1);
+    // A gated tail without the samples to judge it is a skip, not a pass.
+    const thin = compareRuns(latencyRun('a', 1, 1, 1, 5000), latencyRun('b', 2, 1, 1, 5000), { resamples: 100, metrics: ['p99.9'], gates: [{ metric: 'p99.9', maxRegression: 0.1 }] });
+    assert.match(thin.rows[0].withheld!, /not enough samples for p99\.9/);
+    assert.match(renderComparisonJunit(thin), /tests="1" failures="0" skipped="1">[\s\S]*<skipped message="not enough samples for p99\.9/);
   });
 });

@@ -113,6 +113,15 @@ describe('relative gates', () => {
     assert.doesNotMatch(xml, /<failure/);
   });
 
+  test('a relative gate on a tail too thin to judge is skipped, not passed', () => {
+    // p99.99 needs about 100000 samples per side for ten in its tail; these runs have 40000.
+    const out = evaluateGates([gate('p99.99 regress < 10%')], run, { baseline: base(1), compare: { resamples: 100 } });
+    assert.equal(out.length, 1);
+    assert.equal(out[0].skipped, true);
+    assert.match(out[0].detail, /^not evaluated: not enough samples for p99\.99: needs \d+ per side/);
+    assert.match(renderGatesJunit(out), /failures="0" skipped="1"/);
+  });
+
   test('without matching results a relative gate fails', () => {
     const out = evaluateGates([gate('syscall.getppid regress < 10%')], run, { baseline: base(1) });
     assert.equal(out[0].pass, false);
