@@ -313,18 +313,23 @@ function toSummary(r: RunRow): RunSummary {
 
 const RUN_COLUMNS = 'id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version';
 
+/** Adds a condition and its argument for each filter given (value not undefined). */
+function addFilters(where: string[], args: unknown[], filters: ReadonlyArray<readonly [string, unknown]>): void {
+  for (const [cond, v] of filters) {
+    if (v === undefined) continue;
+    where.push(cond);
+    args.push(v);
+  }
+}
+
 /** Runs, newest first, optionally of one scenario and/or one host. */
 export function listRuns(db: History, opts: { scenario?: string; host?: string; limit?: number } = {}): RunSummary[] {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (opts.scenario !== undefined) {
-    where.push('scenario = ?');
-    args.push(opts.scenario);
-  }
-  if (opts.host !== undefined) {
-    where.push('EXISTS (SELECT 1 FROM json_each(runs.hosts) WHERE value = ?)');
-    args.push(opts.host);
-  }
+  addFilters(where, args, [
+    ['scenario = ?', opts.scenario],
+    ['EXISTS (SELECT 1 FROM json_each(runs.hosts) WHERE value = ?)', opts.host],
+  ]);
   const sql = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
   return (db.prepare(sql).all(...args, opts.limit ?? -1) as RunRow[]).map(toSummary);
 }
@@ -350,16 +355,12 @@ export function trend(
 ): TrendPoint[] {
   const where = ['m.metric = ?', 'm.repetition IS NULL', "r.status != 'running'"];
   const args: unknown[] = [opts.metric];
-  for (const [col, v] of [
-    ['r.scenario', opts.scenario],
-    ['m.host', opts.host],
-    ['m.deployment', opts.deployment],
-    ['m.benchmark', opts.benchmark],
-  ] as const) {
-    if (v === undefined) continue;
-    where.push(`${col} = ?`);
-    args.push(v);
-  }
+  addFilters(where, args, [
+    ['r.scenario = ?', opts.scenario],
+    ['m.host = ?', opts.host],
+    ['m.deployment = ?', opts.deployment],
+    ['m.benchmark = ?', opts.benchmark],
+  ]);
   const rows = db
     .prepare(
       `SELECT * FROM (
@@ -378,14 +379,10 @@ export function trend(
 export function metricNames(db: History, opts: { scenario?: string; host?: string } = {}): string[] {
   const where = ['m.repetition IS NULL', "r.status != 'running'"];
   const args: unknown[] = [];
-  if (opts.scenario !== undefined) {
-    where.push('r.scenario = ?');
-    args.push(opts.scenario);
-  }
-  if (opts.host !== undefined) {
-    where.push('m.host = ?');
-    args.push(opts.host);
-  }
+  addFilters(where, args, [
+    ['r.scenario = ?', opts.scenario],
+    ['m.host = ?', opts.host],
+  ]);
   const rows = db.prepare(`SELECT DISTINCT m.metric AS metric FROM metrics m JOIN runs r ON r.id = m.run_id WHERE ${where.join(' AND ')} ORDER BY m.metric`).all(...args) as Array<{ metric: string }>;
   return rows.map((r) => r.metric);
 }

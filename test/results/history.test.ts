@@ -10,6 +10,7 @@ import {
   integrityCheck,
   lastGood,
   lastGoodCriteria,
+  metricNames,
   listRuns,
   loadRun,
   markRunFinished,
@@ -123,6 +124,11 @@ describe('history', () => {
       assert.deepEqual(lastGood(db, newest), { id: 'n2', dir: '/runs/n2' });
       assert.deepEqual(lastGood(db, middle), { id: 'n1', dir: '/runs/n1' });
       assert.equal(lastGood(db, oldest), null);
+      // The metrics that have figures, for `history --metric` to list.
+      const names = metricNames(db, { scenario: 'nightly' });
+      assert.ok(['p99', 'p99.9', 'max', 'mean', 'syscall.getppid'].every((m) => names.includes(m)), names.join());
+      assert.deepEqual(names, [...names].sort());
+      assert.deepEqual(metricNames(db, { host: 'nowhere' }), []);
       assert.match(lastGoodCriteria(oldest), /^no completed run of scenario "nightly" on host\(s\) local with passing gates started before n1 \(2024-05-01T00:00:00Z\)$/);
       // A run of the same start time is not earlier; another host set is not the same job.
       store(db, sampleRun('twin', middle.startedAt, 1), { gatesPassed: true });
