@@ -346,8 +346,9 @@ export interface TrendPoint {
 }
 
 /**
- * A metric over time (oldest first): the pooled value (counted repetitions merged) of each
- * finished run, per deployment/benchmark/host. Runs that never finished are left out.
+ * A metric over time (oldest first, as the newest `limit` runs): the pooled value (counted
+ * repetitions merged) of each finished run, per deployment/benchmark/host. Runs that never
+ * finished are left out.
  */
 export function trend(
   db: History,
@@ -363,13 +364,14 @@ export function trend(
   ]);
   const rows = db
     .prepare(
-      `SELECT * FROM (
+      // The limit counts runs (the newest N with figures), not points: a run has one per group.
+      `WITH pts AS (
          SELECT r.id AS runId, r.started_at AS startedAt, r.status AS status, r.gates_passed AS gates,
                 m.deployment AS deployment, m.benchmark AS benchmark, m.host AS host, m.value AS value
          FROM metrics m JOIN runs r ON r.id = m.run_id
          WHERE ${where.join(' AND ')}
-         ORDER BY r.started_at DESC, r.id DESC LIMIT ?
-       ) ORDER BY startedAt ASC, runId ASC, benchmark, deployment, host`,
+       ), newest AS (SELECT DISTINCT runId, startedAt FROM pts ORDER BY startedAt DESC, runId DESC LIMIT ?)
+       SELECT pts.* FROM pts JOIN newest USING (runId) ORDER BY pts.startedAt ASC, pts.runId ASC, benchmark, deployment, host`,
     )
     .all(...args, opts.limit ?? -1) as Array<Omit<TrendPoint, 'gatesPassed'> & { gates: number | null }>;
   return rows.map(({ gates, ...p }) => ({ ...p, gatesPassed: gates === null ? null : gates === 1 }));

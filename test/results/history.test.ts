@@ -101,6 +101,8 @@ describe('history', () => {
       assert.deepEqual(p99.map((p) => p.runId), ['r1', 'r2', 'r4']);
       assert.ok(p99.every((p) => p.value > 5000 && p.value < 15000), JSON.stringify(p99));
       assert.ok(p99[1].value > p99[0].value);
+      // The limit counts runs, not points.
+      assert.deepEqual([...new Set(trend(db, { metric: 'p99', limit: 2 }).map((p) => p.runId))], ['r3', 'r4']);
       const ops = trend(db, { metric: 'syscall.getppid', scenario: 'nightly' });
       assert.equal(ops.length, 4);
       assert.equal(ops[0].benchmark, 'syscall');
