@@ -24,7 +24,12 @@
  * next on a busy one); with one repetition per side nothing in the two runs measures that,
  * so use repetitions when the host is shared. Requiring the interval to clear the threshold
  * band (not just 1) is the remaining allowance for it.
- * Percentiles whose tail holds fewer than 10 samples get no verdict at all.
+ * Percentiles whose tail holds fewer than 10 samples get no verdict at all (`withheld`).
+ * Multiplicity (holm.ts): the rows of one group pair are a family (gated rows one, reported rows
+ * another), and Holm's step-down re-judges each row at alpha / r, its intervals at the matching
+ * confidence, so a comparison calls a change where there is none at most alpha of the time,
+ * not alpha per metric. Each row states its minimum detectable effect (mde.ts) at alpha / m.
+ * Gating: only the rows a relative gate names are gated; without gates nothing fails.
  * max: a bootstrap cannot see past the largest sample, so max is judged by an exact
  * exceedance test instead, over per-second maxima (thread-seconds) when the series exist,
  * since spikes cluster in time and single samples are not exchangeable: it is worse only if
@@ -79,8 +84,8 @@ export interface CompareOptions {
   /** Compare syscall ops (default true). */
   ops?: boolean;
   /**
-   * When given, only rows matched by one of these are gated, with that allowance as their
-   * threshold; when absent, every row is gated with the default threshold.
+   * Only rows matched by one of these are gated, with that allowance as their threshold;
+   * absent or empty, nothing is gated (verdicts are reported and fail nothing).
    */
   gates?: readonly GateSpec[];
   /** Match groups by deployment and benchmark only (baseline and candidate on different hosts). */
