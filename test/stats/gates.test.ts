@@ -113,6 +113,14 @@ describe('relative gates', () => {
     assert.doesNotMatch(xml, /<failure/);
   });
 
+  test('the relative gates of a run are judged in one comparison, Holm-corrected together', () => {
+    const out = evaluateGates([gate('p99 regress < 10%'), gate('p50 regress < 10%'), gate('p99 < 50us')], run, { baseline: base(1 / 1.3), compare: { resamples: 200 } });
+    assert.deepEqual(out.map((o) => o.gate), ['p99 regress < 10%', 'p50 regress < 10%', 'p99 < 50us', 'p99 < 50us']);
+    assert.ok(out.slice(0, 2).every((o) => !o.pass && /worse, Holm-corrected across 2 gated metrics/.test(o.detail)), out.map((o) => o.detail).join('\n'));
+    const alone = evaluateGates([gate('p99 regress < 10%')], run, { baseline: base(1 / 1.3), compare: { resamples: 200 } });
+    assert.doesNotMatch(alone[0].detail, /Holm/);
+  });
+
   test('a relative gate on a tail too thin to judge is skipped, not passed', () => {
     // p99.99 needs about 100000 samples per side for ten in its tail; these runs have 40000.
     const out = evaluateGates([gate('p99.99 regress < 10%')], run, { baseline: base(1), compare: { resamples: 100 } });
