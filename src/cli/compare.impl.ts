@@ -49,7 +49,7 @@ export async function handler(a: Args): Promise<void> {
     }
     process.stdout.write(`${renderComparisonMarkdown(c)}\nwrote ${o.written.join(', ')}\n`);
     if (c.regressions.length)
-      throw new GateFailedError(`${c.regressions.length} gated regression(s): ${c.regressions.map((r) => `${r.key} ${r.metric} x${r.ratio.toFixed(3)}`).join('; ')}`, o.candidateDir ?? undefined);
+      throw new GateFailedError(`${c.regressions.length} gated regression(s), Holm-corrected per group pair: ${c.regressions.map((r) => `${r.key} ${r.metric} x${r.ratio.toFixed(3)}`).join('; ')}`, o.candidateDir ?? undefined);
   } finally {
     db?.close();
   }

@@ -171,6 +171,18 @@ describe('compare: grouping and gating', () => {
     assert.equal(verdicts(c).p50, 'no significant change');
   });
 
+  test('inputLimits: no percentile rows where a side kept no full histogram (Holm counts only the rows there are)', () => {
+    const rng = makeRng(6);
+    const full = latencyResult(lognormalSamples(rng, 5000));
+    const bare = latencyResult(lognormalSamples(rng, 5000));
+    if (bare.status !== 'completed' || !bare.latency) throw new Error('synth');
+    const noBins = { ...bare, latency: { ...bare.latency, histogram: { ...bare.latency.histogram, bins: [] } } };
+    const c = compareRuns(runRecord('a', [full]), runRecord('b', [noBins]), { resamples: 100, inputLimits: true });
+    assert.deepEqual(c.rows.map((r) => r.metric).sort(), ['max', 'mean']);
+    assert.ok(c.rows.every((r) => r.holm!.family === 2));
+    assert.equal(compareRuns(runRecord('a', [full]), runRecord('b', [noBins]), { resamples: 100 }).rows.length, 6);
+  });
+
   test('gates: only matching rows are gated, with their own allowance', () => {
     const a = latencyRun('a', 1, 1);
     const b = latencyRun('b', 2, 1.2);
