@@ -13,7 +13,7 @@ export type HistoryFormat = 'table' | 'json' | 'csv';
 /** One view's rows: column names, the plain values (JSON, CSV) and how the table shows them. */
 interface View {
   columns: string[];
-  values: Array<Record<string, string | number | boolean | null>>;
+  values: Array<Record<string, string | number | boolean | null | string[]>>;
   cells: string[][];
 }
 
@@ -27,7 +27,7 @@ const gatesText = (g: boolean | null): string => (g === null ? '-' : g ? 'pass' 
 export function runsView(runs: readonly RunSummary[]): View {
   return {
     columns: ['startedAt', 'id', 'scenario', 'status', 'gatesPassed', 'hosts', 'dir'],
-    values: runs.map((r) => ({ startedAt: r.startedAt, id: r.id, scenario: r.scenario, status: r.incomplete ? 'incomplete' : r.status, gatesPassed: r.gatesPassed, hosts: r.hosts.join(','), dir: r.dir })),
+    values: runs.map((r) => ({ startedAt: r.startedAt, id: r.id, scenario: r.scenario, status: r.incomplete ? 'incomplete' : r.status, gatesPassed: r.gatesPassed, hosts: r.hosts, dir: r.dir })),
     cells: runs.map((r) => [r.startedAt, r.id, r.scenario, r.incomplete ? 'INCOMPLETE (running or killed)' : r.status, gatesText(r.gatesPassed), r.hosts.join(','), r.dir ?? '']),
   };
 }
@@ -53,7 +53,11 @@ export function renderView(v: View, format: HistoryFormat, tableHead: string[]):
   if (format === 'json') return `${JSON.stringify(v.values, null, 1)}\n`;
   if (format === 'csv')
     // A name a spreadsheet would run as a formula gets a leading quote, as in summary.csv.
-    return stringify([v.columns, ...v.values.map((o) => v.columns.map((c) => o[c] ?? ''))], { escape_formulas: true, cast: { string: withoutControls, boolean: (b) => String(b) } });
+    // A list (a run's hosts) is one cell, its items space-separated.
+    return stringify([v.columns, ...v.values.map((o) => v.columns.map((c) => { const x = o[c]; return Array.isArray(x) ? x.join(' ') : (x ?? ''); }))], {
+      escape_formulas: true,
+      cast: { string: withoutControls, boolean: (b) => String(b) },
+    });
   return `${table(tableHead, v.cells)}\n`;
 }
 

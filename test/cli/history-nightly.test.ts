@@ -75,9 +75,13 @@ test('history: found next to the folder given; table, JSON and CSV oldest first;
 
   const json = await runCli(['history', nights[2], '--json'], inDir);
   assert.equal(json.code, 0, json.stderr);
-  const runs = JSON.parse(json.stdout) as Array<{ id: string; status: string; gatesPassed: boolean | null; hosts: string }>;
+  const runs = JSON.parse(json.stdout) as Array<{ id: string; status: string; gatesPassed: boolean | null; hosts: string[] }>;
   assert.deepEqual(runs.map((r) => r.id), ids);
-  assert.ok(runs.every((r) => r.status === 'completed' && r.gatesPassed === true && r.hosts === 'local'));
+  assert.ok(runs.every((r) => r.status === 'completed' && r.gatesPassed === true && r.hosts.join() === 'local'), json.stdout);
+  const runsCsv = await runCli(['history', out, '--csv'], inDir);
+  assert.equal(runsCsv.code, 0, runsCsv.stderr);
+  assert.equal(runsCsv.stdout.split('\n')[0], 'startedAt,id,scenario,status,gatesPassed,hosts,dir');
+  assert.deepEqual(runsCsv.stdout.trim().split('\n').slice(1).map((l) => l.split(',')[1]), ids);
 
   const metric = await runCli(['history', out, '--metric', 'syscall.getppid', '--json'], inDir);
   assert.equal(metric.code, 0, metric.stderr);
