@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DEFAULT_HISTORY_DB } from './history.js';
 
 /** history.db for a path: a run folder or run.json (its parent's), or an --out folder holding one. */
-function nextTo(path: string): string | null {
+export function historyNextTo(path: string): string | null {
   if (!existsSync(path)) return null;
   const abs = resolve(path);
   const isDir = statSync(abs).isDirectory();
@@ -24,7 +24,7 @@ function nextTo(path: string): string | null {
 export function historyFile(db: string | undefined, paths: readonly string[]): string {
   if (db !== undefined) return db;
   for (const p of paths) {
-    const f = nextTo(p);
+    const f = historyNextTo(p);
     if (f) return f;
   }
   return DEFAULT_HISTORY_DB;

@@ -3,12 +3,14 @@ import { InputError } from '../errors.js';
 import { listRuns, metricNames, openHistory, trend } from '../results/history.js';
 import { quoteWithSuggestion } from '../suggest.js';
 import type { Args } from './history.js';
-import { historyFile } from './history-db.js';
+import { historyFile, historyNextTo } from './history-db.js';
 import { renderView, RUNS_HEAD, runsView, trendHead, trendView, type HistoryFormat } from './history-output.js';
 
 export async function handler(a: Args): Promise<void> {
   if (a.json && a.csv) throw new InputError('--json and --csv: give one of them');
   const format: HistoryFormat = a.json ? 'json' : a.csv ? 'csv' : 'table';
+  if (a.folder !== undefined && a.db === undefined && !historyNextTo(a.folder))
+    throw new InputError(`${a.folder}: no history.db there (give an --out folder of runs, a run folder in one, or --db FILE)`);
   const file = historyFile(a.db, a.folder ? [a.folder] : []);
   const db = openHistory(file, 'read');
   try {

@@ -104,6 +104,9 @@ test('history: found next to the folder given; table, JSON and CSV oldest first;
   }
   const both = await runCli(['history', out, '--json', '--csv'], inDir);
   assert.equal(both.code, 2);
+  const nowhere = await runCli(['history', join(dir, 'nowhere')], inDir);
+  assert.equal(nowhere.code, 2);
+  assert.match(nowhere.stderr, /nowhere: no history\.db there/);
 });
 
 test('compare --deployments inside one run is never gated, even with relative gates', async () => {
