@@ -151,7 +151,8 @@ function gatesSection(record: RunRecord): string[] {
   const t = gatesTable(record);
   if (!t) return [];
   const failed = (t.rowStatus ?? []).filter((st) => st === 'fail').length;
-  return [`## Gates: ${failed ? `**${failed} FAILED**` : 'all passed'}`, '', mdTable(t), ''];
+  const skipped = (t.rowStatus ?? []).filter((st) => st === 'warn').length;
+  return [`## Gates: ${failed ? `**${failed} FAILED**` : skipped ? `none failed, ${skipped} skipped` : 'all passed'}`, '', mdTable(t), ''];
 }
 
 function taxSection(record: RunRecord): string[] {

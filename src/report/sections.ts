@@ -97,8 +97,8 @@ export function gatesTable(record: RunRecord): Table | null {
     id: 'gates',
     title: 'Gates',
     columns: [col('gate', 'gate'), col('key', 'checked on'), col('result', 'result', { status: true }), col('detail', 'detail')],
-    rows: gates.map((g) => [text(g.gate), text(g.key), g.pass ? status('pass', 'pass') : status('fail', 'FAIL', 'alert'), text(g.detail)]),
-    rowStatus: gates.map((g) => (g.pass ? 'pass' : 'fail')),
+    rows: gates.map((g) => [text(g.gate), text(g.key), g.skipped ? status('warn', 'skip') : g.pass ? status('pass', 'pass') : status('fail', 'FAIL', 'alert'), text(g.detail)]),
+    rowStatus: gates.map((g) => (g.skipped ? 'warn' : g.pass ? 'pass' : 'fail')),
   };
 }
 

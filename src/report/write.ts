@@ -5,14 +5,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomic } from '../results/store.js';
-import type { Comparison } from '../results/comparison.js';
+import type { Comparison, GateOutcome } from '../results/comparison.js';
 import type { RunRecord, Warning } from '../results/types.js';
 import { renderComparisonMarkdown } from './compare-md.js';
 import { renderSummaryCsv } from './csv.js';
 import { slug } from './data.js';
 import { renderFigures } from './figures.js';
 import { renderCompareHtml, renderHtml } from './html.js';
-import { renderComparisonJunit } from './junit.js';
+import { renderComparisonJunit, renderGatesJunit } from './junit.js';
 import { renderSummaryTex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
 import { pdfTwins } from './pdf.js';
@@ -99,6 +99,11 @@ export async function writeComparisonReports(c: ComparisonInput, parent: string,
     written.push(junit);
   }
   return written;
+}
+
+/** Writes gate outcomes as JUnit XML (skipped gates as <skipped/>). */
+export async function writeGatesJunit(file: string, outcomes: readonly GateOutcome[], name: string): Promise<void> {
+  await writeAtomic(file, renderGatesJunit(outcomes, name));
 }
 
 /** A reporter that fails does not stop the others, and is named in the error. */

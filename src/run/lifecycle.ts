@@ -139,7 +139,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
   record.endedAt = new Date().toISOString();
   record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
-  const baseline = await resolveBaseline(scenario, db);
+  const baseline = await resolveBaseline(scenario, record, db);
   const gates = gateOutcomes(scenario, record, baseline.record, baseline.note);
   if (gates.length) record.gates = gates;
   const comparisons = deploymentComparisons(scenario, record);
@@ -152,7 +152,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
 /** The outcome's lines for the user: gates, then what ended a host, then failed steps. */
 export function outcomeLines(o: RunOutcome): string[] {
   const r = o.record;
-  const gates = o.gates.map((g) => `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`);
+  const gates = o.gates.map((g) => (g.skipped ? `gate skip: ${g.gate} (${g.detail})` : `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`));
   const hostErr = Object.entries(r.hostErrors).map(([h, e]) => `error: ${h}: ${e.split('\n')[0]}`);
   const stepErr = o.failedSteps.filter((s) => !r.hostErrors[s.host]).map((s) => `error: ${s.error.split('\n')[0]}`);
   return [...gates, ...hostErr, ...stepErr];
