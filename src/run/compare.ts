@@ -77,7 +77,7 @@ function relativeGates(record: RunRecord): GateSpec[] {
 
 export async function compare(q: CompareRequest): Promise<CompareOutcome> {
   const cand = await loadRunArg(q.candidate, q.db);
-  const opts = { threshold: q.threshold ?? runScenario(cand.record)?.noiseThreshold, gates: relativeGates(cand.record), ignoreHost: q.ignoreHost, seed: q.seed, inputLimits: true };
+  const opts = { threshold: q.threshold ?? runScenario(cand.record)?.noiseThreshold, gates: relativeGates(cand.record), ignoreHost: q.ignoreHost, seed: q.seed };
   let comparison: Comparison;
   let baseline: RunRecord | null = null;
   if (q.deployments) {

@@ -90,13 +90,6 @@ export interface CompareOptions {
   gates?: readonly GateSpec[];
   /** Match groups by deployment and benchmark only (baseline and candidate on different hosts). */
   ignoreHost?: boolean;
-  /**
-   * Allow for what the inputs cannot know, as `compare` and gates do: no percentile rows where
-   * a side kept no full histogram, and percentile and mean intervals widened for inputs read in
-   * whole units (cyclictest's µs: a value v stands for [v, v + 1) µs). Off for callers that
-   * allow for both themselves (selftest).
-   */
-  inputLimits?: boolean;
 }
 
 /** The results of one group, per counted repetition. */
@@ -154,7 +147,6 @@ interface Settings {
   metrics: readonly string[];
   ops: boolean;
   gates?: readonly GateSpec[];
-  inputLimits: boolean;
 }
 
 function settings(o: CompareOptions): Settings {
@@ -167,7 +159,6 @@ function settings(o: CompareOptions): Settings {
     metrics: o.metrics ?? DEFAULT_LATENCY_METRICS,
     ops: o.ops ?? true,
     gates: o.gates,
-    inputLimits: o.inputLimits ?? false,
   };
 }
 
@@ -391,11 +382,11 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
   const bNote = batchNote(db, dc, fb, fc);
   // A side that kept no histogram (an imported cyclictest JSON without -h) has no percentiles:
   // those rows are not made, rather than judged on figures that cannot be known.
-  const pctKnown = !s.inputLimits || [...b.latency, ...c.latency].every(hasDistribution);
+  const pctKnown = [...b.latency, ...c.latency].every(hasDistribution);
   const metrics = s.metrics.filter((m) => pctKnown || !(m in METRIC_QUANTILE));
   // Figures read in whole units: a value v stands for [v, v + res), so identical samples do not make an exact ratio.
   const res = { baseline: b.resolutionNs ?? 0, candidate: c.resolutionNs ?? 0 };
-  const coarse = s.inputLimits && (res.baseline > 1 || res.candidate > 1);
+  const coarse = res.baseline > 1 || res.candidate > 1;
   const us = (ns: number) => `${ns / 1000} us`;
   const resNote = coarse ? `; interval widened for the inputs' resolution (baseline ${us(res.baseline)}, candidate ${us(res.candidate)})` : '';
   const quantized = (iv: [number, number], vb: number, vc: number): [number, number] => (coarse ? widenForResolution(iv[0], iv[1], vb, vc, res) : iv);

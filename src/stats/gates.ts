@@ -102,7 +102,6 @@ function gatedComparison(gates: readonly RelativeGate[], record: RunRecord, base
   const ok = gates.filter((g) => comparable(g.metric));
   return compareRuns(baseline, record, {
     ...opts.compare,
-    inputLimits: true,
     metrics: [...new Set(ok.filter((g) => !g.metric.startsWith('syscall.')).map((g) => g.metric))],
     ops: ok.some((g) => g.metric.startsWith('syscall.')),
     gates: ok.map((g) => ({ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment })),

@@ -171,16 +171,26 @@ describe('compare: grouping and gating', () => {
     assert.equal(verdicts(c).p50, 'no significant change');
   });
 
-  test('inputLimits: no percentile rows where a side kept no full histogram (Holm counts only the rows there are)', () => {
+  test('no percentile rows where a side kept no full histogram (Holm counts only the rows there are)', () => {
     const rng = makeRng(6);
     const full = latencyResult(lognormalSamples(rng, 5000));
     const bare = latencyResult(lognormalSamples(rng, 5000));
     if (bare.status !== 'completed' || !bare.latency) throw new Error('synth');
     const noBins = { ...bare, latency: { ...bare.latency, histogram: { ...bare.latency.histogram, bins: [] } } };
-    const c = compareRuns(runRecord('a', [full]), runRecord('b', [noBins]), { resamples: 100, inputLimits: true });
+    const c = compareRuns(runRecord('a', [full]), runRecord('b', [noBins]), { resamples: 100 });
     assert.deepEqual(c.rows.map((r) => r.metric).sort(), ['max', 'mean']);
     assert.ok(c.rows.every((r) => r.holm!.family === 2));
-    assert.equal(compareRuns(runRecord('a', [full]), runRecord('b', [noBins]), { resamples: 100 }).rows.length, 6);
+  });
+
+  test('deployments inside one run: whole-µs inputs widen the intervals as between runs', () => {
+    const rng = makeRng(7);
+    const whole = (deployment: string) => {
+      const r = latencyResult(lognormalSamples(rng, 5000).map((v) => Math.floor(v / 1000) * 1000), { deployment });
+      return { ...r, latency: { ...r.latency, resolutionNs: 1000 } };
+    };
+    const c = compareDeployments(runRecord('a', [whole('bare'), whole('vm')]), 'bare', 'vm', { resamples: 100 });
+    const p50 = c.rows.find((r) => r.metric === 'p50')!;
+    assert.match(p50.note ?? '', /widened for the inputs' resolution \(baseline 1 us, candidate 1 us\)/);
   });
 
   test('gates: only matching rows are gated, with their own allowance', () => {
