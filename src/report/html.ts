@@ -3,6 +3,7 @@
  * readable on a phone and on paper. A pure function of the run record.
  */
 import type { Comparison } from '../stats/compare.js';
+import { traceCulpritsTables, tracedSpikeTables } from './trace-tables.js';
 import type { Result, RunRecord } from '../results/types.js';
 import { benchmarkNames, countedResults, slug } from './data.js';
 import { DASH, percent } from './format.js';
@@ -178,6 +179,18 @@ function statusBadge(record: RunRecord): Html {
   const ok = record.status === 'completed';
   const text = { completed: 'completed', running: 'incomplete', partial: 'partial: some steps failed', aborted: 'aborted', failed: 'failed' }[record.status];
   return html`<span class="badge ${ok ? 'ok' : 'bad'}">${text}</span>`;
+}
+
+/** Traced spikes: the culprits per deployment, then each spike's attribution (report/trace-tables.ts). */
+function traceSection(record: RunRecord): Html {
+  const culprits = traceCulpritsTables(record);
+  if (!culprits.length) return html``;
+  const out: Html[] = [html`<section id="traces"><h2>Why wake-ups were late (traced spikes)</h2>`];
+  for (const t of culprits) out.push(html`<h3>${t.title}</h3>`, htmlTable(t), ...(t.notes ?? []).map((n) => html`<p class="meta">${n}</p>`));
+  for (const { table } of tracedSpikeTables(record))
+    out.push(html`<h3 id="${table.id}">${table.title}</h3>`, ...(table.notes ?? []).map((n) => html`<p class="meta">${n}</p>`), ...(table.rows.length ? [htmlTable(table, 'attribution')] : []));
+  out.push(html`</section>`);
+  return joinHtml(out, '\n');
 }
 
 function summarySection(record: RunRecord, extras: HtmlExtras): Html {
@@ -386,6 +399,7 @@ export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
     [
       ['headline', 'Headline'],
       ['summary', 'Summary'],
+      ...(traceCulpritsTables(record).length ? [['traces', 'Traced spikes'] as [string, string]] : []),
       ['warnings', 'Warnings'],
       ['failures', 'Failed steps'],
       ['benchmarks', 'Figures'],
@@ -395,6 +409,7 @@ export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
     [
       headlineSection(record, rendered),
       summarySection(record, extras),
+      traceSection(record),
       warningsSection(record),
       failuresSection(record),
       benchmarksSection(record, rendered, 0),

@@ -24,6 +24,7 @@ import {
 } from './sections.js';
 import { headlineTable } from './headline.js';
 import { keyPlotName } from './plots.js';
+import { traceCulpritsTables, tracedSpikeTables } from './trace-tables.js';
 import { mdCode, mdFence, mdLine, mdLines, mdTable, mdText } from './md.js';
 import { cellText, field, type Cell, type Table } from './table.js';
 
@@ -75,6 +76,8 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
     const spikes = latency.notes ?? [];
     if (spikes.length) out.push(...spikes.map((n) => `- ${mdLine(n)}`), '');
   }
+
+  out.push(...traceSection(record));
 
   const ops = opsResultsTable(record);
   if (ops) {
@@ -134,6 +137,16 @@ function headlineSection(record: RunRecord): string[] {
   return out;
 }
 
+/** Traced spikes: the culprits per deployment, then each spike's attribution. */
+function traceSection(record: RunRecord): string[] {
+  const culprits = traceCulpritsTables(record);
+  if (!culprits.length) return [];
+  const out = [heading(2, 'Why wake-ups were late (traced spikes)'), ''];
+  for (const t of culprits) out.push(heading(3, t.title), '', mdTable(t), '', ...(t.notes ?? []).map(mdLine), '');
+  for (const { table } of tracedSpikeTables(record)) out.push(heading(3, table.title), '', ...(table.notes ?? []).map((n) => `- ${mdLine(n)}`), '', ...(table.rows.length ? [mdTable(table), ''] : []));
+  return out;
+}
+
 /** Every warning of the run, each once per place it came from (repetitions not told apart). */
 function warningsSection(record: RunRecord): string[] {
   const t = warningsTable(record);
@@ -145,7 +158,8 @@ function gatesSection(record: RunRecord): string[] {
   const t = gatesTable(record);
   if (!t) return [];
   const failed = (t.rowStatus ?? []).filter((st) => st === 'fail').length;
-  return [`## Gates: ${failed ? `**${failed} FAILED**` : 'all passed'}`, '', mdTable(t), ''];
+  const skipped = (t.rowStatus ?? []).filter((st) => st === 'warn').length;
+  return [`## Gates: ${failed ? `**${failed} FAILED**` : skipped ? `none failed, ${skipped} skipped` : 'all passed'}`, '', mdTable(t), ''];
 }
 
 function taxSection(record: RunRecord): string[] {

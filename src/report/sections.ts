@@ -97,8 +97,8 @@ export function gatesTable(record: RunRecord): Table | null {
     id: 'gates',
     title: 'Gates',
     columns: [col('gate', 'gate'), col('key', 'checked on'), col('result', 'result', { status: true }), col('detail', 'detail')],
-    rows: gates.map((g) => [text(g.gate), text(g.key), g.pass ? status('pass', 'pass') : status('fail', 'FAIL', 'alert'), text(g.detail)]),
-    rowStatus: gates.map((g) => (g.pass ? 'pass' : 'fail')),
+    rows: gates.map((g) => [text(g.gate), text(g.key), g.skipped ? status('warn', 'skip') : g.pass ? status('pass', 'pass') : status('fail', 'FAIL', 'alert'), text(g.detail)]),
+    rowStatus: gates.map((g) => (g.skipped ? 'warn' : g.pass ? 'pass' : 'fail')),
   };
 }
 
@@ -234,6 +234,40 @@ function spikeText(record: RunRecord, r: CompletedLatencyResult): string | null 
   return `${n} spike${n === 1 ? '' : 's'} above ${threshold !== undefined ? `${us(threshold)} µs` : 'the threshold'}`;
 }
 
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+/** One row per deployment (and host): latency pooled over repetitions, syscall costs, boot time; null with fewer than two. */
+export function sideBySideTable(record: RunRecord): Table | null {
+  const results = countedResults(record);
+  const keys = [...new Set(results.map((r) => `${r.deployment}\u0000${r.host}`))];
+  if (keys.length < 2) return null;
+  const multiHost = new Set(results.map((r) => r.host)).size > 1;
+  const rows = keys.map((k) => {
+    const [dep, host] = k.split('\u0000');
+    const mine = results.filter((r) => r.deployment === dep && r.host === host);
+    const lat = mine.filter(isLatencyResult);
+    const h = lat.length ? latencySummary(mergeHistograms(lat.map((r) => r.latency.histogram)), lat.reduce((a, r) => a + (r.latency.overflows ?? 0), 0)) : null;
+    const ops = mine.filter(isOpsResult);
+    const op = (n: string) => mean(ops.map((r) => r.ops[n]?.nsPerOp).filter((v): v is number => v !== undefined));
+    const boots = bootResults(record).filter((r) => r.deployment === dep && r.host === host).flatMap((r) => (typeof r.context?.bootMs === 'number' ? [r.context.bootMs] : []));
+    const kind = runScenario(record)?.deployments.find((d) => d.name === dep)?.kind ?? '';
+    return [
+      text(multiHost ? `${dep} @ ${host}` : dep),
+      text(kind),
+      figure(h?.count, 'plain'),
+      ...(['p50', 'p99', 'p999', 'max'] as const).map((k) => (h ? latencyCell(h, k, 'us2') : missing())),
+      figure(op('func'), 'ns1'),
+      figure(op('getppid'), 'ns1'),
+      ratio(op('getppid') / op('func'), 0),
+      figure(boots.length ? mean(boots) : null, 'ms-as-s'),
+    ];
+  });
+  const titles = ['deployment', 'kind', 'samples', 'p50', 'p99', 'p99.9', 'max', 'func (ns)', 'getppid (ns)', 'getppid / func', 'boot (s)'];
+  return { id: 'side-by-side', title: 'Deployments side by side', columns: titles.map((t) => col(t, t)), rows };
+}
 
 /** Each latency result (warm-up too) with its applied policy, in µs; notes: spikes and overflows. */
 export function latencyResultsTable(record: RunRecord): Table | null {

@@ -4,6 +4,7 @@
  * evaluated, and record, reports and history written. Returns a typed outcome; printing it and
  * turning it into an exit code is the CLI's.
  */
+import { mkdirSync } from 'node:fs';
 import { VERSION } from '../version.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import { installSignalRestore } from '../prepare/recovery.js';
@@ -54,6 +55,8 @@ export async function runScenario(scenario: Scenario, file: string, hosts: Resol
   const ran = selectOnly(withDuration(scenario, o.durationNs), o.only);
   const plan = buildPlan(ran, hosts, { durationNs: o.durationNs });
   // Opened first: a --db that is no history database is refused before a run folder exists.
+  // The --out folder (where history.db lives by default) is made first, as the run folder would be.
+  mkdirSync(o.out, { recursive: true });
   const db = openHistory(o.db);
   try {
     return await runWith(db, ran, file, plan, o);
@@ -138,7 +141,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
   record.endedAt = new Date().toISOString();
   record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
-  const baseline = await resolveBaseline(scenario, db);
+  const baseline = await resolveBaseline(scenario, record, db);
   const gates = gateOutcomes(scenario, record, baseline.record, baseline.note);
   if (gates.length) record.gates = gates;
   const comparisons = deploymentComparisons(scenario, record);
@@ -151,7 +154,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
 /** The outcome's lines for the user: gates, then what ended a host, then failed steps. */
 export function outcomeLines(o: RunOutcome): string[] {
   const r = o.record;
-  const gates = o.gates.map((g) => `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`);
+  const gates = o.gates.map((g) => (g.skipped ? `gate skip: ${g.gate} (${g.detail})` : `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`));
   const hostErr = Object.entries(r.hostErrors).map(([h, e]) => `error: ${h}: ${e.split('\n')[0]}`);
   const stepErr = o.failedSteps.filter((s) => !r.hostErrors[s.host]).map((s) => `error: ${s.error.split('\n')[0]}`);
   return [...gates, ...hostErr, ...stepErr];
