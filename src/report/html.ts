@@ -134,6 +134,8 @@ ol.footnotes li { margin: .15rem 0; }
 ol.footnotes li:target { background: var(--warn-bg); }
 #headline .table-wrap table { font-size: .95rem; }
 #headline td { padding: .35rem .7rem; }
+#headline p.meta { font-size: .85rem; }
+#headline td .badge { font-size: .75em; }
 #headline .qualifiers { list-style: none; padding: 0; margin: .3rem 0 .8rem; font-size: .9rem; }
 #headline .qualifiers li { background: var(--warn-bg); border-left: 4px solid var(--warn); padding: .25rem .6rem; margin: .25rem 0; }
 table { border-collapse: collapse; font-size: .9rem; }
