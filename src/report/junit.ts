@@ -6,6 +6,8 @@
 import type { Comparison } from '../stats/compare.js';
 import type { GateOutcome } from '../stats/gates.js';
 import { escapeMarkup as esc } from './escape.js';
+import { percent, pValue, ratioInterval, times } from './format.js';
+import { metricFigure } from './units.js';
 
 export interface JunitCase {
   classname: string;
@@ -45,13 +47,14 @@ export function comparisonCases(c: Comparison): JunitCase[] {
   return c.rows
     .filter((r) => r.gated)
     .map((r) => {
-      const iv = r.ratioLow === null ? '' : ` [${r.ratioLow.toFixed(3)}, ${r.ratioHigh!.toFixed(3)}]`;
-      const text = `${r.metric}: ${r.baseline} -> ${r.candidate} ns, ratio ${r.ratio.toFixed(3)}${iv}, p=${r.p ?? '-'}, ${r.verdict}${r.note ? ` (${r.note})` : ''}`;
+      // Figures to about 3 significant digits in their unit: raw doubles read as noise (128.96699999999998).
+      const iv = r.ratioLow === null || r.ratioHigh === null ? '' : ` ${ratioInterval(r.ratioLow, r.ratioHigh)}`;
+      const text = `${r.metric}: ${metricFigure(r.metric, r.baseline)} -> ${metricFigure(r.metric, r.candidate)}, ratio ${times(r.ratio)}${iv}, p ${pValue(r.p)}, ${r.verdict}${r.note ? ` (${r.note})` : ''}`;
       return {
         classname: r.key,
         name: r.metric,
         output: text,
-        failure: r.verdict === 'worse' ? `regression beyond +${+(r.threshold * 100).toFixed(2)}%: ${text}` : undefined,
+        failure: r.verdict === 'worse' ? `regression beyond +${percent(r.threshold)}: ${text}` : undefined,
         skipped: r.withheld,
       };
     });
