@@ -92,7 +92,37 @@ function bySeries<R extends Result>(record: RunRecord, benchmark: string, keep: 
   return byName;
 }
 
-export function latencyGroups(record: RunRecord, benchmark: string): LatencyGroup[] {
+/**
+ * What a record's reports derive more than once (a benchmark's merged groups, its plots), kept
+ * per record: keyed weakly by the results array (a record shown with an added warning is a copy
+ * that shares it) and checked against what else is read, the scenario and the results' count.
+ * What it returns is shared between reports: read it, never change it.
+ */
+export function memoized<T>(record: RunRecord, key: string, build: () => T): T {
+  let entry = reportMemo.get(record.results);
+  if (!entry || entry.scenario !== record.scenario || entry.count !== record.results.length) {
+    entry = { scenario: record.scenario, count: record.results.length, values: new Map() };
+    reportMemo.set(record.results, entry);
+  }
+  if (entry.values.has(key)) return entry.values.get(key) as T;
+  const v = build();
+  entry.values.set(key, v);
+  return v;
+}
+
+let reportMemo = new WeakMap<readonly unknown[], { scenario: unknown; count: number; values: Map<string, unknown> }>();
+
+/** Forgets what memoized kept (benchmarks measure cold reports with it). */
+export function clearMemo(): void {
+  reportMemo = new WeakMap();
+}
+
+/** A benchmark's groups, built once per record (memoized): merging the histograms is the costly part. */
+export function latencyGroups(record: RunRecord, benchmark: string): readonly LatencyGroup[] {
+  return memoized(record, `latency-groups\u0000${benchmark}`, () => buildLatencyGroups(record, benchmark));
+}
+
+function buildLatencyGroups(record: RunRecord, benchmark: string): LatencyGroup[] {
   return [...bySeries(record, benchmark, isLatencyResult)].map(([name, results]) => {
     const histogram = mergeHistograms(results.map((r) => r.latency.histogram));
     const threadIds = [...new Set(results.flatMap((r) => r.latency.threads.map((t) => t.thread)))].sort((a, b) => a - b);

@@ -307,7 +307,7 @@ interface Rendered {
   svg: string;
 }
 
-function renderAll(plots: Plot[]): Rendered[] {
+function renderAll(plots: readonly Plot[]): Rendered[] {
   return plots.map((plot) => ({ plot, svg: renderSvg(plot.spec) }));
 }
 

@@ -4,7 +4,10 @@
  * it, or where it fails on a figure, no PDF is written (never a broken file) and the reports
  * carry one warning saying so.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Warning } from '../results/types.js';
 import type { FigureFile } from './figures.js';
 
@@ -26,43 +29,70 @@ export function pdfToolAvailable(): boolean {
   return r.error === undefined && r.status === 0;
 }
 
-/** One SVG as a PDF; throws with rsvg-convert's message when it fails. */
-export function svgToPdf(svg: string): Buffer {
-  // No shell: the SVG goes in on stdin, the PDF comes back on stdout.
-  const r = spawnSync(PDF_TOOL, ['--format', 'pdf'], { input: svg, maxBuffer: MAX_PDF, timeout: 60_000 });
-  if (r.error) throw r.error;
-  const pdf = r.stdout;
-  if (r.status !== 0 || pdf.subarray(0, 5).toString('latin1') !== '%PDF-') {
-    const why = r.stderr.toString('utf8').trim().split('\n')[0] || (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`);
-    throw new Error(`${PDF_TOOL}: ${why}`);
-  }
-  return pdf;
-}
+/** rsvg-convert processes at once: they run beside the reports still being written, each on a core of its own. */
+export const PDF_CONCURRENCY = 4;
 
 /**
- * `<name>.pdf` for each `<name>.svg` among `figures`, and at most one warning: the tool is
- * missing (no PDF at all), or it failed on some figures (those have none).
+ * One SVG as a PDF; rejects with rsvg-convert's message when it fails. Input and output are
+ * files in a private folder, not pipes: the converter then never waits for this process, which
+ * may be busy rendering another report meanwhile.
  */
-export function pdfTwins(figures: readonly FigureFile[]): { files: PdfFile[]; warning: Warning | null } {
+export async function svgToPdf(svg: string): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'unilat-pdf-'));
+  try {
+    const input = join(dir, 'figure.svg');
+    const output = join(dir, 'figure.pdf');
+    await writeFile(input, svg);
+    // No shell: the arguments go to the program as they are.
+    const { code, signal, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(PDF_TOOL, ['--format', 'pdf', '--output', output, input], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4096)));
+      child.on('error', reject);
+      child.on('close', (c, sig) => resolve({ code: c, signal: sig, stderr: err }));
+    });
+    const size = code === 0 ? (await stat(output).catch(() => null))?.size ?? 0 : 0;
+    const pdf = size > 0 && size <= MAX_PDF ? await readFile(output) : Buffer.alloc(0);
+    if (code !== 0 || pdf.subarray(0, 5).toString('latin1') !== '%PDF-') {
+      const why = stderr.trim().split('\n')[0] || (signal ? `killed by ${signal}` : size > MAX_PDF ? `more than ${MAX_PDF >> 20} MiB` : `exit ${code}`);
+      throw new Error(`${PDF_TOOL}: ${why}`);
+    }
+    return pdf;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The warning of a run whose machine has no rsvg-convert: no PDF at all. */
+export const NO_PDF_TOOL: Warning = {
+  code: 'no-pdf-figures',
+  message: `${PDF_TOOL} (Debian package ${PDF_PACKAGE}) was not found, so the figures were written as SVG only, without their PDF twins; report.tex shows a note in place of each figure.`,
+};
+
+/**
+ * `<name>.pdf` for each `<name>.svg` among `figures`, converted PDF_CONCURRENCY at a time, and
+ * at most one warning: the tool is missing (no PDF at all), or it failed on some figures (those
+ * have none).
+ */
+export async function pdfTwins(figures: readonly FigureFile[]): Promise<{ files: PdfFile[]; warning: Warning | null }> {
   const svgs = figures.filter((f) => f.file.endsWith('.svg'));
   if (!svgs.length) return { files: [], warning: null };
-  if (!pdfToolAvailable())
-    return {
-      files: [],
-      warning: {
-        code: 'no-pdf-figures',
-        message: `${PDF_TOOL} (Debian package ${PDF_PACKAGE}) was not found, so the figures were written as SVG only, without their PDF twins; report.tex shows a note in place of each figure.`,
-      },
-    };
-  const files: PdfFile[] = [];
-  const failed: string[] = [];
-  for (const f of svgs) {
-    try {
-      files.push({ file: f.file.replace(/\.svg$/, '.pdf'), content: svgToPdf(f.content) });
-    } catch (e) {
-      failed.push(`${f.file} (${(e as Error).message})`);
+  if (!pdfToolAvailable()) return { files: [], warning: NO_PDF_TOOL };
+  const outcomes: Array<PdfFile | string> = new Array(svgs.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < svgs.length; i = next++) {
+      const f = svgs[i];
+      outcomes[i] = await svgToPdf(f.content).then(
+        (content) => ({ file: f.file.replace(/\.svg$/, '.pdf'), content }),
+        (e: Error) => `${f.file} (${e.message})`,
+      );
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(PDF_CONCURRENCY, svgs.length) }, worker));
+  // In the figures' order, whatever order they finished in.
+  const files = outcomes.filter((o): o is PdfFile => typeof o !== 'string');
+  const failed = outcomes.filter((o): o is string => typeof o === 'string');
   const warning = failed.length ? { code: 'no-pdf-figures', message: `no PDF twin was written for ${failed.join(', ')}.` } : null;
   return { files, warning };
 }

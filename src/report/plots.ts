@@ -12,6 +12,8 @@ import {
   benchmarkNames,
   binnedCurve,
   bootTimes,
+  clearMemo,
+  memoized,
   countedResults,
   exceedance,
   latencyGroups,
@@ -356,8 +358,16 @@ export function keyPlotName(record: RunRecord): string | null {
   return b === undefined ? null : `exceedance-${slug(b)}`;
 }
 
-/** Every plot the record supports, per benchmark in run order, boot time last; none without data. */
-export function plotsFor(record: RunRecord, size: FigureSize = DEFAULT_FIGURE): Plot[] {
+/**
+ * Every plot the record supports, per benchmark in run order, boot time last; none without data.
+ * Built once per record and size (memoized): the figure files, report.html and report.tex all
+ * show the same plots. The plots returned are shared: read them, never change them.
+ */
+export function plotsFor(record: RunRecord, size: FigureSize = DEFAULT_FIGURE): readonly Plot[] {
+  return memoized(record, `plots\u0000${size.width}x${size.height}`, () => buildPlots(record, size));
+}
+
+function buildPlots(record: RunRecord, size: FigureSize): Plot[] {
   const out: Plot[] = [];
   const colours = seriesColours(record);
   const counted = countedResults(record);
@@ -391,9 +401,11 @@ function plotLogLevel(): number {
 }
 
 /** A headless View of a spec, compiled and run with the plotting libraries' warnings kept quiet. */
-function quietView(spec: TopLevelSpec): vega.View {
+function quietView(spec: TopLevelSpec, json = JSON.stringify(spec)): vega.View {
   const level = plotLogLevel();
-  return new vega.View(vega.parse(compile(spec, { logger: vega.logger(level) }).spec), { renderer: 'none', logLevel: level });
+  // Vega marks the data objects it ingests; a copy keeps the shared plots as they were built.
+  const copy = JSON.parse(json) as TopLevelSpec;
+  return new vega.View(vega.parse(compile(copy, { logger: vega.logger(level) }).spec), { renderer: 'none', logLevel: level });
 }
 
 interface HeadlessSvgRenderer {
@@ -413,15 +425,22 @@ interface HeadlessSvgRenderer {
 export function renderSvg(spec: TopLevelSpec): string {
   // report.html and the figure files render the same specs: the second time is a lookup.
   // Keyed with the log level too: asked for warnings, a render must print them again.
-  const key = `${plotLogLevel()}|${JSON.stringify(spec)}`;
+  const level = plotLogLevel();
+  // The same spec object (plotsFor's plots are shared) is found without serialising it.
+  const same = svgBySpec.get(spec);
+  if (same && same.level === level) return same.svg;
+  const json = JSON.stringify(spec);
+  const key = `${level}|${json}`;
   const hit = svgCache.get(key);
   if (hit !== undefined) {
     svgCache.delete(key);
     svgCache.set(key, hit);
+    svgBySpec.set(spec, { level, svg: hit });
     return hit;
   }
-  const svg = renderSvgUncached(spec);
+  const svg = renderSvgUncached(spec, json);
   svgCache.set(key, svg);
+  svgBySpec.set(spec, { level, svg });
   cachedChars += key.length + svg.length;
   for (const [k, v] of svgCache) {
     if (cachedChars <= SVG_CACHE_CHARS) break;
@@ -436,14 +455,19 @@ const svgCache = new Map<string, string>();
 let cachedChars = 0;
 const SVG_CACHE_CHARS = 40e6;
 
-/** Forgets every rendered SVG (benchmarks measure cold renders with it). */
+/** Rendered SVGs by spec object, weakly (a spec's SVG goes with its spec). */
+let svgBySpec = new WeakMap<object, { level: number; svg: string }>();
+
+/** Forgets every rendered SVG and built plot (benchmarks measure cold renders with it). */
 export function clearSvgCache(): void {
+  svgBySpec = new WeakMap();
+  clearMemo();
   svgCache.clear();
   cachedChars = 0;
 }
 
-function renderSvgUncached(spec: TopLevelSpec): string {
-  const view = quietView(spec);
+function renderSvgUncached(spec: TopLevelSpec, json: string): string {
+  const view = quietView(spec, json);
   try {
     view.run();
     const mod = (vega.renderModule as unknown as (name: string) => { headless: new (loader: unknown) => HeadlessSvgRenderer })('svg');

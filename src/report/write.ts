@@ -10,12 +10,12 @@ import type { RunRecord, Warning } from '../results/types.js';
 import { renderComparisonMarkdown } from './compare-md.js';
 import { renderSummaryCsv } from './csv.js';
 import { slug } from './data.js';
-import { renderFigures } from './figures.js';
+import { renderFigures, type FigureFile } from './figures.js';
 import { renderCompareHtml, renderHtml } from './html.js';
 import { renderComparisonJunit, renderGatesJunit } from './junit.js';
 import { renderSummaryTex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
-import { pdfTwins } from './pdf.js';
+import { NO_PDF_TOOL, pdfToolAvailable, pdfTwins } from './pdf.js';
 import type { FigureSize } from './plots.js';
 import { renderReportTex } from './report-tex.js';
 
@@ -29,17 +29,17 @@ export interface ReportOptions {
   figure?: FigureSize;
 }
 
-export type Reporter = (record: RunRecord, opts?: ReportOptions) => ReportFile[];
+export type Reporter = (record: RunRecord, opts?: ReportOptions) => ReportFile[] | Promise<ReportFile[]>;
 
 /** The figures (SVG, Vega-Lite spec and, where rsvg-convert is there, PDF) and the warning about PDFs missing, if any. */
-function figureFiles(record: RunRecord, opts: ReportOptions = {}): { files: ReportFile[]; warning: Warning | null } {
+async function figureFiles(record: RunRecord, opts: ReportOptions = {}): Promise<{ files: ReportFile[]; warning: Warning | null }> {
   const figures = renderFigures(record, opts.figure);
-  const pdfs = pdfTwins(figures);
+  const pdfs = await pdfTwins(figures);
   return { files: [...figures, ...pdfs.files], warning: pdfs.warning };
 }
 
 /** The reporters that write text from the record; the figures are made first (writeReports), as they may add a warning. */
-const textReporters: Reporter[] = [
+const textReporters: Array<(record: RunRecord, opts?: ReportOptions) => ReportFile[]> = [
   (r) => [{ file: 'summary.csv', content: renderSummaryCsv(r) }],
   (r) => [{ file: 'report.md', content: renderMarkdown(r) }],
   (r) => [{ file: 'summary.tex', content: renderSummaryTex(r) }],
@@ -48,7 +48,7 @@ const textReporters: Reporter[] = [
 ];
 
 /** Every reporter, each a function of the record alone (the benchmark times them one by one). */
-export const reporters: Reporter[] = [...textReporters, (r, o) => figureFiles(r, o).files];
+export const reporters: Reporter[] = [...textReporters, async (r, o) => (await figureFiles(r, o)).files];
 
 /** A comparison with the two records it came from (no baseline record for deployments inside one run). */
 export interface ComparisonInput {
@@ -79,17 +79,25 @@ export const comparisonReporters: Array<(c: ComparisonInput) => ReportFile[]> = 
 /**
  * Writes every report of a run into its folder; returns the file names written. A figure
  * without its PDF is said once, as a warning of the run, in the reports (not in run.json).
+ * The PDFs are converted while the text reports are made; those are made with the warning
+ * known before (rsvg-convert missing, or none), and made again in the rare case that the
+ * conversion of a figure failed.
  */
-export function writeReports(record: RunRecord, dir: string, opts: ReportOptions = {}): Promise<string[]> {
-  let warning: Warning | null = null;
-  const figures = (): ReportFile[] => {
-    const f = figureFiles(record, opts);
-    warning = f.warning;
-    return f.files;
-  };
-  // writeAll runs them in order: the figures first, so the text reports know about missing PDFs.
-  const shown = (): RunRecord => (warning ? { ...record, warnings: [...record.warnings, warning] } : record);
-  return writeAll([figures, ...textReporters.map((rep) => () => rep(shown(), opts))], dir);
+export async function writeReports(record: RunRecord, dir: string, opts: ReportOptions = {}): Promise<string[]> {
+  const shown = (w: Warning | null): RunRecord => (w ? { ...record, warnings: [...record.warnings, w] } : record);
+  let svgs: FigureFile[] = [];
+  const figures = await writeEach([() => (svgs = renderFigures(record, opts.figure))], dir);
+  const pdfs = pdfTwins(svgs);
+  const expected = pdfToolAvailable() || !svgs.length ? null : NO_PDF_TOOL;
+  const texts = (w: Warning | null) => textReporters.map((rep) => () => rep(shown(w), opts));
+  // Written while the PDF processes run; between two reports their queue moves on.
+  let text = await writeEach(texts(expected), dir, true);
+  const made = await pdfs;
+  const twins = await writeEach([() => made.files], dir);
+  if (made.warning?.message !== expected?.message) text = await writeEach(texts(made.warning), dir);
+  const errors = [figures, twins, text].flatMap((w) => w.errors);
+  if (errors.length) throw new Error(`some reports could not be written: ${errors.join('; ')}`);
+  return [...figures.written, ...twins.written, ...text.written];
 }
 
 /**
@@ -114,9 +122,20 @@ export async function writeGatesJunit(file: string, outcomes: readonly GateOutco
 
 /** A reporter that fails does not stop the others, and is named in the error. */
 async function writeAll(reps: Array<() => ReportFile[]>, dir: string): Promise<string[]> {
+  const { written, errors } = await writeEach(reps, dir);
+  if (errors.length) throw new Error(`some reports could not be written: ${errors.join('; ')}`);
+  return written;
+}
+
+/**
+ * Each reporter's files, written; what failed, in words. `yieldBetween` lets pending I/O
+ * (converters that ended) be handled between two reporters.
+ */
+async function writeEach(reps: Array<() => ReportFile[]>, dir: string, yieldBetween = false): Promise<{ written: string[]; errors: string[] }> {
   const written: string[] = [];
   const errors: string[] = [];
   for (const rep of reps) {
+    if (yieldBetween) await new Promise<void>((resolve) => setImmediate(resolve));
     let files: ReportFile[];
     try {
       files = rep();
@@ -129,6 +148,5 @@ async function writeAll(reps: Array<() => ReportFile[]>, dir: string): Promise<s
       written.push(f.file);
     }
   }
-  if (errors.length) throw new Error(`some reports could not be written: ${errors.join('; ')}`);
-  return written;
+  return { written, errors };
 }

@@ -19,13 +19,6 @@ const args = parseArgs(process.argv.slice(2));
 const reps = Number(args.reps ?? 3);
 const outFile = path.resolve(args.out ?? 'test-artifacts/bench/report.json');
 
-function time(fn: () => unknown): number {
-  clearSvgCache();
-  const t = performance.now();
-  fn();
-  return performance.now() - t;
-}
-
 async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
   clearSvgCache();
   const t = performance.now();
@@ -39,9 +32,11 @@ const summarise = (task: string, files: number, ms: number[]) =>
   rows.push({ task, files, 'min ms': +Math.min(...ms).toFixed(1), 'mean ms': +(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(1) });
 
 for (const rep of reporters) {
-  const files = rep(record).map((f) => f.file);
+  const files = (await rep(record)).map((f) => f.file);
   const label = files.length > 3 ? `${files.slice(0, 2).join(', ')} +${files.length - 2} more` : files.join(', ');
-  summarise(label, files.length, Array.from({ length: reps }, () => time(() => rep(record))));
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) ms.push(await timeAsync(async () => rep(record)));
+  summarise(label, files.length, ms);
 }
 const dir = mkdtempSync(path.join(tmpdir(), 'unilat-bench-report-'));
 try {

@@ -136,7 +136,7 @@ async function tinybench(): Promise<Row[]> {
   const nres = record.results.length;
   const quiet = silenceWarnings();
   for (const rep of reporters) {
-    const files = rep(record).map((f) => f.file);
+    const files = (await rep(record)).map((f) => f.file);
     const label = files.length > 3 ? `${files.slice(0, 2).join(', ')} +${files.length - 2} more` : files.join(', ');
     add(`report: ${label} (${nres} results)`, { samples: nres, unit: 'results' }, () => rep(record));
   }
