@@ -8,6 +8,7 @@ import { parseDurationArg } from './args.js';
 import { loadInventory, loadScenarios } from './load.js';
 import type { Args } from './run.js';
 import { figureSize } from './figure.js';
+import { runSummaryLines } from './run-summary.js';
 import { unknownOnlyMessage } from './suggest.js';
 
 export async function handler(a: Args): Promise<void> {
@@ -37,6 +38,7 @@ export async function handler(a: Args): Promise<void> {
       report: { figure },
     });
     for (const line of outcomeLines(o)) process.stderr.write(`${visible(line, false)}\n`);
+    if (!a.quiet) process.stderr.write(`\n${runSummaryLines(o, process.stderr.isTTY ? process.stderr.columns || 100 : 100).join('\n')}\n`);
     if (o.record.status !== 'completed') failures.push(`${l.file}: ${o.summary}`);
     const gatesFailed = o.gates.filter((g) => !g.pass).length;
     if (gatesFailed) gateFailures.push(`${l.file}: ${gatesFailed} gate(s) failed`);

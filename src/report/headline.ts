@@ -8,7 +8,9 @@
 import type { Comparison, ComparisonRow } from '../results/comparison.js';
 import { isLatencyResult, runScenario, type Result, type RunRecord } from '../results/types.js';
 import { benchmarkNames, bootResults, countedResults, latencyGroups, seriesName, syscallTax, type LatencyGroup } from './data.js';
-import { figure, missing, text, type Cell, type Column, type NumberStyle, type Table } from './table.js';
+import { times } from './format.js';
+import { plainTable, tableWidth } from './plain.js';
+import { AT_LEAST, cellText, figure, formatFigure, missing, text, VERDICT_WORD, type Cell, type Column, type NumberStyle, type Table } from './table.js';
 
 const METRICS = [
   ['p50', 'p50', 'p50'],
@@ -223,3 +225,43 @@ export function verdictMatrices(list: readonly Comparison[]): Table[] {
 
 /** What a verdict matrix's cells say. */
 export const MATRIX_NOTE = "Each cell: the candidate's figure, ×ratio to the baseline's [95% interval] and the verdict (same: no change beyond the noise threshold).";
+
+/** A headline cell for a terminal: the figure, then its ratio and verdict ("3.71 µs ×1.05 same"); the interval is the reports'. */
+function compactCell(c: Cell): string {
+  if (c.kind === 'versus') {
+    const v = `${c.atLeast ? AT_LEAST : ''}${formatFigure(c.value, c.style)}`;
+    return `${v}${c.ratio === null ? '' : ` ${times(c.ratio)}`}${c.verdict ? ` ${VERDICT_WORD[c.verdict]}` : ''}`;
+  }
+  if (c.kind === 'text' && c.flag) return `${c.text} [${c.flag}]`;
+  return cellText(c);
+}
+
+/**
+ * The headline table for a terminal (the end of `unilat run`): one column per deployment and a
+ * row per figure where that fits `maxWidth` better (a few deployments, as usual), else a row
+ * per deployment; then what the ratios mean and the qualifiers (TCG, not PREEMPT_RT). Null
+ * without a completed result.
+ */
+export function compactHeadline(record: RunRecord, maxWidth = 100): string[] | null {
+  const t = headlineTable(record);
+  if (!t) return null;
+  const cells = t.rows.map((r) => r.map(compactCell));
+  const rowWise = plainTable(
+    t.columns.map((c) => c.title),
+    cells,
+    t.columns.map((c) => (c.align === 'right' ? 'right' : 'left')),
+  );
+  const byFigure = plainTable(
+    ['', ...cells.map((r) => r[0])],
+    t.columns.slice(1).map((c, i) => [c.title, ...cells.map((r) => r[i + 1])]),
+    ['left', ...cells.map(() => 'right' as const)],
+  );
+  const fits = (l: string[]) => tableWidth(l) <= maxWidth;
+  const table = fits(rowWise) && !fits(byFigure) ? rowWise : fits(byFigure) || tableWidth(byFigure) < tableWidth(rowWise) ? byFigure : rowWise;
+  const first = t.rows.length > 1 ? cellText(t.rows[0][0]) : null;
+  return [
+    ...table,
+    ...(first ? [`Ratios (×) against ${first}, with the verdict where the run compared them; the intervals are in the report.`] : []),
+    ...(t.footnotes ?? []),
+  ];
+}

@@ -122,7 +122,7 @@ function headlineSection(record: RunRecord): string[] {
   if (!t) return [];
   return [
     section(t.title),
-    ...table(t, "Latency pooled over counted repetitions (µs); syscall costs in ns per operation (mean of repetition medians); boot time from QEMU start to the probe's first line (s).", 'tab:unilat-side-by-side'),
+    ...table(t, "Latency pooled over counted repetitions (µs); syscall costs in ns per operation (mean of repetition medians); boot time from QEMU start to the probe's first line (ms).", 'tab:unilat-side-by-side'),
   ];
 }
 

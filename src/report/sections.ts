@@ -262,10 +262,10 @@ export function sideBySideTable(record: RunRecord): Table | null {
       figure(op('func'), 'ns1'),
       figure(op('getppid'), 'ns1'),
       ratio(op('getppid') / op('func'), 0),
-      figure(boots.length ? mean(boots) : null, 'ms-as-s'),
+      figure(boots.length ? mean(boots) : null, 'ms-unit'),
     ];
   });
-  const titles = ['deployment', 'kind', 'samples', 'p50', 'p99', 'p99.9', 'max', 'func (ns)', 'getppid (ns)', 'getppid / func', 'boot (s)'];
+  const titles = ['deployment', 'kind', 'samples', 'p50', 'p99', 'p99.9', 'max', 'func (ns)', 'getppid (ns)', 'getppid / func', 'boot'];
   return { id: 'side-by-side', title: 'Deployments side by side', columns: titles.map((t) => col(t, t)), rows };
 }
 

@@ -16,7 +16,7 @@ import { recoverLeftoverJournals } from '../prepare/recovery.js';
 import { openHome } from '../prepare/home.js';
 import { MachineLocks, type Lease } from './machine-locks.js';
 import type { Transport } from '../transport/transport.js';
-import type { Progress } from './progress.js';
+import { PHASES, type Progress } from './progress.js';
 import { failed, runSteps, stepLabel, type HostSession } from './step.js';
 
 export interface ExecuteOptions {
@@ -56,8 +56,9 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
   /** Index of the first step that has no result yet. */
   let next = 0;
   try {
-    o.progress.log(host.name, 'connecting');
+    o.progress.phase(host.name, PHASES.connecting);
     t = await o.connect(host, o.signal);
+    o.progress.phase(host.name, PHASES.checking);
     const facts = await gatherFacts(t);
     o.record.facts[host.name] = facts;
     const checks = checkReadiness(facts);
@@ -84,10 +85,11 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
     const session: HostSession = { host, transport: t, home, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, journal };
     for (; next < steps.length && !o.signal.aborted; ) {
       const group = bootGroup(steps, next);
-      o.progress.step(host.name, group.map(stepLabel).join(' + '), next, steps.length);
+      o.progress.step(host.name, group.map(stepLabel).join(' + '), next, steps.length, group.length);
       const { results, fatal } = await runSteps(group, session);
       for (const r of results) await addResult(r);
       next += group.length;
+      o.progress.stepDone(host.name);
       if (fatal) throw new Error(fatal);
     }
     for (; next < steps.length; next++) await addResult(failed(steps[next], 'aborted', 'not run: the run was interrupted'));
@@ -101,6 +103,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
   } finally {
     // What the steps left (a snapshot folder; anything a failure skipped) goes now, newest first.
     if (journal) {
+      o.progress.phase(host.name, PHASES.restoring);
       const rep = await journal.restore().catch((e: Error) => ({ errors: [e.message] }));
       for (const e of rep.errors) o.record.warnings.push({ code: 'not-restored', message: e });
       if (rep.errors.length) await save();

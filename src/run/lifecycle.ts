@@ -20,7 +20,7 @@ import { connectHost } from './connect.js';
 import { execute } from './executor.js';
 import { deploymentComparisons, gateOutcomes, resolveBaseline } from './finish.js';
 import { buildPlan, selectOnly, type Plan } from './plan.js';
-import { createProgress } from './progress.js';
+import { createProgress, PHASES } from './progress.js';
 
 export interface RunOptions {
   /** Folder that receives the run folder. */
@@ -133,10 +133,12 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
     await execute({ plan, runDir: dir, record, parallel: o.parallel, signal: ac.signal, progress, waitLockMs: o.waitLockMs, connect: (h, signal) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys, signal }) });
+  } catch (e) {
+    progress.done();
+    throw e;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     removeHard?.();
-    progress.done();
   }
   const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
   record.endedAt = new Date().toISOString();
@@ -146,7 +148,12 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   if (gates.length) record.gates = gates;
   const comparisons = deploymentComparisons(scenario, record);
   if (comparisons.length) record.comparisons = comparisons;
-  await finishRecord(db, record, dir, gates, o.report);
+  progress.phase('unilat', PHASES.reports);
+  try {
+    await finishRecord(db, record, dir, gates, o.report);
+  } finally {
+    progress.done();
+  }
   const summary = record.status === 'completed' ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed`;
   return { dir, record, gates, failedSteps, summary };
 }

@@ -6,6 +6,7 @@ import { benchmarkFor, type Measured } from '../bench/benchmark.js';
 import { startLoad, type LoadStopResult } from '../bench/load.js';
 import { ProtocolParser, checkComplete, scriptSteps } from '../probe/protocol.js';
 import type { PlanStep } from './plan.js';
+import { PHASES } from './progress.js';
 import { traceStep } from './trace.js';
 import type { HostJournal } from '../prepare/journal.js';
 import type { Load } from '../scenario/schema.js';
@@ -20,6 +21,8 @@ export interface MeasureContext {
   probe: () => Promise<string>;
   staticProbe: () => Promise<string>;
   onProgress: (fraction: number) => void;
+  /** What the step is doing now (PHASES: building the probe, booting the guest, measuring). */
+  onPhase?: (phase: string) => void;
   stepLabel: string;
   scenarioLoad?: Load;
   /** The host's undo journal (loads, guests, their folders). */
@@ -79,6 +82,7 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
   const own = benchmarkFor(first.benchmark);
   if (own.runs === 'tool') {
     if (steps.length !== 1) throw new Error(`${own.kind} steps run one at a time`);
+    c.onPhase?.(PHASES.measuring);
     return [{ ok: await own.measure(first, c) }];
   }
   const benchmarks = steps.map((st) => {
@@ -95,10 +99,14 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
   let info: DeploymentRunInfo | null = null;
   let failure: Error | null = null;
   let traced: Awaited<ReturnType<typeof tracing.finish>> = { warnings: [] };
+  const bare = first.deployment.kind === 'bare-metal';
   try {
+    const probePath = bare ? await c.probe() : '';
+    // A guest boots first (its runner builds the static probe, then QEMU starts): the probe's first line ends that.
+    c.onPhase?.(bare ? PHASES.measuring : PHASES.booting);
     info = await runner.runProbes(invs, {
       transport: c.transport,
-      probePath: first.deployment.kind === 'bare-metal' ? await c.probe() : '',
+      probePath,
       staticProbe: c.staticProbe,
       runDir: c.runDir,
       stepLabel: c.stepLabel,
@@ -106,7 +114,7 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
       journal: c.journal,
       onData: (chunk) => {
         for (const m of parser.push(chunk)) {
-          if (m.type === 'hello') runs++;
+          if (m.type === 'hello' && runs++ === 0 && !bare) c.onPhase?.(PHASES.measuring);
           if (m.type === 'progress' && m.totalMs > 0) c.onProgress((runs - 1 + m.elapsedMs / m.totalMs) / steps.length);
         }
       },

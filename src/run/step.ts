@@ -12,7 +12,7 @@ import type { HostJournal } from '../prepare/journal.js';
 import type { HostHome } from '../prepare/home.js';
 import { provisionProbe, buildLocalProbe, type ProvisionedProbe } from '../prepare/probe.js';
 import { TransportError, type Transport } from '../transport/transport.js';
-import type { Progress } from './progress.js';
+import { PHASES, type Progress } from './progress.js';
 import { measure } from './measure.js';
 
 export interface HostSession {
@@ -51,7 +51,10 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
   const mark = journal.mark();
   try {
     const knobs = tuningKnobs(first);
+    const phase = (name: string) => s.progress.phase(s.host.name, name);
+    let guestProbe: Promise<string> | undefined;
     if (knobs) {
+      phase(PHASES.tuning);
       const rep = await applyTuning(t, knobs, journal);
       for (const n of rep.notes) warnings.push({ code: 'tuning-note', message: n });
     }
@@ -59,9 +62,11 @@ export async function runSteps(steps: PlanStep[], s: HostSession): Promise<StepO
       transport: t,
       runDir: s.runDir,
       signal: s.signal,
-      probe: () => (s.probe ??= provisionProbe(t, s.home)).then((p) => p.path),
-      staticProbe: () => buildLocalProbe({ static: true }),
+      probe: () => (s.probe ??= (phase(PHASES.probe), provisionProbe(t, s.home))).then((p) => p.path),
+      // The guest's runner builds its probe, then boots the guest (later calls, for the TSC rate, say nothing).
+      staticProbe: () => (guestProbe ??= (phase(PHASES.guestProbe), buildLocalProbe({ static: true }).then((p) => (phase(PHASES.booting), p)))),
       onProgress: (f) => s.progress.fraction(s.host.name, f),
+      onPhase: phase,
       stepLabel: steps.length > 1 ? `${fileSafe(first.deployment.name)}-r${first.repetition}` : `${fileSafe(first.deployment.name)}-${fileSafe(first.benchmark.name)}-r${first.repetition}`,
       scenarioLoad: runScenario(s.record)?.load,
       journal,
