@@ -1,8 +1,9 @@
 /** `unilat compare` itself, imported by its command definition only when the command runs. */
 import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { GateFailedError, InputError } from '../errors.js';
-import { renderComparisonMarkdown } from '../report/compare-md.js';
+import { comparisonPlainLines } from '../report/compare-plain.js';
+import { visible } from '../text.js';
 import { openHistory, type History } from '../results/history.js';
 import { compare } from '../run/compare.js';
 import { historyFile } from './history-db.js';
@@ -47,10 +48,19 @@ export async function handler(a: Args): Promise<void> {
       process.stdout.write(`${lines.join('\n')}\n${o.written.length ? `wrote ${o.written.join(', ')}\n` : ''}`);
       return;
     }
-    process.stdout.write(`${renderComparisonMarkdown(c)}\nwrote ${o.written.join(', ')}\n`);
+    // The table, not compare.md's prose: that is in the file, named here.
+    const md = o.written.some((f) => basename(f) === 'compare.md') ? 'compare.md has what decided each verdict and the smallest change each could detect.\n' : '';
+    process.stdout.write(`${comparisonPlainLines(c).map((l) => visible(l, false)).join('\n')}\n${md}${visible(wroteLine(o.written), false)}\n`);
     if (c.regressions.length)
       throw new GateFailedError(`${c.regressions.length} gated regression(s), Holm-corrected per group pair: ${c.regressions.map((r) => `${r.key} ${r.metric} x${r.ratio.toFixed(3)}`).join('; ')}`, o.candidateDir ?? undefined);
   } finally {
     db?.close();
   }
+}
+
+/** "wrote compare.md, compare.json, compare.html in DIR; FILE": files of one folder named once. */
+function wroteLine(files: readonly string[]): string {
+  const byDir = new Map<string, string[]>();
+  for (const f of files) byDir.set(dirname(f), [...(byDir.get(dirname(f)) ?? []), basename(f)]);
+  return `wrote ${[...byDir].map(([d, fs]) => (fs.length > 1 ? `${fs.join(', ')} in ${d}` : join(d, fs[0]))).join('; ')}`;
 }

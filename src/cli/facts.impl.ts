@@ -5,6 +5,8 @@ import { connectHost } from '../run/connect.js';
 import { gatherFacts } from '../prepare/facts.js';
 import { checkReadiness, formatChecklist } from '../prepare/readiness.js';
 import { loadInventory } from './load.js';
+import { factLines } from './facts-output.js';
+import { visible } from '../text.js';
 import type { Args } from './facts.js';
 
 export async function handler(a: Args): Promise<void> {
@@ -33,7 +35,7 @@ export async function handler(a: Args): Promise<void> {
     for (const o of out) {
       if ('error' in o) process.stdout.write(`== ${o.host}: unreachable: ${o.error}\n\n`);
       else {
-        process.stdout.write(`== ${o.host}: Linux ${o.facts.kernel.release}${o.facts.kernel.preemptRt ? ' (PREEMPT_RT)' : ''}\n${formatChecklist(o.checklist, { host: o.host })}\n\n`);
+        process.stdout.write(`== ${o.host}: Linux ${visible(o.facts.kernel.release, false)}${o.facts.kernel.preemptRt ? ' (PREEMPT_RT)' : ''}\n${factLines(o.facts).join('\n')}\n\n${formatChecklist(o.checklist, { host: o.host })}\n\n`);
       }
     }
   const failed = out.filter((o) => 'error' in o);

@@ -50,11 +50,13 @@ test('compare --baseline last-good: the night before, never the run itself; the 
   for (const [cand, base] of [[third, second], [second, first]]) {
     const c = await runCli(['compare', cand, '--baseline', 'last-good', '--out', dir], inDir);
     assert.equal(c.code, 0, c.stderr);
-    assert.match(c.stdout, new RegExp(`^# Comparison: ${idOf(cand)} vs ${idOf(base)}$`, 'm'));
-    assert.match(c.stdout, /Verdicts are Holm-corrected/);
-    assert.match(c.stdout, /## Minimum detectable effect/);
-    assert.match(c.stdout, /w\/bare@local: with 2 repetitions per side this host can detect a p99 change of ±[\d.]+%; \d+ repetitions per side would detect ±5%/);
-    assert.match(c.stdout, /s\/bare@local: with 2 repetitions per side this host can detect a syscall\.getppid change of ±[\d.]+%/);
+    assert.match(c.stdout, new RegExp(`^Comparison: ${idOf(cand)} vs ${idOf(base)}$`, 'm'));
+    assert.match(c.stdout, /Holm-corrected per group pair/);
+    // The terminal gets the table; the prose is in compare.md, in the folder it names.
+    const md = readFileSync(join(/^wrote .* in (.+)$/m.exec(c.stdout)![1], 'compare.md'), 'utf8');
+    assert.match(md, /## Minimum detectable effect/);
+    assert.match(md, /w\/bare@local: with 2 repetitions per side this host can detect a p99 change of ±[\d.]+%; \d+ repetitions per side would detect ±5%/);
+    assert.match(md, /s\/bare@local: with 2 repetitions per side this host can detect a syscall\.getppid change of ±[\d.]+%/);
   }
   const junit = join(dir, 'first.xml');
   const c = await runCli(['compare', first, '--baseline', 'last-good', '--junit', junit], inDir);
