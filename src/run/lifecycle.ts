@@ -151,6 +151,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   progress.phase('unilat', PHASES.reports);
   try {
     await finishRecord(db, record, dir, gates, o.report);
+    progress.phase('unilat', PHASES.written);
   } finally {
     progress.done();
   }

@@ -31,6 +31,7 @@ export const PHASES = {
   measuring: 'measuring',
   restoring: 'restoring the host',
   reports: 'writing reports',
+  written: 'reports written',
 } as const;
 
 /** How often a plain-lines progress repeats a phase that has printed nothing else meanwhile. */
