@@ -3,7 +3,7 @@
  * (`<name>.vl.json`, data inline) so a figure can be restyled and rendered again elsewhere.
  */
 import type { RunRecord } from '../results/types.js';
-import { plotsFor, renderSvg, type FigureSize } from './plots.js';
+import { plotsFor, renderSvg, type FigureSize, type Plot } from './plots.js';
 
 export interface FigureFile {
   file: string;
@@ -16,8 +16,13 @@ export interface FigureFile {
  * `.vl.json` spec. Pure: the caller writes the files.
  */
 export function renderFigures(record: RunRecord, size?: FigureSize): FigureFile[] {
-  return plotsFor(record, size).flatMap((p) => [
+  return plotsFor(record, size).flatMap(figureFilesOf);
+}
+
+/** One plot's SVG and its spec. */
+export function figureFilesOf(p: Plot): FigureFile[] {
+  return [
     { file: `${p.name}.svg`, content: `<?xml version="1.0" encoding="UTF-8"?>\n${renderSvg(p.spec)}\n` },
     { file: `${p.name}.vl.json`, content: `${JSON.stringify(p.spec, null, 2)}\n` },
-  ]);
+  ];
 }

@@ -29,7 +29,7 @@ export function pdfToolAvailable(): boolean {
   return r.error === undefined && r.status === 0;
 }
 
-/** rsvg-convert processes at once: they run beside the reports still being written, each on a core of its own. */
+/** rsvg-convert processes at once: they run beside the figures and reports still being made. */
 export const PDF_CONCURRENCY = 4;
 
 /**
@@ -70,29 +70,58 @@ export const NO_PDF_TOOL: Warning = {
 };
 
 /**
- * `<name>.pdf` for each `<name>.svg` among `figures`, converted PDF_CONCURRENCY at a time, and
- * at most one warning: the tool is missing (no PDF at all), or it failed on some figures (those
- * have none).
+ * PDF twins made as the SVGs come: each SVG added starts converting at once while fewer than
+ * PDF_CONCURRENCY conversions run, else when one ends; `result()` waits for them all. Without
+ * rsvg-convert nothing is converted and the result carries that warning.
  */
-export async function pdfTwins(figures: readonly FigureFile[]): Promise<{ files: PdfFile[]; warning: Warning | null }> {
-  const svgs = figures.filter((f) => f.file.endsWith('.svg'));
-  if (!svgs.length) return { files: [], warning: null };
-  if (!pdfToolAvailable()) return { files: [], warning: NO_PDF_TOOL };
-  const outcomes: Array<PdfFile | string> = new Array(svgs.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < svgs.length; i = next++) {
-      const f = svgs[i];
-      outcomes[i] = await svgToPdf(f.content).then(
-        (content) => ({ file: f.file.replace(/\.svg$/, '.pdf'), content }),
-        (e: Error) => `${f.file} (${e.message})`,
-      );
+export class PdfQueue {
+  /** Looked up at the first SVG: a run without figures never looks. */
+  private available: boolean | null = null;
+  private readonly outcomes: Array<Promise<PdfFile | string>> = [];
+  private running = 0;
+  private waiting: Array<() => void> = [];
+  private added = 0;
+
+  add(svg: FigureFile): void {
+    if (!svg.file.endsWith('.svg')) return;
+    this.added++;
+    this.available ??= pdfToolAvailable();
+    if (!this.available) return;
+    this.outcomes.push(this.convert(svg));
+  }
+
+  private async convert(f: FigureFile): Promise<PdfFile | string> {
+    if (this.running >= PDF_CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return { file: f.file.replace(/\.svg$/, '.pdf'), content: await svgToPdf(f.content) };
+    } catch (e) {
+      return `${f.file} (${(e as Error).message})`;
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(PDF_CONCURRENCY, svgs.length) }, worker));
-  // In the figures' order, whatever order they finished in.
-  const files = outcomes.filter((o): o is PdfFile => typeof o !== 'string');
-  const failed = outcomes.filter((o): o is string => typeof o === 'string');
-  const warning = failed.length ? { code: 'no-pdf-figures', message: `no PDF twin was written for ${failed.join(', ')}.` } : null;
-  return { files, warning };
+  }
+
+  /** The PDFs in the order their SVGs were added, and at most one warning (the tool missing, or the figures it failed on). */
+  async result(): Promise<{ files: PdfFile[]; warning: Warning | null }> {
+    if (!this.added) return { files: [], warning: null };
+    if (!this.available) return { files: [], warning: NO_PDF_TOOL };
+    const outcomes = await Promise.all(this.outcomes);
+    const files = outcomes.filter((o): o is PdfFile => typeof o !== 'string');
+    const failed = outcomes.filter((o): o is string => typeof o === 'string');
+    return { files, warning: failed.length ? { code: 'no-pdf-figures', message: `no PDF twin was written for ${failed.join(', ')}.` } : null };
+  }
+
+  /** The warning the result will have unless a conversion fails: known before any has ended. */
+  expectedWarning(): Warning | null {
+    return this.added && !this.available ? NO_PDF_TOOL : null;
+  }
+}
+
+/** `<name>.pdf` for each `<name>.svg` among `figures` (PdfQueue), and at most one warning. */
+export function pdfTwins(figures: readonly FigureFile[]): Promise<{ files: PdfFile[]; warning: Warning | null }> {
+  const q = new PdfQueue();
+  for (const f of figures) q.add(f);
+  return q.result();
 }

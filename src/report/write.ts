@@ -10,13 +10,13 @@ import type { RunRecord, Warning } from '../results/types.js';
 import { renderComparisonMarkdown } from './compare-md.js';
 import { renderSummaryCsv } from './csv.js';
 import { slug } from './data.js';
-import { renderFigures, type FigureFile } from './figures.js';
+import { figureFilesOf, renderFigures } from './figures.js';
 import { renderCompareHtml, renderHtml } from './html.js';
 import { renderComparisonJunit, renderGatesJunit } from './junit.js';
 import { renderSummaryTex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
-import { NO_PDF_TOOL, pdfToolAvailable, pdfTwins } from './pdf.js';
-import type { FigureSize } from './plots.js';
+import { PdfQueue, pdfTwins } from './pdf.js';
+import { plotsFor, type FigureSize, type Plot } from './plots.js';
 import { renderReportTex } from './report-tex.js';
 
 export interface ReportFile {
@@ -79,23 +79,37 @@ export const comparisonReporters: Array<(c: ComparisonInput) => ReportFile[]> = 
 /**
  * Writes every report of a run into its folder; returns the file names written. A figure
  * without its PDF is said once, as a warning of the run, in the reports (not in run.json).
- * The PDFs are converted while the text reports are made; those are made with the warning
- * known before (rsvg-convert missing, or none), and made again in the rare case that the
- * conversion of a figure failed.
+ * The PDFs are converted while the other figures and the text reports are made; those are
+ * made with the warning known before (rsvg-convert missing, or none), and made again in the
+ * rare case that the conversion of a figure failed.
  */
 export async function writeReports(record: RunRecord, dir: string, opts: ReportOptions = {}): Promise<string[]> {
   const shown = (w: Warning | null): RunRecord => (w ? { ...record, warnings: [...record.warnings, w] } : record);
-  let svgs: FigureFile[] = [];
-  const figures = await writeEach([() => (svgs = renderFigures(record, opts.figure))], dir);
-  const pdfs = pdfTwins(svgs);
-  const expected = pdfToolAvailable() || !svgs.length ? null : NO_PDF_TOOL;
+  const pdfs = new PdfQueue();
+  // Each figure's PDF starts converting as soon as its SVG exists, beside the next renders.
+  let plots: readonly Plot[] = [];
+  const failed: string[] = [];
+  try {
+    plots = plotsFor(record, opts.figure);
+  } catch (e) {
+    failed.push((e as Error).message);
+  }
+  const figures = await writeEach(
+    plots.map((p) => () => {
+      const files = figureFilesOf(p);
+      for (const f of files) pdfs.add(f);
+      return files;
+    }),
+    dir,
+    true,
+  );
+  const expected = pdfs.expectedWarning();
   const texts = (w: Warning | null) => textReporters.map((rep) => () => rep(shown(w), opts));
-  // Written while the PDF processes run; between two reports their queue moves on.
   let text = await writeEach(texts(expected), dir, true);
-  const made = await pdfs;
+  const made = await pdfs.result();
   const twins = await writeEach([() => made.files], dir);
   if (made.warning?.message !== expected?.message) text = await writeEach(texts(made.warning), dir);
-  const errors = [figures, twins, text].flatMap((w) => w.errors);
+  const errors = [...failed, ...[figures, twins, text].flatMap((w) => w.errors)];
   if (errors.length) throw new Error(`some reports could not be written: ${errors.join('; ')}`);
   return [...figures.written, ...twins.written, ...text.written];
 }
