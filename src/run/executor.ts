@@ -32,9 +32,17 @@ export interface ExecuteOptions {
 }
 
 export async function execute(o: ExecuteOptions): Promise<void> {
-  // Saves are serialised so concurrent hosts never interleave writes of run.json.
+  // Saves are serialised so concurrent hosts never interleave writes of run.json, and coalesced:
+  // a save that has not begun yet writes the record as it is when it begins, so callers that
+  // come meanwhile share it (with many hosts, one save per change would write the record
+  // O(hosts^2) times).
   let saving = Promise.resolve();
-  const save = () => (saving = saving.then(() => saveRunRecord(o.runDir, o.record)));
+  let queued: Promise<void> | null = null;
+  const save = () =>
+    (queued ??= saving = saving.then(() => {
+      queued = null;
+      return saveRunRecord(o.runDir, o.record);
+    }));
   const addResult = async (r: Result) => {
     o.record.results.push(r);
     await save();
@@ -66,6 +74,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
     o.progress.log(host.name, `readiness: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${checks.filter((c) => c.status === 'fail').map((c) => `; FAIL ${c.title}: ${c.fix}`).join('')}`);
     const home = await openHome(t);
     const boot = await t.run(['cat', BOOT_ID], { timeoutMs: 15_000 });
+    const bootId = boot.exitCode === 0 ? boot.stdout.trim() || null : null;
     // One controller at a time on a machine; the hosts of this run that are that machine share it.
     lease = await locks.acquire(t, home, `${boot.stdout.trim()}|${home.path}`, {
       runId: o.record.id,
@@ -80,7 +89,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
       o.progress.log(host.name, `restored what an interrupted run left (${r.file}: ${r.outcome})`);
     }
     await save();
-    journal = new HostJournal(t, { dir: home.journals, id: `${o.record.id}-${fileSafe(host.name, 32)}-${randomBytes(2).toString('hex')}` });
+    journal = new HostJournal(t, { dir: home.journals, id: `${o.record.id}-${fileSafe(host.name, 32)}-${randomBytes(2).toString('hex')}`, bootId });
     const session: HostSession = { host, transport: t, home, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, journal };
     for (; next < steps.length && !o.signal.aborted; ) {
       const group = bootGroup(steps, next);
