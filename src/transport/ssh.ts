@@ -367,7 +367,17 @@ export class SshTransport implements Transport {
     if (runnerWanted(opts)) {
       t.runnerHome = opts.home ?? homeOverride();
       t.noRunner = null;
-      if (!(await t.startRunner())) {
+      let onAbort = () => {};
+      const aborted = new Promise<'aborted'>((resolve) => (onAbort = () => resolve('aborted')));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
+      const started = await Promise.race([t.startRunner(), aborted]);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (started === 'aborted') {
+        await t.close();
+        throw abortError();
+      }
+      if (!started) {
         // The connection itself may be what failed: then say so, as a plain command would.
         if (t.lostReason !== null) throw new TransportError(t.lostReason, t.name);
       }
