@@ -8,6 +8,8 @@
 export const SPAWN = 'S';
 export const STDIN = 'I';
 export const KILL = 'K';
+export const WRITE_FILE = 'W';
+export const READ_FILE = 'R';
 /** Frame types, runner -> controller. */
 export const STARTED = 'P';
 export const FAILED = 'F';
@@ -57,6 +59,22 @@ export function encodeKill(id: number, signal: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(signal);
   return encodeFrame(KILL, id, b);
+}
+
+/** No mode for WRITE_FILE: an existing file keeps its own. */
+const KEEP_MODE = 0xffffffff;
+
+/** Opens a file write: the bytes follow as STDIN frames of the same id, the empty one ends it. */
+export function encodeWriteFile(id: number, path: string, mode?: number): Buffer {
+  if (path.includes('\0') || path === '') throw new Error(`bad remote path ${JSON.stringify(path)}`);
+  const m = Buffer.alloc(4);
+  m.writeUInt32BE(mode === undefined ? KEEP_MODE : mode & 0o7777);
+  return encodeFrame(WRITE_FILE, id, Buffer.concat([m, Buffer.from(path, 'utf8')]));
+}
+
+export function encodeReadFile(id: number, path: string): Buffer {
+  if (path.includes('\0') || path === '') throw new Error(`bad remote path ${JSON.stringify(path)}`);
+  return encodeFrame(READ_FILE, id, Buffer.from(path, 'utf8'));
 }
 
 /** How a command ended, from an EXITED payload. */

@@ -8,11 +8,15 @@
  * Frame: u32 length (big endian) of what follows, u8 type, u32 id, payload.
  *   controller -> runner: 'S' spawn (u32 argc, u32 envc, then argc + envc strings, each u32
  *                         length + bytes; env strings are NAME=VALUE), 'I' stdin bytes (empty:
- *                         close stdin), 'K' kill (u32 signal number; to the command's process group)
+ *                         close stdin), 'K' kill (u32 signal number; to the command's process group),
+ *                         'W' write a file (u32 mode, 0xffffffff: keep an existing file's; then
+ *                         the path; its bytes follow as 'I' frames, the empty one ends it: written
+ *                         to a temporary name beside it, then renamed over it), 'R' read a file
+ *                         (the path; its bytes come back as 'O' frames)
  *   runner -> controller: 'P' started (u32 pid), 'F' could not start (u32 errno, message),
  *                         'O' stdout bytes, 'E' stderr bytes, 'X' ended (u8 0: exit code,
  *                         1: signal; u32 value), sent once the command ended and both of its
- *                         outputs are closed
+ *                         outputs are closed; a file operation ends with 'X' (exit 0) or 'F'
  * Before the first frame it prints the line "@@unilat-runner:ready PID" so the controller can tell
  * login-shell noise from the frames. End of file on stdin (the controller or the connection is
  * gone) ends the runner; the commands it started go on, as they would after ssh(1) lost them.
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +51,17 @@ struct child {
 };
 
 static struct child *children;
+
+/* A file being written ('W'): its bytes go to `tmp`, renamed to `path` at the end. */
+struct upload {
+  uint32_t id;
+  int fd;
+  uint32_t mode;
+  char *path, *tmp;
+  struct upload *next;
+};
+static struct upload *uploads;
+#define KEEP_MODE 0xffffffffu
 static int wake[2]; /* SIGCHLD -> a byte here */
 
 static void put32(unsigned char *p, uint32_t v) {
@@ -318,6 +334,124 @@ static void on_kill(uint32_t id, const unsigned char *p, size_t n) {
   if (kill(-c->pid, sig) < 0 && !c->exited) kill(c->pid, sig);
 }
 
+/* The payload as a C string; NULL when it holds a NUL (no such path). */
+static char *path_of(const unsigned char *p, size_t n) {
+  if (memchr(p, 0, n) || n == 0) return NULL;
+  char *s = malloc(n + 1);
+  if (!s) _exit(71);
+  memcpy(s, p, n);
+  s[n] = 0;
+  return s;
+}
+
+/* Makes the folders above `path` that are missing (mkdir -p of its parent). */
+static int make_parents(const char *path, uint32_t id) {
+  char *d = strdup(path);
+  if (!d) _exit(71);
+  for (char *q = d + 1; (q = strchr(q, '/')); q++) {
+    *q = 0;
+    struct stat st;
+    if (mkdir(d, 0777) < 0 && errno != EEXIST) {
+      send_failed(id, errno, d);
+      free(d);
+      return -1;
+    }
+    if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode)) {
+      char m[4200];
+      snprintf(m, sizeof m, "%s exists and is not a directory", d);
+      unsigned char b[4];
+      put32(b, ENOTDIR);
+      send_frame('F', id, b, 4, m, strlen(m));
+      free(d);
+      return -1;
+    }
+    *q = '/';
+  }
+  free(d);
+  return 0;
+}
+
+static void on_write_open(uint32_t id, const unsigned char *p, size_t n) {
+  static unsigned counter;
+  char *path = n > 4 ? path_of(p + 4, n - 4) : NULL;
+  if (!path) return send_failed(id, EINVAL, "bad write frame");
+  uint32_t mode = get32(p);
+  if (make_parents(path, id) < 0) return free(path);
+  struct stat st;
+  if (mode == KEEP_MODE && stat(path, &st) == 0) mode = st.st_mode & 07777;
+  size_t tl = strlen(path) + 32;
+  char *tmp = malloc(tl);
+  if (!tmp) _exit(71);
+  snprintf(tmp, tl, "%s.unilat-%lx%x", path, (long)getpid(), ++counter);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    send_failed(id, errno, path);
+    free(path);
+    free(tmp);
+    return;
+  }
+  struct upload *u = calloc(1, sizeof *u);
+  if (!u) _exit(71);
+  *u = (struct upload){id, fd, mode, path, tmp, uploads};
+  uploads = u;
+}
+
+/* Takes a file's bytes; the empty chunk ends it (mode, rename). Returns 0 when `id` is no upload. */
+static int on_upload_data(uint32_t id, const unsigned char *p, size_t n) {
+  struct upload **pp = &uploads;
+  while (*pp && (*pp)->id != id) pp = &(*pp)->next;
+  struct upload *u = *pp;
+  if (!u) return 0;
+  int e = 0, last = n == 0;
+  while (n > 0 && !e) {
+    ssize_t w = write(u->fd, p, n);
+    if (w < 0 && errno != EINTR) e = errno;
+    if (w > 0) {
+      p += w;
+      n -= (size_t)w;
+    }
+  }
+  if (!e && !last) return 1;
+  if (!e && u->mode != KEEP_MODE && fchmod(u->fd, u->mode) < 0) e = errno;
+  if (close(u->fd) < 0 && !e) e = errno;
+  if (!e && rename(u->tmp, u->path) < 0) e = errno;
+  if (e) {
+    unlink(u->tmp);
+    send_failed(id, e, u->path);
+  } else {
+    unsigned char b[5] = {0, 0, 0, 0, 0};
+    send_frame('X', id, b, 5, NULL, 0);
+  }
+  *pp = u->next;
+  free(u->path);
+  free(u->tmp);
+  free(u);
+  return 1;
+}
+
+static void on_read(uint32_t id, const unsigned char *p, size_t n) {
+  char *path = path_of(p, n);
+  if (!path) return send_failed(id, EINVAL, "bad read frame");
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  int e = fd < 0 ? errno : fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+  char buf[CHUNK];
+  while (!e) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) e = errno;
+    if (r <= 0) break;
+    send_frame('O', id, buf, (size_t)r, NULL, 0);
+  }
+  if (fd >= 0) close(fd);
+  if (e) send_failed(id, e, path);
+  else {
+    unsigned char b[5] = {0, 0, 0, 0, 0};
+    send_frame('X', id, b, 5, NULL, 0);
+  }
+  free(path);
+}
+
 static void frame(const unsigned char *f, size_t n) {
   char type = (char)f[0];
   uint32_t id = get32(f + 1);
@@ -328,7 +462,13 @@ static void frame(const unsigned char *f, size_t n) {
     spawn(id, p, len);
     break;
   case 'I':
-    on_stdin(id, p, len);
+    if (!on_upload_data(id, p, len)) on_stdin(id, p, len);
+    break;
+  case 'W':
+    on_write_open(id, p, len);
+    break;
+  case 'R':
+    on_read(id, p, len);
     break;
   case 'K':
     on_kill(id, p, len);

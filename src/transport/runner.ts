@@ -16,8 +16,25 @@ import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT } from '../version.js';
 import { HOME_SH } from './host-home.js';
-import { shellJoin } from './quote.js';
-import { FrameDecoder, READY_LINE, EXITED, FAILED, STARTED, STDERR, STDIN, STDOUT, decodeExit, decodeFailed, encodeFrame, encodeKill, encodeSpawn, type Frame } from './runner-frames.js';
+import { envAssignments, shellJoin } from './quote.js';
+import {
+  FrameDecoder,
+  READY_LINE,
+  EXITED,
+  FAILED,
+  STARTED,
+  STDERR,
+  STDIN,
+  STDOUT,
+  decodeExit,
+  decodeFailed,
+  encodeFrame,
+  encodeKill,
+  encodeReadFile,
+  encodeSpawn,
+  encodeWriteFile,
+  type Frame,
+} from './runner-frames.js';
 import { abortError, type RunOptions, type RunResult } from './transport.js';
 
 /** The part of an SSH exec channel the runner needs (ssh2's ClientChannel has it). */
@@ -90,6 +107,9 @@ export interface RunnerContext {
 }
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(osConstants.signals).map(([k, v]) => [v, k]));
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [v, k]));
+/** Worded as the SFTP path words them, so both paths fail alike. */
+const FILE_ERRORS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied' };
 const SIGKILL = osConstants.signals.SIGKILL;
 const STDIN_CHUNK = 1 << 20;
 
@@ -228,18 +248,61 @@ export class RemoteRunner {
     for (const f of frames) this.commands.get(f.id)?.frame(f);
   }
 
+  /** Writes `data` to `path` on the host through a temporary name beside it; `mode` unset: an existing file keeps its own. */
+  async writeFile(path: string, data: Buffer, mode?: number): Promise<void> {
+    const frames = [encodeWriteFile(this.nextId, path, mode)];
+    for (let off = 0; off < data.length; off += STDIN_CHUNK) frames.push(encodeFrame(STDIN, this.nextId, data.subarray(off, off + STDIN_CHUNK)));
+    frames.push(encodeFrame(STDIN, this.nextId));
+    await this.fileOp('write', path, frames);
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return this.fileOp('read', path, [encodeReadFile(this.nextId, path)]);
+  }
+
+  /** Sends a file operation's frames (all with id this.nextId) and collects its bytes until it ends. */
+  private fileOp(op: string, path: string, frames: Buffer[]): Promise<Buffer> {
+    if (this.endedBy) return Promise.reject(this.endedBy);
+    const id = this.nextId++;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    return new Promise<Buffer>((resolve, reject) => {
+      const got: Buffer[] = [];
+      const finish = (e: Error | null) => {
+        if (!this.commands.delete(id)) return;
+        resolveDone();
+        if (e) reject(e);
+        else resolve(Buffer.concat(got));
+      };
+      this.commands.set(id, {
+        argv0: `${op} ${path}`,
+        done,
+        gone: finish,
+        kill: finish,
+        frame: (f) => {
+          if (f.type === STDOUT) got.push(f.payload);
+          else if (f.type === EXITED) finish(null);
+          else if (f.type === FAILED) {
+            const { errno, message } = decodeFailed(f.payload);
+            const code = ERRNO_NAMES.get(errno);
+            const e = new Error(`${this.ctx.name}: ${op} ${path}: ${(code && FILE_ERRORS[code]) ?? message}`) as NodeJS.ErrnoException;
+            if (code) e.code = code;
+            finish(e);
+          }
+        },
+      });
+      for (const b of frames) this.send(b);
+    });
+  }
+
   /** Runs argv (literal words, no shell) with the Transport.run semantics. */
   run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     if (opts.signal?.aborted) return Promise.reject(abortError());
     if (this.endedBy) return Promise.reject(this.endedBy);
     let spawn: Buffer;
     try {
-      const env = Object.entries(opts.env ?? {}).map(([k, v]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`bad environment variable name ${JSON.stringify(k)}`);
-        return `${k}=${v}`;
-      });
       if (argv.length === 0) throw new Error('empty command');
-      spawn = encodeSpawn(this.nextId, argv, env);
+      spawn = encodeSpawn(this.nextId, argv, envAssignments(opts.env));
     } catch (e) {
       return Promise.reject(e);
     }

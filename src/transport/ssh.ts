@@ -8,6 +8,9 @@
  * clear error); where none can be had (no cc on the host, UNILAT_SSH_RUNNER=off) each command
  * is an exec of its own, as follows.
  *
+ * Files (upload, writeFile, read) go through the runner too, without a process on the host;
+ * without a runner, through SFTP.
+ *
  * Plain exec: the argv is quoted by quote.ts and run as
  *   exec [env K=V ...] sh -c WRAPPER sh ARGV...
  * OpenSSH gives every session its own session/process group (setsid), and every step above
@@ -29,7 +32,7 @@ import type { ClientChannel, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { appendKnownHost, checkHostKey, fingerprintSha256, knownHostName, knownKeyTypes, keyTypeOf, readKnownHosts } from './known-hosts.js';
 import { abortError } from './transport.js';
 import { homeOverride } from './host-home.js';
-import { shellJoin } from './quote.js';
+import { envAssignments, shellJoin } from './quote.js';
 import { RemoteRunner, RunnerUnavailable, type ExecChannel } from './runner.js';
 import { TransportError, type Command, type RunOptions, type RunResult, type Transport } from './transport.js';
 
@@ -97,11 +100,7 @@ const MAX_RUN_CHANNELS = 8;
 /** The shell line the remote login shell receives for `argv` (exported for tests). */
 export function remoteCommandLine(argv: readonly string[], env?: Record<string, string>): string {
   if (argv.length === 0) throw new Error('empty command');
-  const envArgs: string[] = [];
-  for (const [k, v] of Object.entries(env ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`bad environment variable name ${JSON.stringify(k)}`);
-    envArgs.push(`${k}=${v}`);
-  }
+  const envArgs = envAssignments(env);
   const words = [...(envArgs.length ? ['env', ...envArgs] : []), 'sh', '-c', WRAPPER, 'sh', ...argv];
   return `exec ${shellJoin(words)}`;
 }
@@ -730,12 +729,17 @@ export class SshTransport implements Transport {
   async upload(localPath: string, remotePath: string, mode?: number): Promise<void> {
     // Like cp: the local file's permission bits unless a mode is given.
     const st = await stat(localPath);
+    const runner = await this.liveRunner();
+    if (runner) return runner.writeFile(remotePath, await readFile(localPath), mode ?? st.mode & 0o7777);
     await this.replaceWith(remotePath, mode ?? st.mode & 0o7777, (tmp) =>
       this.sftpCall<void>('upload', remotePath, (s, cb) => s.fastPut(localPath, tmp, (e) => cb(e))),
     );
   }
 
   async writeFile(remotePath: string, data: string | Buffer, mode?: number): Promise<void> {
+    this.usable();
+    const runner = await this.liveRunner();
+    if (runner) return runner.writeFile(remotePath, Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'), mode);
     // An existing file keeps its mode unless one is given (as fs.writeFile does).
     const keep = mode === undefined ? (await this.remoteStat(remotePath))?.mode : undefined;
     await this.replaceWith(remotePath, mode ?? (keep !== undefined ? keep & 0o7777 : undefined), (tmp) =>
@@ -743,7 +747,10 @@ export class SshTransport implements Transport {
     );
   }
 
-  read(remotePath: string): Promise<Buffer> {
+  async read(remotePath: string): Promise<Buffer> {
+    this.usable();
+    const runner = await this.liveRunner();
+    if (runner) return runner.readFile(remotePath);
     return this.sftpCall<Buffer>('read', remotePath, (s, cb) => s.readFile(remotePath, cb));
   }
 

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -35,6 +35,7 @@ after(async () => {
 
 /** Sessions that ran a command, as sshd logs them: each is one start of the login user's shell. */
 const shellCount = () => server.log().split('\n').filter((l) => l.includes('Starting session: command')).length;
+const sftpCount = () => server.log().split('\n').filter((l) => l.includes("Starting session: subsystem 'sftp'")).length;
 
 async function connect(name = 'runner-host'): Promise<SshTransport> {
   return SshTransport.connect(await targetFor(server, { name }));
@@ -118,6 +119,26 @@ describe('runner over ssh', () => {
     await assert.rejects(t.run(['unilat-no-such-program']), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
     // A command that does not read its stdin still ends (the rest of stdin is dropped).
     assert.equal((await t.run(['true'], { stdin: randomBytes(3 << 20) })).exitCode, 0);
+  });
+
+  it('moves files through the runner, without an SFTP session', async () => {
+    const sftp = sftpCount();
+    const f = path.join(scratch, 'files', 'deep', 'w.txt');
+    await t.writeFile(f, 'first\n', 0o640);
+    assert.equal((await stat(f)).mode & 0o777, 0o640);
+    await t.writeFile(f, 'second\n');
+    assert.equal((await t.read(f)).toString(), 'second\n');
+    assert.equal((await stat(f)).mode & 0o777, 0o640, 'rewriting keeps the mode');
+    const local = path.join(scratch, 'local.bin');
+    const data = randomBytes(3_000_000);
+    await writeFile(local, data, { mode: 0o751 });
+    await t.upload(local, path.join(scratch, 'files', 'up.bin'));
+    assert.ok((await t.read(path.join(scratch, 'files', 'up.bin'))).equals(data));
+    assert.equal((await stat(path.join(scratch, 'files', 'up.bin'))).mode & 0o777, 0o751);
+    await assert.rejects(t.read(path.join(scratch, 'files', 'missing')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && /read .*missing: no such file/.test(e.message));
+    await assert.rejects(t.writeFile(path.join(f, 'under-a-file'), 'x'), /w\.txt exists and is not a directory/);
+    assert.deepEqual(readdirSync(path.dirname(f)), ['w.txt'], 'no temporary file is left');
+    assert.equal(sftpCount(), sftp);
   });
 
   it('carries large output on both streams intact', async () => {
@@ -229,6 +250,9 @@ describe('runner over ssh', () => {
       assert.equal((await t5.run({ script: 'exit 7' })).exitCode, 7);
       assert.equal((await t5.run(['cat'], { stdin: 'x' })).stdout, 'x');
       assert.equal(shellCount(), before + 2, 'one login shell per command');
+      const sftp = sftpCount();
+      assert.equal((await t5.read('/proc/self/comm')).length > 0, true);
+      assert.equal(sftpCount(), sftp + 1, 'files go through SFTP');
     } finally {
       await t5.close();
     }
