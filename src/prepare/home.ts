@@ -33,7 +33,9 @@ export async function openHome(t: Transport, given = homeOverride()): Promise<Ho
   const n = normalizeHome(given);
   if ('error' in n) throw new UnsafeHomeError(n.error);
   const path = n.path;
-  const r = await t.run({ script: HOME_SH, args: [path] }, { timeoutMs: 30_000 });
+  // The SSH transport's runner ran the same check for the same home while connecting.
+  const pre = t.checkedHome?.given === path ? t.checkedHome.line : undefined;
+  const r = pre === undefined ? await t.run({ script: HOME_SH, args: [path] }, { timeoutMs: 30_000 }) : { exitCode: 0, stdout: pre, stderr: '' };
   const [what, at, detail] = r.stdout.trim().split('\n').pop()!.split('\t');
   if (r.exitCode !== 0 || (what !== 'home' && what !== 'refuse')) throw new RunFailedError(`cannot check unilat's home: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
   if (what === 'refuse') throw new UnsafeHomeError(`refusing ${at}: it ${detail}: another user could change or read what unilat runs and restores there as its user. Fix: ${fixFor(at, detail)}`);

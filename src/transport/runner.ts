@@ -71,6 +71,7 @@ const BOOT_SH = `line=$(sh -c "$3" sh "$1" | tail -n 1)
 tab=$(printf '\\t')
 what=\${line%%"$tab"*}; rest=\${line#*"$tab"}; home=\${rest%%"$tab"*}
 [ "$what" = home ] || { echo '${STATUS}no-home'; exit 0; }
+printf '${STATUS}home %s\\n' "$line"
 d=$home/probes/runner-$2; b=$d/unilat-runner
 ok() {
   [ -f "$b" ] && [ ! -L "$b" ] && [ -x "$b" ] && [ -f "$b.sha256" ] && [ ! -L "$b.sha256" ] || return 1
@@ -135,6 +136,8 @@ export class RemoteRunner {
     private readonly ch: ExecChannel,
     /** The runner's process id on the host. */
     readonly pid: number,
+    /** HOME_SH's last line as the start printed it (unilat's home, checked). */
+    readonly homeLine: string,
     private readonly ctx: RunnerContext,
     firstFrames: Buffer,
   ) {
@@ -160,6 +163,7 @@ export class RemoteRunner {
         new Promise<RemoteRunner | RunnerUnavailable>((resolve) => {
           let text = Buffer.alloc(0);
           let errText = '';
+          let homeLine = '';
           let done = false;
           const settle = (r: RemoteRunner | RunnerUnavailable) => {
             if (done) return;
@@ -182,12 +186,13 @@ export class RemoteRunner {
               const line = text.subarray(0, nl).toString('utf8').replace(/\r$/, '');
               text = text.subarray(nl + 1);
               if (line.startsWith(`${READY_LINE} `)) {
-                const r = new RemoteRunner(ch, Number(line.slice(READY_LINE.length + 1)), ctx, text);
+                const r = new RemoteRunner(ch, Number(line.slice(READY_LINE.length + 1)), homeLine, ctx, text);
                 return settle(r);
               }
               if (!line.startsWith(STATUS)) continue; // login-shell noise
               const what = line.slice(STATUS.length);
               if (what === 'send-source') ch.write(src.text);
+              else if (what.startsWith('home ')) homeLine = what.slice(5);
               else return settle(new RunnerUnavailable(what.replace(/^build-failed /, 'building the runner with cc failed: ').replace(/-/g, ' ').trim()));
             }
           };

@@ -384,6 +384,10 @@ export class SshTransport implements Transport {
     return t;
   }
 
+  get checkedHome(): { given: string; line: string } | undefined {
+    return this.runner?.alive && this.runner.homeLine ? { given: this.runnerHome, line: this.runner.homeLine } : undefined;
+  }
+
   /** How commands run: 'runner' (one remote runner for the connection) or 'exec' (one channel each), and why. */
   get commandMode(): { mode: 'runner' | 'exec'; pid?: number; reason?: string } {
     if (this.runner?.alive) return { mode: 'runner', pid: this.runner.pid };

@@ -17,7 +17,7 @@ import { HostJournal, journaledTempDir, processMarker } from '../../src/prepare/
 import { recoverLeftoverJournals } from '../../src/prepare/recovery.js';
 import { FrameDecoder, encodeFrame, encodeSpawn } from '../../src/transport/runner-frames.js';
 import { MAX_RUNNER_RESTARTS, SshTransport } from '../../src/transport/ssh.js';
-import { TransportError } from '../../src/transport/transport.js';
+import { TransportError, type Transport } from '../../src/transport/transport.js';
 import { startSshd, stopAllSshd, targetFor, type SshdServer } from '../helpers/sshd.js';
 import { alive, waitFor } from './suite.js';
 
@@ -102,6 +102,15 @@ describe('runner over ssh', () => {
     );
     for (let i = 0; i < 10; i++) await t.run({ script: 'true' });
     assert.equal(shellCount(), before, 'no command started a login shell');
+  });
+
+  it("hands over the home check its start made, so openHome needs no command", async () => {
+    const given = process.env.UNILAT_HOST_HOME ?? '';
+    const home = await openHome(t);
+    assert.deepEqual(t.checkedHome, { given, line: `home\t${home.path}\t${home.uid}` });
+    assert.equal(await commandsRun(t, (c) => openHome(c)), 0);
+    // Another home than the one checked at the start is checked by a command of its own.
+    assert.equal(await commandsRun(t, (c) => openHome(c, path.join(scratch, 'other-home')).catch(() => null)), 1);
   });
 
   it('runs argv literally, with exit codes, signals, stdin and environment', async () => {
@@ -258,6 +267,20 @@ describe('runner over ssh', () => {
     }
   });
 });
+
+/** How many commands `f` runs through `t` (a proxy counts the calls of run()). */
+async function commandsRun(t: Transport, f: (counted: Transport) => Promise<unknown>): Promise<number> {
+  let n = 0;
+  const counted = new Proxy(t, {
+    get(target, prop) {
+      if (prop === 'run') return (...a: Parameters<Transport['run']>) => (n++, target.run(...a));
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  await f(counted);
+  return n;
+}
 
 /** The first child of `pid` (the sleep a script put in the background). */
 async function waitForChild(pid: number): Promise<number> {
