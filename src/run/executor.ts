@@ -4,6 +4,7 @@
  * as soon as it exists; a host that fails is reported and the others go on.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { fileSafe } from '../names.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { Plan, PlanStep } from './plan.js';
@@ -49,6 +50,8 @@ export async function execute(o: ExecuteOptions): Promise<void> {
   };
   const locks = new MachineLocks();
   const queue = [...o.plan.hosts];
+  // Every host's connect and commands wait on the one run signal at once: many listeners are expected.
+  setMaxListeners(Math.max(10, 8 * Math.min(o.parallel, queue.length)), o.signal);
   const workers = Array.from({ length: Math.max(1, Math.min(o.parallel, queue.length)) }, async () => {
     for (let h = queue.shift(); h; h = queue.shift()) await runHost(h, o, locks, addResult, save);
   });

@@ -62,20 +62,29 @@ function runnerSource(): { text: Buffer; hash: string } {
   return sourceCache;
 }
 
+/** The runner's cache folder name under the home's probes folder (by source hash, as BOOT_SH makes it). */
+export function runnerCacheName(): string {
+  return `runner-${runnerSource().hash}`;
+}
+
 /**
  * $1 the home ('' for the default), $2 the source hash, $3 HOME_SH, $4 the source's length.
  * Starts the cached runner, or builds it first from the source the controller sends on stdin
  * after `send-source`; else prints why not (a STATUS line) and exits 0.
  */
-const BOOT_SH = `line=$(sh -c "$3" sh "$1" | tail -n 1)
-tab=$(printf '\\t')
+const BOOT_SH = `line=$(sh -c "$3" sh "$1")
+line=\${line##*"\n"}
+tab='\t'
 what=\${line%%"$tab"*}; rest=\${line#*"$tab"}; home=\${rest%%"$tab"*}
 [ "$what" = home ] || { echo '${STATUS}no-home'; exit 0; }
 printf '${STATUS}home %s\\n' "$line"
 d=$home/probes/runner-$2; b=$d/unilat-runner
+# Few forks: this runs on every connection.
 ok() {
-  [ -f "$b" ] && [ ! -L "$b" ] && [ -x "$b" ] && [ -f "$b.sha256" ] && [ ! -L "$b.sha256" ] || return 1
-  [ "$(stat -c %u -- "$b")" = "$(id -u)" ] && [ "$(sha256sum < "$b" | cut -d' ' -f1)" = "$(cat -- "$b.sha256")" ]
+  [ -f "$b" ] && [ ! -L "$b" ] && [ -x "$b" ] && [ -O "$b" ] && [ -f "$b.sha256" ] && [ ! -L "$b.sha256" ] || return 1
+  IFS= read -r want < "$b.sha256" || return 1
+  set -- $(sha256sum < "$b")
+  [ "$1" = "$want" ]
 }
 if ! ok; then
   command -v cc >/dev/null 2>&1 || { echo '${STATUS}no-cc'; exit 0; }

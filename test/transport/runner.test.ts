@@ -16,6 +16,7 @@ import { openHome } from '../../src/prepare/home.js';
 import { HostJournal, journaledTempDir, processMarker } from '../../src/prepare/journal.js';
 import { recoverLeftoverJournals } from '../../src/prepare/recovery.js';
 import { FrameDecoder, encodeFrame, encodeSpawn } from '../../src/transport/runner-frames.js';
+import { runnerCacheName } from '../../src/transport/runner.js';
 import { MAX_RUNNER_RESTARTS, SshTransport } from '../../src/transport/ssh.js';
 import { TransportError, type Transport } from '../../src/transport/transport.js';
 import { startSshd, stopAllSshd, targetFor, type SshdServer } from '../helpers/sshd.js';
@@ -242,6 +243,24 @@ describe('runner over ssh', () => {
       assert.equal(existsSync(j.file), false, 'the journal file is gone once undone');
     } finally {
       await t4.close();
+    }
+  });
+
+  it('never starts a cached runner whose checksum is not the recorded one: it is built again', async () => {
+    const t6 = await connect('cache-host');
+    const home = await openHome(t6);
+    await t6.close();
+    const bin = path.join(home.probes, runnerCacheName(), 'unilat-runner');
+    const tampered = Buffer.concat([readFileSync(bin), Buffer.from('tampered')]);
+    await writeFile(bin, tampered);
+    const t7 = await connect('cache-host');
+    try {
+      assert.equal(t7.commandMode.mode, 'runner');
+      const now = readFileSync(bin);
+      assert.ok(!now.equals(tampered), 'the tampered binary was replaced');
+      assert.equal(createHash('sha256').update(now).digest('hex'), readFileSync(`${bin}.sha256`, 'utf8').trim());
+    } finally {
+      await t7.close();
     }
   });
 
