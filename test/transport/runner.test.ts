@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -252,7 +252,9 @@ describe('runner over ssh', () => {
     await t6.close();
     const bin = path.join(home.probes, runnerCacheName(), 'unilat-runner');
     const tampered = Buffer.concat([readFileSync(bin), Buffer.from('tampered')]);
-    await writeFile(bin, tampered);
+    // (Replaced by a rename: the other connections' runners run the file.)
+    await writeFile(`${bin}.new`, tampered, { mode: 0o755 });
+    await rename(`${bin}.new`, bin);
     const t7 = await connect('cache-host');
     try {
       assert.equal(t7.commandMode.mode, 'runner');
