@@ -116,8 +116,14 @@ export interface RunnerContext {
   name: string;
 }
 
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(osConstants.signals).map(([k, v]) => [v, k]));
-const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [v, k]));
+/** Number -> name; where two names share a number (SIGABRT, SIGIOT) the first, the usual one. */
+function namesByNumber(table: Record<string, number>): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const [k, v] of Object.entries(table)) if (!m.has(v)) m.set(v, k);
+  return m;
+}
+const SIGNAL_NAMES = namesByNumber(osConstants.signals);
+const ERRNO_NAMES = namesByNumber(osConstants.errno);
 /** Worded as the SFTP path words them, so both paths fail alike. */
 const FILE_ERRORS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied' };
 const SIGKILL = osConstants.signals.SIGKILL;
