@@ -10,6 +10,7 @@ apt-get install -y --no-install-recommends \
   openssh-server openssh-client \
   qemu-system-x86 busybox-static cpio \
   chromium \
+  librsvg2-bin poppler-utils texlive-latex-base texlive-latex-recommended \
   util-linux procps iproute2 time ca-certificates
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -x "$here/fetch-kernels.sh" ]; then "$here/fetch-kernels.sh"; fi

@@ -7,8 +7,8 @@
  */
 import type { ProbeInvocation } from '../deploy/types.js';
 import type { ProbeRun } from '../probe/protocol.js';
-import type { AppliedConfig, LatencyResult, Ops, Warning } from '../results/types.js';
-import type { Benchmark as BenchmarkConfig, Deployment } from '../scenario/schema.js';
+import type { AppliedConfig, LatencyResult, Ops, Tracing, Warning } from '../results/types.js';
+import type { Benchmark as BenchmarkConfig, Deployment, RUNS_ON_PROBE } from '../scenario/schema.js';
 import type { Transport } from '../transport/transport.js';
 import { cyclic } from './cyclic.js';
 import { cyclicdeadline } from './cyclicdeadline.js';
@@ -17,7 +17,7 @@ import { syscall } from './syscall.js';
 
 /** A step's figures; run/ adds the result's key, times and load. */
 export type Measured =
-  | { status: 'completed'; applied: AppliedConfig | null; latency: LatencyResult; warnings: Warning[]; context?: Record<string, unknown> }
+  | { status: 'completed'; applied: AppliedConfig | null; latency: LatencyResult; tracing?: Tracing; warnings: Warning[]; context?: Record<string, unknown> }
   | { status: 'completed'; applied: AppliedConfig | null; ops: Ops; ratios: Record<string, number>; warnings: Warning[]; context?: Record<string, unknown> };
 
 /** What a benchmark reads of a plan step (run/plan.ts PlanStep). */
@@ -56,8 +56,10 @@ export interface ToolBenchmark<B extends BenchmarkConfig> extends BenchmarkBase<
 
 export type Benchmark<B extends BenchmarkConfig = BenchmarkConfig> = ProbeBenchmark<B> | ToolBenchmark<B>;
 
-/** One benchmark for every kind of the scenario schema (a kind without one does not compile). */
-const BENCHMARKS: { [K in BenchmarkConfig['kind']]: Benchmark<Extract<BenchmarkConfig, { kind: K }>> } = {
+/** One benchmark for every kind of the scenario schema, probe or tool as RUNS_ON_PROBE says (else it does not compile). */
+const BENCHMARKS: {
+  [K in BenchmarkConfig['kind']]: (typeof RUNS_ON_PROBE)[K] extends true ? ProbeBenchmark<Extract<BenchmarkConfig, { kind: K }>> : ToolBenchmark<Extract<BenchmarkConfig, { kind: K }>>;
+} = {
   cyclic,
   syscall,
   cyclictest,

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { EXIT_HELP } from './common.js';
 import { compareCommand } from './compare.js';
+import { exportCommand } from './export.js';
 import { factsCommand } from './facts.js';
 import { historyCommand } from './history.js';
 import { importCommand } from './import.js';
@@ -12,7 +13,7 @@ import { schemaCommand } from './schema.js';
 import { selftestCommand } from './selftest.js';
 import { validateCommand } from './validate.js';
 
-const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand, factsCommand, importCommand, compareCommand, historyCommand, selftestCommand] as CommandModule<object, never>[];
+const all = [runCommand, validateCommand, planCommand, schemaCommand, reportCommand, factsCommand, importCommand, exportCommand, compareCommand, historyCommand, selftestCommand] as CommandModule<object, never>[];
 
 /** The command names (first word of each definition), for pointing usage errors at the right --help. */
 export const commandNames = all.map((c) => String(c.command).split(' ')[0]);

@@ -1,16 +1,17 @@
 /** Loading hosts and scenarios for the commands that take them (imported only when such a command runs). */
 import { InputError } from '../errors.js';
-import { EMPTY_INVENTORY, inventoryFrom, resolveHosts, type Inventory, type ResolvedHost } from '../hosts/inventory.js';
-import { loadHostsFile, loadScenario, type LoadedScenario } from '../scenario/load.js';
+import { loadHostsInventory } from '../hosts/hosts-file.js';
+import { EMPTY_INVENTORY, resolveHosts, type Inventory, type ResolvedHost } from '../hosts/inventory.js';
+import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import { readSshConfig } from '../transport/ssh-config.js';
 
 /**
- * The hosts file, plus every host that ~/.ssh/config names by a plain `Host` alias (no
+ * The hosts file (unilat's or an Ansible inventory, see hosts/hosts-file.ts), plus every host that ~/.ssh/config names by a plain `Host` alias (no
  * wildcards): like `ssh NAME`, such a name works in a scenario without a hosts-file entry.
  * Hosts-file entries win. UNILAT_SSH_CONFIG points elsewhere (tests).
  */
 export async function loadInventory(file: string | undefined): Promise<Inventory> {
-  const inv = file ? inventoryFrom(await loadHostsFile(file)) : EMPTY_INVENTORY;
+  const inv = file ? await loadHostsInventory(file) : EMPTY_INVENTORY;
   const configFile = process.env.UNILAT_SSH_CONFIG;
   let blocks: Awaited<ReturnType<typeof readSshConfig>> = [];
   try {

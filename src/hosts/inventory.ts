@@ -1,14 +1,29 @@
 import { InputError } from '../errors.js';
 import type { HostEntry, HostsFile } from '../scenario/schema.js';
+import type { JumpSpec } from '../transport/ssh-config.js';
+
+/** OpenSSH's StrictHostKeyChecking values the SSH transport honours. */
+export type HostKeyChecking = 'yes' | 'accept-new' | 'no';
+
+/**
+ * A host of the inventory: a hosts-file entry, plus what only an Ansible inventory can say
+ * (through ansible_ssh_common_args / ansible_ssh_extra_args).
+ */
+export interface InventoryHost extends HostEntry {
+  /** StrictHostKeyChecking and where it was set (for the warning `no` gets). Unset: strict. */
+  hostKeyChecking?: { value: HostKeyChecking; at: string };
+  /** ProxyJump hops that are not hosts of the inventory (those become `jump`). */
+  proxyJump?: JumpSpec[];
+}
 
 /** A host the plan will run on: the built-in local machine or an SSH host from the inventory. */
 export type ResolvedHost =
   | { name: 'local'; kind: 'local'; cpus?: number[] }
-  | { name: string; kind: 'ssh'; entry: HostEntry; jump?: ResolvedHost; cpus?: number[] };
+  | { name: string; kind: 'ssh'; entry: InventoryHost; jump?: ResolvedHost; cpus?: number[] };
 
 export interface Inventory {
   file: string | null;
-  hosts: Record<string, HostEntry>;
+  hosts: Record<string, InventoryHost>;
   groups: Record<string, string[]>;
 }
 

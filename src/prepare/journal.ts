@@ -19,7 +19,7 @@ import { removeDir, type Transport } from '../transport/transport.js';
 export type EntryState = 'pending' | 'applied' | 'refused' | 'restored' | 'restore-failed';
 
 /** What an entry belongs to: only tuning entries are the run record's `tuning` list. */
-export type ChangeArea = 'tuning' | 'load' | 'guest';
+export type ChangeArea = 'tuning' | 'load' | 'guest' | 'tracing';
 
 /** One recorded change. `pending` means "recorded, maybe made": undo treats it as made. */
 export interface JournalEntry {
@@ -31,9 +31,10 @@ export interface JournalEntry {
    * write: a sysfs/procfs value (undo writes `before` back);
    * process: processes started on the host, found by a marker in their argv (undo kills them);
    * folder: a temporary folder made by Transport.tempDir (undo removes it);
-   * mount: a filesystem mounted on `path` (type `after`, e.g. debugfs for the hrtick knob; undo unmounts it).
+   * mount: a filesystem mounted on `path` (type `after`, e.g. debugfs for the hrtick knob; undo unmounts it);
+   * trace-instance: an ftrace instance folder (prepare/tracing.ts; undo stops and removes it).
    */
-  kind: 'write' | 'process' | 'folder' | 'mount';
+  kind: 'write' | 'process' | 'folder' | 'mount' | 'trace-instance';
   path: string;
   before: string;
   after: string;
@@ -102,6 +103,10 @@ const RESTORE_MANY_SH = `while [ $# -ge 2 ]; do
   elif e=$( { printf '%s' "$v" > "$p"; } 2>&1 ); then echo ok
   else printf 'fail\\t%s\\n' "$(printf '%s' "$e" | tr '\\n\\t' '  ')"; fi
 done`;
+/** $1 an ftrace instance: stopped, then removed (its events, buffers and settings go with it). */
+const RMDIR_INSTANCE_SH = `[ -d "$1" ] || { echo gone; exit 0; }
+echo 0 > "$1/tracing_on" 2>/dev/null
+rmdir -- "$1" && echo ok`;
 /** $1 mount point, $2 filesystem type: unmounts it if that type is still mounted there. */
 const UMOUNT_SH = `grep -qsF " $1 $2 " /proc/mounts || { echo gone; exit 0; }
 umount -- "$1" && echo ok`;
@@ -323,6 +328,9 @@ export class HostJournal {
       } else if (e.kind === 'mount') {
         const r = await this.transport.run(['sh', '-c', UMOUNT_SH, 'sh', e.path, e.after], { timeoutMs: 30_000 });
         if (r.exitCode !== 0 || !/^(ok|gone)$/.test(r.stdout.trim())) throw new Error(`umount ${e.path} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+      } else if (e.kind === 'trace-instance') {
+        const r = await this.transport.run(['sh', '-c', RMDIR_INSTANCE_SH, 'sh', e.path], { timeoutMs: 30_000 });
+        if (r.exitCode !== 0 || !/^(ok|gone)$/.test(r.stdout.trim())) throw new Error(`removing the trace instance ${e.path} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
       } else await removeDir(this.transport, e.path);
       e.state = 'restored';
       delete e.error;

@@ -118,7 +118,12 @@ function parseJournal(text: string): JournalFile {
 /** The scheduler's features file takes any feature: undo writes only the HRTICK ones there. */
 const SCHED_FEATURES_PATH = /^\/sys\/kernel\/debug\/(sched\/features|sched_features)$/;
 const SCHED_FEATURE_VALUE = /^(NO_)?HRTICK(_DL)?$/;
-const MOUNTS: ReadonlyArray<{ path: string; type: string }> = [{ path: '/sys/kernel/debug', type: 'debugfs' }];
+const MOUNTS: ReadonlyArray<{ path: string; type: string }> = [
+  { path: '/sys/kernel/debug', type: 'debugfs' },
+  { path: '/sys/kernel/tracing', type: 'tracefs' },
+];
+/** The instances prepare/tracing.ts makes, under either tracefs mount point. */
+const TRACE_INSTANCE = /^\/sys\/kernel\/(debug\/)?tracing\/instances\/unilat-[0-9a-f]{8}-[0-9]{1,2}$/;
 /** What undo may do: write only the knobs tuning writes, kill only marked processes, remove only temp folders, unmount only what tuning mounts. */
 const WRITABLE = [/^\/proc\/sys\/kernel\/sched_rt_runtime_us$/, /^\/sys\/devices\/system\/cpu\/cpu[0-9]+\/cpufreq\/scaling_governor$/, /^\/proc\/irq\/[0-9]+\/smp_affinity_list$/, SCHED_FEATURES_PATH];
 const MARKER = /^unilat-[a-z-]+:[A-Za-z0-9._-]+:[0-9a-f]{8}$/;
@@ -129,12 +134,13 @@ function entryProblem(e: unknown): string | null {
   if (typeof e !== 'object' || e === null) return 'not an object';
   const x = e as Record<string, unknown>;
   if (typeof x.seq !== 'number' || typeof x.knob !== 'string' || typeof x.path !== 'string' || typeof x.before !== 'string' || typeof x.state !== 'string') return 'missing fields';
-  if (!['tuning', 'load', 'guest'].includes(String(x.area))) return 'unknown area';
+  if (!['tuning', 'load', 'guest', 'tracing'].includes(String(x.area))) return 'unknown area';
   if (x.kind === 'write') {
     const path = String(x.path);
     if (!WRITABLE.some((r) => r.test(path)) || /[\n\0]/.test(String(x.before))) return 'a write to a path tuning never writes';
     return SCHED_FEATURES_PATH.test(path) && !SCHED_FEATURE_VALUE.test(String(x.before)) ? 'a scheduler feature tuning never writes' : null;
   }
+  if (x.kind === 'trace-instance') return TRACE_INSTANCE.test(String(x.path)) ? null : 'a trace instance unilat never makes';
   if (x.kind === 'mount') return MOUNTS.some((m) => m.path === x.path && m.type === x.after) ? null : 'a mount tuning never makes';
   if (x.kind === 'process') return typeof x.marker === 'string' && (MARKER.test(x.marker) || LEGACY_MARKER.test(x.marker)) ? null : 'a process marker unilat never makes';
   if (x.kind === 'folder') return FOLDER.test(String(x.path)) && !String(x.path).includes('/../') ? null : 'a folder unilat never makes';

@@ -297,6 +297,8 @@ static const char *const op_names[N_OPS] = { "loop", "func", "indirect", "clock_
 
 #define MAX_CPUS 1024
 
+#define MAX_TRACES 16
+
 typedef struct {
 	int mode;
 	/* scheduling */
@@ -314,6 +316,8 @@ typedef struct {
 	int64_t progress_ms;
 	int raw;
 	int64_t test_shift; /* UNILAT_PROBE_TEST_SHIFT_NS: moves the deadline grid (tests only) */
+	const char *trace_prefix; /* ftrace instances <prefix>0, <prefix>1, ... made by the harness */
+	int64_t max_traces, trace_threshold;
 	/* syscall */
 	int64_t batch, batches, warmup;
 	int cpu;
@@ -466,7 +470,7 @@ static int parse_args(int argc, char **argv, config_t *c, const char **out_path)
 		static const char *const common_opts[] = { "--out", "--policy", "--priority", NULL };
 		static const char *const cyc_opts[] = { "--threads", "--interval", "--distance", "--runtime", "--deadline",
 			"--period", "--affinity", "--duration-ms", "--loops", "--spike-threshold", "--max-spikes",
-			"--progress-ms", NULL };
+			"--progress-ms", "--trace-prefix", "--max-traces", "--trace-threshold", NULL };
 		static const char *const sys_opts[] = { "--batch", "--batches", "--warmup", "--cpu", "--ops", NULL };
 		int known = 0;
 		for (const char *const *o = common_opts; *o; o++)
@@ -519,6 +523,12 @@ static int parse_args(int argc, char **argv, config_t *c, const char **out_path)
 			r = parse_i64(name, val, 0, INT64_MAX / 2, &c->spike_threshold);
 		} else if (cyc && !strcmp(name, "--max-spikes")) {
 			r = parse_i64(name, val, 0, 1000000, &c->max_spikes);
+		} else if (cyc && !strcmp(name, "--trace-prefix")) {
+			c->trace_prefix = val;
+		} else if (cyc && !strcmp(name, "--max-traces")) {
+			r = parse_i64(name, val, 1, MAX_TRACES, &c->max_traces);
+		} else if (cyc && !strcmp(name, "--trace-threshold")) {
+			r = parse_i64(name, val, 0, INT64_MAX / 2, &c->trace_threshold);
 		} else if (cyc && !strcmp(name, "--progress-ms")) {
 			r = parse_i64(name, val, 0, 3600000, &c->progress_ms);
 		} else if (!cyc && !strcmp(name, "--batch")) {
@@ -1027,6 +1037,73 @@ static inline void dl_before_yield(dl_grid_t *g, int64_t y)
 	g->lag = y - (g->est + (g->release + 1) * g->period) > g->rel_deadline;
 }
 
+/*
+ * Tracing at a spike (cyclictest's --breaktrace, one ftrace instance a spike): the first wake-up
+ * later than the threshold writes a marker into instance 0 and stops it, the next one instance 1,
+ * and so on; the other instances keep recording. Every file is opened before the measurement.
+ */
+static struct {
+	int n;
+	int64_t threshold;
+	int marker[MAX_TRACES], on[MAX_TRACES];
+	atomic_int next;
+} g_trace;
+
+/* Opens the instances' files; on failure nothing is traced and *err says why. */
+static int trace_open(const config_t *c, char *err, size_t errlen)
+{
+	g_trace.n = 0;
+	g_trace.threshold = c->trace_threshold;
+	atomic_store(&g_trace.next, 0);
+	if (!c->trace_prefix)
+		return 0;
+	for (int k = 0; k < c->max_traces; k++) {
+		char path[512];
+		snprintf(path, sizeof path, "%s%d/trace_marker", c->trace_prefix, k);
+		int m = open(path, O_WRONLY | O_CLOEXEC);
+		snprintf(path, sizeof path, "%s%d/tracing_on", c->trace_prefix, k);
+		int o = m < 0 ? -1 : open(path, O_WRONLY | O_CLOEXEC);
+		if (m < 0 || o < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			if (m >= 0)
+				close(m);
+			for (int i = 0; i < g_trace.n; i++) {
+				close(g_trace.marker[i]);
+				close(g_trace.on[i]);
+			}
+			g_trace.n = 0;
+			return -1;
+		}
+		g_trace.marker[k] = m;
+		g_trace.on[k] = o;
+		g_trace.n = k + 1;
+	}
+	return 0;
+}
+
+static void trace_close(void)
+{
+	for (int i = 0; i < g_trace.n; i++) {
+		close(g_trace.marker[i]);
+		close(g_trace.on[i]);
+	}
+	g_trace.n = 0;
+}
+
+/* Times are on the thread's measurement clock, which the harness gives the instances too. */
+static void trace_spike(const worker_t *w, int64_t planned, int64_t actual, uint64_t lat)
+{
+	int k = atomic_fetch_add(&g_trace.next, 1);
+	if (k >= g_trace.n)
+		return;
+	char buf[200];
+	int len = snprintf(buf, sizeof buf, "unilat-spike trace=%d thread=%d tid=%d cpu=%d planned=%lld actual=%lld latency=%llu",
+			   k, w->idx, (int)w->tid, sched_getcpu(), (long long)planned, (long long)actual,
+			   (unsigned long long)lat);
+	if (write(g_trace.marker[k], buf, (size_t)len) < 0 || write(g_trace.on[k], "0", 1) < 0)
+		return; /* the harness finds no marker in that instance and says so */
+}
+
 static void measure_cyclic(worker_t *w, const run_t *r)
 {
 	const int64_t interval = w->interval;
@@ -1108,6 +1185,8 @@ static void measure_cyclic(worker_t *w, const run_t *r)
 		} else {
 			w->series_dropped++;
 		}
+		if (g_trace.n && (int64_t)lat > g_trace.threshold)
+			trace_spike(w, next, t, lat);
 		if (lat > threshold) {
 			if (w->nspikes < w->spikes_cap) {
 				w->spikes[w->nspikes].t = next - start;
@@ -1465,6 +1544,8 @@ static int run_cyclic(const config_t *c)
 	}
 	/* Lock after allocating, so MCL_FUTURE does not make big allocations fail later. */
 	mem_outcome_t m = setup_memory_and_dma(c);
+	char trace_err[600] = "";
+	const int trace_failed = trace_open(c, trace_err, sizeof trace_err) != 0;
 
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
@@ -1557,6 +1638,8 @@ static int run_cyclic(const config_t *c)
 		sb_fmt(&b, "%lld", (long long)c->spike_threshold);
 		key(&b, "raw");
 		sb_raw(&b, c->raw ? "true" : "false");
+		key(&b, "traces");
+		sb_fmt(&b, "%d", g_trace.n);
 		key(&b, "threadInfo");
 		sb_raw(&b, "[");
 		for (int i = 0; i < c->threads; i++) {
@@ -1582,6 +1665,8 @@ static int run_cyclic(const config_t *c)
 			emit_warning(&b, "affinity-failed", "pinning failed for %d of %d threads (%s); they run unpinned",
 				     pin_fail, c->threads, strerror(first_aff_err));
 		emit_mem_warnings(&b, c, &m);
+		if (trace_failed)
+			emit_warning(&b, "no-trace", "tracing at spikes is off: cannot open %s", trace_err);
 		if (w0->sched.policy == SCHED_DEADLINE)
 			emit_deadline_warnings(&b, &r);
 	}
@@ -1639,6 +1724,7 @@ static int run_cyclic(const config_t *c)
 	for (int i = 0; i < c->threads; i++)
 		pthread_join(r.w[i].th, NULL);
 	release_memory_and_dma(&m);
+	trace_close();
 
 	uint64_t total = 0;
 	for (int i = 0; i < c->threads; i++)
@@ -1660,6 +1746,7 @@ static int run_cyclic(const config_t *c)
 		rc = fail(3, "writing the protocol failed: %s", strerror(g_write_errno));
 out:
 	release_memory_and_dma(&m);
+	trace_close();
 	for (int i = 0; i < c->threads; i++) {
 		free(r.w[i].counts);
 		free(r.w[i].series);

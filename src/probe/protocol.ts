@@ -12,6 +12,10 @@ import type { AppliedConfig, LatencyFigures, OpFigures, SeriesPoint, Spike, Thre
 export const MARKER = '@@UNILAT ';
 /** How many non-protocol lines the parser keeps for error messages. */
 export const NOISE_LINES = 50;
+/** The most points a thread's series keeps: every second of a run up to an hour; a longer run's seconds are merged (appendSeries). */
+export const SERIES_MAX_POINTS = 3600;
+/** Progress lines the parser keeps of a run: its first and its last this many; the ones between are counted (an `elided` message). */
+export const PROGRESS_KEPT = 10;
 
 // ---- message types ----
 
@@ -105,12 +109,20 @@ export interface HistMessage {
   bins: SparseBins;
 }
 
+/** [second, count, min, max, sum] */
+export type SeriesRow = [number, number, number, number, number];
+
 export interface SeriesMessage {
   type: 'series';
   thread: number;
-  /** [second, count, min, max, sum] */
-  points: Array<[number, number, number, number, number]>;
+  points: SeriesRow[];
   dropped?: number;
+  /**
+   * Set by the parser, never by the probe: the seconds each point spans (absent: 1) and the
+   * protocol lines this message stands for (absent: 1), once it has merged a thread's series lines.
+   */
+  seconds?: number;
+  lines?: number;
 }
 
 export interface SpikesMessage {
@@ -176,6 +188,13 @@ export interface EndMessage {
   failed: number;
 }
 
+/** Set by the parser, never by the probe: `lines` protocol lines of type `of` it counted but did not keep. */
+export interface ElidedMessage {
+  type: 'elided';
+  of: 'progress';
+  lines: number;
+}
+
 /** A marker line with a type this parser does not know (a newer probe); kept so line counts match. */
 export interface UnknownMessage {
   type: 'unknown';
@@ -197,6 +216,7 @@ export type ProbeMessage =
   | ReadyMessage
   | TscMessage
   | EndMessage
+  | ElidedMessage
   | UnknownMessage;
 
 const KNOWN_TYPES = new Set(['hello', 'warning', 'progress', 'hist', 'series', 'spikes', 'raw', 'op', 'done', 'error', 'ready', 'tsc', 'end']);
@@ -262,6 +282,12 @@ export function parseLine(line: string): ProbeMessage | null {
   }
   const type = (body as { type: string }).type;
   if (!KNOWN_TYPES.has(type)) return { type: 'unknown', originalType: type, body: body as Record<string, unknown> };
+  // The parser's own fields: a stream cannot claim a line stands for others.
+  if (type === 'series') {
+    const b = body as Record<string, unknown>;
+    delete b.seconds;
+    delete b.lines;
+  }
   return body as ProbeMessage;
 }
 
@@ -270,13 +296,32 @@ export function parseLine(line: string): ProbeMessage | null {
  * in \n or \r\n. Collects messages and remembers the last NOISE_LINES non-protocol lines.
  * push() never throws (it is fed from a stream's data events, where a throw would end the
  * process): a broken protocol line is kept as `error`, the first one, and end() throws it.
+ *
+ * What it keeps is bounded in the run's length (a day's run is 86 400 progress lines and, per
+ * thread, 86 400 series points): of a run's progress lines the first and last PROGRESS_KEPT, the
+ * rest counted in an `elided` message between them; a thread's series lines of a run merged into
+ * its first one, at most SERIES_MAX_POINTS points (appendSeries). push() still returns every
+ * message as it came. Line counts (checkComplete) count what merged and elided messages stand for.
  */
 export class ProtocolParser {
-  readonly messages: ProbeMessage[] = [];
+  private readonly kept: ProbeMessage[] = [];
   private readonly decoder = new StringDecoder('utf8');
   private buf = '';
   private readonly noiseLines: string[] = [];
   private failure: ProtocolError | null = null;
+  /** Progress lines of the current run so far. */
+  private progressSeen = 0;
+  /** The latest progress lines past the first PROGRESS_KEPT, not yet in `kept`, and how many before them were dropped. */
+  private progressTail: ProgressMessage[] = [];
+  private progressElided = 0;
+  /** The current run's series message of each thread, that later lines merge into (null: a line failed its checks, no merging). */
+  private readonly seriesOf = new Map<number, SeriesMessage | null>();
+
+  /** The messages kept, in stream order. */
+  get messages(): ProbeMessage[] {
+    this.flushProgress();
+    return this.kept;
+  }
 
   /** Adds a chunk; returns the messages completed by it. */
   push(chunk: Buffer | string): ProbeMessage[] {
@@ -340,9 +385,113 @@ export class ProtocolParser {
       }
       return;
     }
-    this.messages.push(msg);
     out.push(msg);
+    this.keep(msg);
   }
+
+  private keep(msg: ProbeMessage): void {
+    if (msg.type === 'progress') {
+      this.progressSeen++;
+      if (this.progressSeen <= PROGRESS_KEPT) this.kept.push(msg);
+      else {
+        this.progressTail.push(msg);
+        if (this.progressTail.length > PROGRESS_KEPT) {
+          this.progressTail.shift();
+          this.progressElided++;
+        }
+      }
+      return;
+    }
+    this.flushProgress();
+    if (msg.type === 'hello') {
+      this.progressSeen = 0;
+      this.seriesOf.clear();
+    }
+    if (msg.type === 'series') {
+      const into = this.seriesOf.get(msg.thread);
+      let fine = true;
+      try {
+        checkFigures(msg);
+      } catch {
+        // Kept as it came, for the assembler to refuse with its message.
+        fine = false;
+      }
+      if (fine && into) {
+        const merged = { points: into.points, seconds: into.seconds ?? 1 };
+        appendSeries(merged, msg.points);
+        into.points = merged.points;
+        into.seconds = merged.seconds;
+        into.lines = (into.lines ?? 1) + 1;
+        if (msg.dropped !== undefined) into.dropped = Math.max(into.dropped ?? 0, msg.dropped);
+        return;
+      }
+      if (fine && into === undefined) {
+        const first: SeriesMessage = { ...msg, points: [] };
+        const merged = { points: first.points, seconds: 1 };
+        appendSeries(merged, msg.points);
+        first.points = merged.points;
+        if (merged.seconds > 1) first.seconds = merged.seconds;
+        this.seriesOf.set(msg.thread, first);
+        this.kept.push(first);
+        return;
+      }
+      this.seriesOf.set(msg.thread, null);
+    }
+    this.kept.push(msg);
+  }
+
+  private flushProgress(): void {
+    if (this.progressElided) this.kept.push({ type: 'elided', of: 'progress', lines: this.progressElided });
+    for (const m of this.progressTail) this.kept.push(m);
+    this.progressTail = [];
+    this.progressElided = 0;
+  }
+}
+
+/** How many protocol lines a kept message stands for (the parser merges series lines and counts the progress lines it drops). */
+export function linesOf(m: ProbeMessage): number {
+  return m.type === 'elided' ? m.lines : m.type === 'series' ? (m.lines ?? 1) : 1;
+}
+
+/** A point-wise merge of b into a: counts and sums add up, min and max of the seconds that had samples. */
+function mergeRow(a: SeriesRow, b: readonly number[]): void {
+  if (b[1] === 0) return;
+  if (a[1] === 0) {
+    a[2] = b[2];
+    a[3] = b[3];
+  } else {
+    if (b[2] < a[2]) a[2] = b[2];
+    if (b[3] > a[3]) a[3] = b[3];
+  }
+  a[1] += b[1];
+  a[4] += b[4];
+}
+
+/** Adds a row to points of `seconds`-wide buckets, into the last bucket when it falls in it. */
+function addRow(points: SeriesRow[], row: readonly number[], seconds: number): void {
+  const t = Math.floor(row[0] / seconds) * seconds;
+  const last = points[points.length - 1];
+  if (last && last[0] === t) mergeRow(last, row);
+  else points.push([t, row[1], row[2], row[3], row[4]]);
+}
+
+/**
+ * Appends a thread's series rows (seconds ascending, each `rowSeconds` wide) to `series`, whose
+ * points each span `series.seconds` seconds starting at their own second: exact (one point per
+ * second) up to `max` points; past that, adjacent points are merged pairwise and `seconds`
+ * doubles, until at most `max` remain. A merged point keeps the count, min, max and sum of its
+ * seconds, so the run's extremes survive at any length.
+ */
+export function appendSeries(series: { points: SeriesRow[]; seconds: number }, rows: readonly (readonly number[])[], rowSeconds = 1, max = SERIES_MAX_POINTS): void {
+  const rebucket = (w: number) => {
+    const out: SeriesRow[] = [];
+    for (const p of series.points) addRow(out, p, w);
+    series.points = out;
+    series.seconds = w;
+  };
+  if (rowSeconds > series.seconds) rebucket(rowSeconds);
+  for (const r of rows) addRow(series.points, r, series.seconds);
+  while (series.points.length > max) rebucket(series.seconds * 2);
 }
 
 /** Parses a whole captured stream at once. */
@@ -423,14 +572,16 @@ export function scriptSteps(messages: readonly ProbeMessage[], steps: number): S
  * number of protocol lines received before it. `context` (console noise) goes into the error.
  */
 export function checkComplete(run: ProbeRun, context: string[] = []): asserts run is ProbeRun & { done: DoneMessage } {
+  let lines = 0;
+  for (const m of run.messages) lines += linesOf(m);
   if (!run.done) {
     const last = run.messages[run.messages.length - 1];
     throw new TruncatedStreamError(
-      `probe stream truncated: no 'done' after ${run.messages.length} protocol lines (last: ${last.type})`,
+      `probe stream truncated: no 'done' after ${lines} protocol lines (last: ${last.type})`,
       context,
     );
   }
-  const before = run.messages.length - 1;
+  const before = lines - 1;
   if (run.done.lines !== before) {
     throw new TruncatedStreamError(
       `probe stream truncated: 'done' says ${run.done.lines} lines were written but ${before} arrived`,
@@ -641,7 +792,7 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   checkComplete(run, context);
   if (run.hello.mode !== 'cyclic') throw new ProtocolError(`expected a cyclic run, got ${run.hello.mode}`, '');
   const hists = new Map<number, HistMessage>();
-  const series = new Map<number, SeriesPoint[]>();
+  const series = new Map<number, { points: SeriesRow[]; seconds: number }>();
   // Raw chunks are joined once at the end: pushing each chunk's values one by one was the
   // assembler's main cost on --raw streams (measured by test/bench/run.ts).
   const rawChunks = new Map<number, number[][]>();
@@ -652,9 +803,9 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
     checkFigures(m);
     if (m.type === 'hist') hists.set(m.thread, m);
     else if (m.type === 'series') {
-      const list = series.get(m.thread) ?? [];
-      list.push(...seriesPoints(m.points));
-      series.set(m.thread, list);
+      const acc = series.get(m.thread) ?? { points: [], seconds: 1 };
+      appendSeries(acc, m.points, m.seconds ?? 1);
+      series.set(m.thread, acc);
       seriesDropped = Math.max(seriesDropped, m.dropped ?? 0);
     } else if (m.type === 'spikes') {
       for (const [t, latency] of m.points) spikes.push({ thread: m.thread, t, latency });
@@ -673,7 +824,10 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   if (problems.length) throw new InvalidMeasurementError(`invalid measurement, no figures reported: ${problems.join('; ')}`);
   const threads: ThreadFigures[] = [...hists.values()]
     .sort((a, b) => a.thread - b.thread)
-    .map((m) => ({ thread: m.thread, cpu: m.cpu, intervalNs: m.intervalNs, histogram: histogramFromMessage(m), series: series.get(m.thread) ?? [] }));
+    .map((m): ThreadFigures => {
+      const s = series.get(m.thread);
+      return { thread: m.thread, cpu: m.cpu, intervalNs: m.intervalNs, histogram: histogramFromMessage(m), series: seriesPoints(s?.points ?? []), ...(s && s.seconds > 1 ? { seriesSeconds: s.seconds } : {}) };
+    });
   spikes.sort((a, b) => a.t - b.t || a.thread - b.thread);
   const sum = (f: (m: HistMessage) => number | undefined) => [...hists.values()].reduce((s, m) => s + (f(m) ?? 0), 0);
   const warnings = warningsOf(run);
@@ -694,6 +848,15 @@ export function assembleCyclic(run: ProbeRun, context: string[] = []): CyclicPie
   const spikesDropped = [...dropped.values()].reduce((a, b) => a + b, 0);
   if (spikesDropped > 0) {
     warnings.push({ code: 'spikes-dropped', message: `${spikesDropped} spikes beyond the probe's spike buffer were counted but not kept` });
+  }
+  const downsampled = threads.find((t) => t.seriesSeconds);
+  if (downsampled) {
+    // The planned length; with --loops, the seconds the series reaches.
+    const runS = run.hello.durationMs ? run.hello.durationMs / 1000 : Math.max(...threads.map((t) => (t.series.at(-1)?.t ?? 0) + (t.seriesSeconds ?? 1)));
+    warnings.push({
+      code: 'series-downsampled',
+      message: `the per-second series of this ${runS} s run is kept at ${downsampled.seriesSeconds} s per point (at most ${SERIES_MAX_POINTS} points a thread): each point is the count, min, max and mean of its seconds`,
+    });
   }
   if (seriesDropped > 0) {
     warnings.push({ code: 'series-dropped', message: `${seriesDropped} samples fell outside the per-second series` });

@@ -5,7 +5,7 @@
  * record (or any tool's output) therefore cannot become markup unless someone writes
  * `trusted(...)`, which only the renderer's own CSS and Vega's SVG (escaped by Vega) use.
  * Also the character filters the other formats share (Markdown, CSV and LaTeX escape for
- * themselves, in md.ts, csv.ts and latex.ts).
+ * themselves, in md.ts, csv.ts and tex.ts).
  */
 
 /**

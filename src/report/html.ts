@@ -3,6 +3,7 @@
  * readable on a phone and on paper. A pure function of the run record.
  */
 import type { Comparison } from '../stats/compare.js';
+import { traceCulpritsTables, tracedSpikeTables } from './trace-tables.js';
 import type { Result, RunRecord } from '../results/types.js';
 import { benchmarkNames, countedResults, slug } from './data.js';
 import { percent } from './format.js';
@@ -132,6 +133,18 @@ function statusBadge(record: RunRecord): Html {
   const ok = record.status === 'completed';
   const text = { completed: 'completed', running: 'incomplete', partial: 'partial: some steps failed', aborted: 'aborted', failed: 'failed' }[record.status];
   return html`<span class="badge ${ok ? 'ok' : 'bad'}">${text}</span>`;
+}
+
+/** Traced spikes: the culprits per deployment, then each spike's attribution (report/trace-tables.ts). */
+function traceSection(record: RunRecord): Html {
+  const culprits = traceCulpritsTables(record);
+  if (!culprits.length) return html``;
+  const out: Html[] = [html`<section id="traces"><h2>Why wake-ups were late (traced spikes)</h2>`];
+  for (const t of culprits) out.push(html`<h3>${t.title}</h3>`, htmlTable(t), ...(t.notes ?? []).map((n) => html`<p class="meta">${n}</p>`));
+  for (const { table } of tracedSpikeTables(record))
+    out.push(html`<h3 id="${table.id}">${table.title}</h3>`, ...(table.notes ?? []).map((n) => html`<p class="meta">${n}</p>`), ...(table.rows.length ? [htmlTable(table, 'attribution')] : []));
+  out.push(html`</section>`);
+  return joinHtml(out, '\n');
 }
 
 function summarySection(record: RunRecord, extras: HtmlExtras): Html {
@@ -303,6 +316,7 @@ export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
     html`Run <code>${record.id}</code> · started ${record.startedAt} · status ${statusBadge(record)}`,
     [
       ['summary', 'Summary'],
+      ...(traceCulpritsTables(record).length ? [['traces', 'Traced spikes'] as [string, string]] : []),
       ['warnings', 'Warnings'],
       ['failures', 'Failed steps'],
       ['configuration', 'Configuration'],
@@ -311,6 +325,7 @@ export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
     ],
     [
       summarySection(record, { ...extras, comparisons }),
+      traceSection(record),
       warningsSection(record),
       failuresSection(record),
       configurationSection(record),

@@ -23,6 +23,7 @@ import {
   tuningTable,
   warningsTable,
 } from './sections.js';
+import { traceCulpritsTables, tracedSpikeTables } from './trace-tables.js';
 import { mdCode, mdFence, mdLine, mdLines, mdTable, mdText } from './md.js';
 import { cellText, field, type Cell, type Table } from './table.js';
 
@@ -84,6 +85,8 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
     if (spikes.length) out.push(...spikes.map((n) => `- ${mdLine(n)}`), '');
   }
 
+  out.push(...traceSection(record));
+
   const ops = opsResultsTable(record);
   if (ops) {
     out.push(heading(2, ops.title), '', mdTable(ops), '');
@@ -125,6 +128,16 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   if (overrides) out.push(`Command-line options: ${mdText(overrides)}.`, '');
   out.push('Scenario as resolved:', '', ...mdFence('json', JSON.stringify(record.scenario, null, 2)), '');
   return out.join('\n');
+}
+
+/** Traced spikes: the culprits per deployment, then each spike's attribution. */
+function traceSection(record: RunRecord): string[] {
+  const culprits = traceCulpritsTables(record);
+  if (!culprits.length) return [];
+  const out = [heading(2, 'Why wake-ups were late (traced spikes)'), ''];
+  for (const t of culprits) out.push(heading(3, t.title), '', mdTable(t), '', ...(t.notes ?? []).map(mdLine), '');
+  for (const { table } of tracedSpikeTables(record)) out.push(heading(3, table.title), '', ...(table.notes ?? []).map((n) => `- ${mdLine(n)}`), '', ...(table.rows.length ? [mdTable(table), ''] : []));
+  return out;
 }
 
 /** Every warning of the run, each once per place it came from (repetitions not told apart). */

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomic } from '../results/store.js';
 import type { Comparison } from '../results/comparison.js';
-import type { RunRecord } from '../results/types.js';
+import type { RunRecord, Warning } from '../results/types.js';
 import { renderComparisonMarkdown } from './compare-md.js';
 import { renderSummaryCsv } from './csv.js';
 import { slug } from './data.js';
@@ -15,6 +15,8 @@ import { renderCompareHtml, renderHtml } from './html.js';
 import { renderComparisonJunit } from './junit.js';
 import { renderSummaryTex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
+import { pdfTwins } from './pdf.js';
+import { renderReportTex } from './report-tex.js';
 
 export interface ReportFile {
   file: string;
@@ -23,13 +25,24 @@ export interface ReportFile {
 
 export type Reporter = (record: RunRecord) => ReportFile[];
 
-export const reporters: Reporter[] = [
+/** The figures (SVG, Vega-Lite spec and, where rsvg-convert is there, PDF) and the warning about PDFs missing, if any. */
+function figureFiles(record: RunRecord): { files: ReportFile[]; warning: Warning | null } {
+  const figures = renderFigures(record);
+  const pdfs = pdfTwins(figures);
+  return { files: [...figures, ...pdfs.files], warning: pdfs.warning };
+}
+
+/** The reporters that write text from the record; the figures are made first (writeReports), as they may add a warning. */
+const textReporters: Reporter[] = [
   (r) => [{ file: 'summary.csv', content: renderSummaryCsv(r) }],
   (r) => [{ file: 'report.md', content: renderMarkdown(r) }],
   (r) => [{ file: 'summary.tex', content: renderSummaryTex(r) }],
-  (r) => renderFigures(r),
+  (r) => [{ file: 'report.tex', content: renderReportTex(r) }],
   (r) => [{ file: 'report.html', content: renderHtml(r) }],
 ];
+
+/** Every reporter, each a function of the record alone (the benchmark times them one by one). */
+export const reporters: Reporter[] = [...textReporters, (r) => figureFiles(r).files];
 
 /** A comparison with the two records it came from (no baseline record for deployments inside one run). */
 export interface ComparisonInput {
@@ -57,9 +70,20 @@ export const comparisonReporters: Array<(c: ComparisonInput) => ReportFile[]> = 
   (c) => [{ file: 'compare.html', content: renderCompareHtml(c.comparison, c.baseline, c.candidate) }],
 ];
 
-/** Writes every report of a run into its folder; returns the file names written. */
+/**
+ * Writes every report of a run into its folder; returns the file names written. A figure
+ * without its PDF is said once, as a warning of the run, in the reports (not in run.json).
+ */
 export function writeReports(record: RunRecord, dir: string): Promise<string[]> {
-  return writeAll(reporters.map((rep) => () => rep(record)), dir);
+  let warning: Warning | null = null;
+  const figures = (): ReportFile[] => {
+    const f = figureFiles(record);
+    warning = f.warning;
+    return f.files;
+  };
+  // writeAll runs them in order: the figures first, so the text reports know about missing PDFs.
+  const shown = (): RunRecord => (warning ? { ...record, warnings: [...record.warnings, warning] } : record);
+  return writeAll([figures, ...textReporters.map((rep) => () => rep(shown()))], dir);
 }
 
 /**

@@ -22,7 +22,7 @@ const summaryShape = { count: num, min: fig, mean: fig, stddev: fig, p50: fig, p
 const latency = z.looseObject({
   ...summaryShape,
   histogram,
-  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: num, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), overflows: num.optional() })),
+  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: num, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional() })),
   spikes: z.array(z.looseObject({ thread: num, t: num, latency: num })),
   spikesDropped: num,
   spikeThresholdNs: num.optional(),
@@ -86,8 +86,12 @@ const resultBase = {
   warnings: z.array(warning),
   context: context.optional(),
 };
+const attributionEntry = z.looseObject({ kind: z.enum(['irq', 'vector', 'softirq', 'thread', 'idle', 'self']), name: str, ns: num, count: num, irq: num.optional(), vector: num.optional(), pid: num.optional(), policy: z.enum(['deadline', 'rt', 'other']).optional(), priority: num.optional() });
+const attribution = z.looseObject({ windowNs: num, coveredNs: num, wokenAfterNs: nullNum, switchedInAfterNs: nullNum, entries: z.array(attributionEntry) });
+const tracedSpike = z.looseObject({ trace: num, thread: num, tid: num, cpu: num, plannedNs: num, actualNs: num, latencyNs: num, file: z.string().regex(/^trace-[A-Za-z0-9._-]+\.txt$/, 'a trace file in the run folder').nullable(), attribution: attribution.nullable(), error: str.optional() });
+const tracing = z.looseObject({ thresholdNs: num, maxTraces: num, bufferKb: num, clock: str, events: z.array(str), missing: z.array(str), spikes: z.array(tracedSpike) });
 const completed = z
-  .looseObject({ ...resultBase, status: z.literal('completed'), applied: applied.nullable(), latency: latency.optional(), ops: z.record(str, opStat).optional(), ratios: z.record(str, fig).optional() })
+  .looseObject({ ...resultBase, status: z.literal('completed'), applied: applied.nullable(), latency: latency.optional(), tracing: tracing.optional(), ops: z.record(str, opStat).optional(), ratios: z.record(str, fig).optional() })
   .refine((r) => (r.latency === undefined) !== (r.ops === undefined), 'a completed result has either latency or ops');
 const failed = z.looseObject({ ...resultBase, status: z.enum(['failed', 'aborted']), error: str });
 const result = z.discriminatedUnion('status', [completed, failed]);

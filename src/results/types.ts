@@ -58,6 +58,12 @@ export interface ThreadLatency {
   summary: MarkedSummary;
   histogram: HistogramData;
   series: SeriesPoint[];
+  /**
+   * Seconds each series point spans, when more than one: a run longer than SERIES_MAX_POINTS
+   * seconds (probe/protocol.ts) keeps its series downsampled, each point the count, min, max and
+   * mean of that many seconds from its t. Absent: one point per second (older records too).
+   */
+  seriesSeconds?: number;
   /** This thread's samples beyond a tool's histogram range (counted at the range); absent: none. */
   overflows?: number;
 }
@@ -251,7 +257,68 @@ export interface CompletedLatencyResult extends ResultBase {
   status: 'completed';
   applied: AppliedConfig | null;
   latency: LatencyResult;
+  /** Kernel tracing ran during the measurement (it changes what is measured), and what it caught. */
+  tracing?: Tracing;
   ops?: undefined;
+}
+
+/** What was traced and the spikes that stopped a trace (prepare/tracing.ts, bench/trace/). */
+export interface Tracing {
+  thresholdNs: number;
+  maxTraces: number;
+  bufferKb: number;
+  /** ftrace's clock, the measurement's own: mono or mono_raw. */
+  clock: string;
+  events: string[];
+  /** Events of the set the kernel lacks. */
+  missing: string[];
+  spikes: TracedSpike[];
+}
+
+export interface TracedSpike {
+  /** Which trace (ftrace instance) it stopped: 0 for the first spike over the threshold. */
+  trace: number;
+  thread: number;
+  tid: number;
+  cpu: number;
+  /** On the measurement clock (ns). */
+  plannedNs: number;
+  actualNs: number;
+  latencyNs: number;
+  /** The raw window kept in the run folder (relative to it), null when none could be kept. */
+  file: string | null;
+  attribution: Attribution | null;
+  /** Why there is no attribution. */
+  error?: string;
+}
+
+/** What ran on the late CPU between the planned and the actual wake-up, ranked by time. */
+export interface Attribution {
+  windowNs: number;
+  /** The part of the window the trace covers (events are stamped in whole µs). */
+  coveredNs: number;
+  /** From the planned wake-up to the kernel waking the thread (sched_wakeup: the timer's part), null when not in the trace. */
+  wokenAfterNs: number | null;
+  /** From the planned wake-up to the thread switched in (sched_switch): the rest is the thread's own way back to user space. */
+  switchedInAfterNs: number | null;
+  entries: AttributionEntry[];
+}
+
+export interface AttributionEntry {
+  /** irq: a device IRQ handler; vector: a timer or IPI vector; softirq; thread: a task; idle: the CPU was idle (pid 0); self: the late thread itself, switching in. */
+  kind: 'irq' | 'vector' | 'softirq' | 'thread' | 'idle' | 'self';
+  /** IRQ name, vector or softirq name, or the thread's comm. */
+  name: string;
+  ns: number;
+  /** How many times it began in the window (0: it was already running when the window opened). */
+  count: number;
+  irq?: number;
+  vector?: number;
+  pid?: number;
+  /** From the kernel's prio: deadline, rt (fifo or rr) or other. */
+  policy?: 'deadline' | 'rt' | 'other';
+  /** rt: its real-time priority (1..99); other: its nice value. */
+  priority?: number;
 }
 
 export interface CompletedOpsResult extends ResultBase {

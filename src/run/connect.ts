@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import { LocalTransport } from '../transport/local.js';
-import { expandPath, hostPatternsMatch, lookupSshConfig, readSshConfig, type SshConfigBlock } from '../transport/ssh-config.js';
+import { expandPath, lookupSshConfig, readSshConfig, type SshConfigBlock } from '../transport/ssh-config.js';
 import { connectSsh, type SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -12,7 +12,12 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** ~/.ssh/config by default (UNILAT_SSH_CONFIG points elsewhere). */
   sshConfigFile?: string;
+  /** Where the warning for StrictHostKeyChecking=no goes (stderr by default, even with --quiet). */
+  warn?: (message: string) => void;
 }
+
+/** Hosts warned about in this process: once per host, not once per connection. */
+const warned = new Set<string>();
 
 export async function connectHost(h: ResolvedHost, o: ConnectOptions): Promise<Transport> {
   if (h.kind === 'local') return new LocalTransport();
@@ -25,18 +30,18 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
   const home = homedir();
   const expand = (p: string) => expandPath(p, { alias: h.name, hostName: e.address, user: e.user, home, localUser: process.env.USER ?? 'root' });
   let fromConfig: ReturnType<typeof lookupSshConfig> = { identityFiles: [] };
-  let knownHostsFromConfig: string | undefined;
   if (e.sshConfig) {
     const file = o.sshConfigFile ?? process.env.UNILAT_SSH_CONFIG;
     blocks ??= await readSshConfig(file);
-    fromConfig = lookupSshConfig(blocks, e.address, {}, file ?? '~/.ssh/config');
-    knownHostsFromConfig = firstOption(blocks, e.address, 'userknownhostsfile');
+    fromConfig = lookupSshConfig(blocks, e.address, { user: e.user }, file ?? '~/.ssh/config');
   }
+  const hostKeys = hostKeyPolicy(h, o);
   let jump: SshTarget | undefined;
+  const hops = e.proxyJump ?? fromConfig.proxyJump;
   if (h.jump && h.jump.kind === 'ssh') jump = await sshTarget(h.jump, o, blocks);
-  else if (fromConfig.proxyJump?.length) {
-    // ProxyJump from ssh config: hops in order; each reaches the next.
-    for (const hop of fromConfig.proxyJump)
+  else if (hops?.length) {
+    // ProxyJump from the inventory or ssh config: hops in order; each reaches the next.
+    for (const hop of hops)
       jump = {
         name: hop.host,
         address: hop.host,
@@ -45,7 +50,7 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
         identityFile: e.identityFile ? expand(e.identityFile) : fromConfig.identityFiles[0],
         useAgent: e.agent,
         knownHosts: e.knownHosts ? expand(e.knownHosts) : join(home, '.ssh', 'known_hosts'),
-        acceptNewHostKeys: o.acceptNewHostKeys,
+        ...hostKeys,
         jump,
       };
   }
@@ -58,14 +63,25 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
     passphraseEnv: e.passphraseEnv,
     passwordEnv: e.passwordEnv,
     useAgent: e.agent,
-    knownHosts: expand(e.knownHosts ?? knownHostsFromConfig ?? '~/.ssh/known_hosts'),
-    acceptNewHostKeys: o.acceptNewHostKeys,
+    knownHosts: expand(e.knownHosts ?? fromConfig.userKnownHostsFile ?? '~/.ssh/known_hosts'),
+    ...hostKeys,
     jump,
   };
 }
 
-/** The first value of an ssh_config keyword for a host (first obtained value wins, as in OpenSSH). */
-function firstOption(blocks: SshConfigBlock[], host: string, keyword: string): string | undefined {
-  for (const b of blocks) if (b.patterns && hostPatternsMatch(b.patterns, host)) for (const opt of b.options) if (opt.keyword === keyword && opt.args[0]) return opt.args[0];
-  return undefined;
+/**
+ * StrictHostKeyChecking from an Ansible inventory: `yes` refuses unknown keys even with
+ * --accept-new-host-keys, `accept-new` records them, `no` also accepts a changed key (and
+ * says so, loudly). A revoked key is refused whatever is set.
+ */
+function hostKeyPolicy(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: ConnectOptions): Pick<SshTarget, 'acceptNewHostKeys' | 'acceptChangedHostKeys'> {
+  const c = h.entry.hostKeyChecking;
+  if (!c) return { acceptNewHostKeys: o.acceptNewHostKeys };
+  if (c.value === 'no' && !warned.has(h.name)) {
+    warned.add(h.name);
+    (o.warn ?? ((m) => process.stderr.write(`${m}\n`)))(
+      `warning: ${h.name}: StrictHostKeyChecking=no (${c.at}): its host key is not verified, so anyone on the network path can pose as ${h.entry.address}`,
+    );
+  }
+  return { acceptNewHostKeys: c.value !== 'yes', acceptChangedHostKeys: c.value === 'no' };
 }

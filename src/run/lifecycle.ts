@@ -4,6 +4,7 @@
  * evaluated, and record, reports and history written. Returns a typed outcome; printing it and
  * turning it into an exit code is the CLI's.
  */
+import { mkdirSync } from 'node:fs';
 import { VERSION } from '../version.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import { installSignalRestore } from '../prepare/recovery.js';
@@ -52,6 +53,8 @@ export async function runScenario(scenario: Scenario, file: string, hosts: Resol
   const ran = selectOnly(withDuration(scenario, o.durationNs), o.only);
   const plan = buildPlan(ran, hosts, { durationNs: o.durationNs });
   // Opened first: a --db that is no history database is refused before a run folder exists.
+  // The --out folder (where history.db lives by default) is made first, as the run folder would be.
+  mkdirSync(o.out, { recursive: true });
   const db = openHistory(o.db);
   try {
     return await runWith(db, ran, file, plan, o);

@@ -6,6 +6,7 @@ import { benchmarkFor, type Measured } from '../bench/benchmark.js';
 import { startLoad, type LoadStopResult } from '../bench/load.js';
 import { ProtocolParser, checkComplete, scriptSteps } from '../probe/protocol.js';
 import type { PlanStep } from './plan.js';
+import { traceStep } from './trace.js';
 import type { HostJournal } from '../prepare/journal.js';
 import type { Load } from '../scenario/schema.js';
 import type { Warning } from '../results/types.js';
@@ -85,12 +86,15 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
     if (b.runs !== 'probe') throw new Error(`${b.kind} cannot share a guest boot`);
     return b;
   });
+  const tracing = await traceStep(steps, c);
   const invs = steps.map((st, i) => benchmarks[i].invocation(st));
+  invs[0].args.push(...tracing.args);
   const runner = runnerFor(first);
   const parser = new ProtocolParser();
   let runs = 0;
   let info: DeploymentRunInfo | null = null;
   let failure: Error | null = null;
+  let traced: Awaited<ReturnType<typeof tracing.finish>> = { warnings: [] };
   try {
     info = await runner.runProbes(invs, {
       transport: c.transport,
@@ -111,6 +115,8 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
     // An interrupted run, or a lost host, is the caller's to handle for every step alike.
     if (c.signal.aborted || e instanceof TransportError) throw e;
     failure = e as Error;
+  } finally {
+    traced = await tracing.finish();
   }
   parser.end();
   const noise = parser.noise();
@@ -128,7 +134,8 @@ async function measureOnly(steps: PlanStep[], c: MeasureContext): Promise<StepMe
       // Which of its boot's benchmarks this was: boot figures belong to the boot, not to each.
       const bootShare = st.boot && st.deployment.kind !== 'bare-metal' ? { bootShare: { index: st.boot.index, of: st.boot.size, freshBoot: st.deployment.freshBoot } } : {};
       const context = { ...info?.context, ...bootShare };
-      out.push({ ok: { ...m, warnings: [...m.warnings, ...(info?.warnings ?? [])], context: Object.keys(context).length ? context : undefined } });
+      const t = i === 0 && 'latency' in m ? { ...(traced.tracing ? { tracing: traced.tracing } : {}), warnings: [...m.warnings, ...traced.warnings, ...(info?.warnings ?? [])] } : { warnings: [...m.warnings, ...(info?.warnings ?? [])] };
+      out.push({ ok: { ...m, ...t, context: Object.keys(context).length ? context : undefined } });
     } catch (e) {
       out.push({ error: e as Error });
     }

@@ -1,7 +1,6 @@
 import { checkPlanSize } from '../scenario/limits.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
-import type { Benchmark, Deployment, Scenario } from '../scenario/schema.js';
-import { benchmarkFor } from '../bench/benchmark.js';
+import { RUNS_ON_PROBE, type Benchmark, type Deployment, type Scenario } from '../scenario/schema.js';
 
 /** One measurement the executor will make. Building the plan touches nothing (plan, then apply). */
 export interface PlanStep {
@@ -70,7 +69,7 @@ function assignBoots(steps: PlanStep[]): void {
   const groups = new Map<string, PlanStep[]>();
   for (const st of steps) {
     const d = st.deployment;
-    if (d.kind === 'bare-metal' || benchmarkFor(st.benchmark).runs !== 'probe') continue;
+    if (d.kind === 'bare-metal' || !RUNS_ON_PROBE[st.benchmark.kind]) continue;
     const id = d.freshBoot ? `${st.host}/${d.name}/r${st.repetition}/${st.benchmark.name}` : `${st.host}/${d.name}/r${st.repetition}`;
     const g = groups.get(id) ?? [];
     g.push(st);

@@ -77,10 +77,21 @@ const latencyKnobs = {
   spikeThreshold: time('spikeThreshold', 'us').default(100_000).meta({ description: 'latencies above this are logged as spikes' }),
 };
 
+/** Kernel tracing around the probe's spikes (bare metal): what ran on the late CPU instead. */
+const traceSchema = z
+  .strictObject({
+    threshold: time('threshold', 'us').meta({ description: 'a wake-up later than this stops a trace and marks it (cyclictest --breaktrace)' }),
+    maxTraces: int(1, 16).default(1).meta({ description: 'how many spikes are traced: each has a ring buffer of its own' }),
+    bufferKb: int(64, 16384).default(2048).meta({ description: 'ring buffer per CPU and trace, KiB' }),
+  })
+  .meta({ description: 'ftrace around spikes: scheduler, IRQ, softirq and timer events; the attribution of the time between the planned and the actual wake-up' });
+export type TraceConfig = z.output<typeof traceSchema>;
+
 const cyclicBenchmark = z.strictObject({
   name: name.meta({ description: 'benchmark name (unique in the scenario)' }),
   kind: z.literal('cyclic').meta({ description: 'the probe\'s cyclictest-style wake-up latency' }),
   ...latencyKnobs,
+  trace: traceSchema.optional(),
 });
 
 const cyclictestBenchmark = z.strictObject({
@@ -239,6 +250,13 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Deployment = z.output<typeof deploymentSchema>;
 export type GuestDeployment = Extract<Deployment, { kind: 'vm' | 'unikernel' }>;
 export type Benchmark = z.output<typeof benchmarkSchema>;
+
+/**
+ * Which kinds are modes of the probe (run by the deployment's runner, in a guest too) rather than
+ * tools of their own on the host. The plan needs only this of a kind; bench/benchmark.ts's
+ * registry is typed to agree with it.
+ */
+export const RUNS_ON_PROBE = { cyclic: true, syscall: true, cyclictest: false, cyclicdeadline: false } as const satisfies Record<Benchmark['kind'], boolean>;
 export type CyclicBenchmark = z.output<typeof cyclicBenchmark>;
 export type CyclictestBenchmark = z.output<typeof cyclictestBenchmark>;
 export type CyclicdeadlineBenchmark = z.output<typeof cyclicdeadlineBenchmark>;

@@ -32,6 +32,8 @@ export interface BatchSource {
   stddev: number;
   /** Samples of the thread. */
   count: number;
+  /** Seconds each series point spans (a long run's downsampled series); absent: 1. */
+  seconds?: number;
 }
 
 export interface DesignEffect {
@@ -108,10 +110,24 @@ export function widenDraws(draws: Float64Array, centre: number, factor: number):
 /**
  * Per-second maxima of each thread (thread-seconds), the batch-level view of the tail: these
  * are close to independent when the autocorrelation is shorter than a second, where single
- * samples are not.
+ * samples are not. With `seconds`, maxima of that many seconds each: a comparison takes both
+ * sides at the width of the coarser (a downsampled long run), as an exceedance count needs
+ * units of one size.
  */
-export function batchMaxima(sources: readonly BatchSource[]): number[] {
-  return sources.flatMap((s) => s.series.filter((p) => p.count > 0).map((p) => p.max));
+export function batchMaxima(sources: readonly BatchSource[], seconds = 1): number[] {
+  return sources.flatMap((s) => {
+    const out = new Map<number, number>();
+    for (const p of s.series) if (p.count > 0) {
+      const k = Math.floor(p.t / seconds);
+      out.set(k, Math.max(out.get(k) ?? -Infinity, p.max));
+    }
+    return [...out.values()];
+  });
+}
+
+/** The widest series points of some sources, in seconds. */
+export function batchSeconds(sources: readonly BatchSource[]): number {
+  return Math.max(1, ...sources.map((s) => s.seconds ?? 1));
 }
 
 /**

@@ -37,7 +37,7 @@
 import { mergeHistograms, bucketBounds, type HistogramData } from '../results/histogram.js';
 import type { RelativeGate } from '../scenario/gates.js';
 import type { Ops, Result, RunRecord } from '../results/types.js';
-import { batchMaxima, designEffect, opsDesignEffect, widenDraws, widenFactor, type BatchSource, type DesignEffect } from './batch.js';
+import { batchMaxima, batchSeconds, designEffect, opsDesignEffect, widenDraws, widenFactor, type BatchSource, type DesignEffect } from './batch.js';
 import { bootstrapHistogram, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, repetitionRatioInterval, tailSupport } from './bootstrap.js';
 import { deriveSeed, makeRng, normalSf, percentileInterval } from './dist.js';
 import { quantile } from './quantiles.js';
@@ -116,7 +116,7 @@ export function resultGroups(record: RunRecord): ResultGroup[] {
     if (!g) map.set(id, (g = { deployment: r.deployment, benchmark: r.benchmark, host: r.host, latency: [], ops: [], batches: [] }));
     if (r.latency) {
       g.latency.push(r.latency.histogram);
-      g.batches!.push(r.latency.threads.map((t) => ({ series: t.series, stddev: t.summary.stddev, count: t.summary.count })));
+      g.batches!.push(r.latency.threads.map((t) => ({ series: t.series, stddev: t.summary.stddev, count: t.summary.count, ...(t.seriesSeconds ? { seconds: t.seriesSeconds } : {}) })));
     }
     if (r.ops) g.ops.push(r.ops);
   }
@@ -378,8 +378,9 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
       const decide = (t: number): Verdict => intervalVerdict(low, high, t, p < s.alpha);
       rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum; ${bNote}` });
     } else if (metric === 'max') {
-      const mb = batchMaxima((b.batches ?? []).flat());
-      const mc = batchMaxima((c.batches ?? []).flat());
+      const width = batchSeconds([...(b.batches ?? []).flat(), ...(c.batches ?? []).flat()]);
+      const mb = batchMaxima((b.batches ?? []).flat(), width);
+      const mc = batchMaxima((c.batches ?? []).flat(), width);
       const byBatch = mb.length >= 2 && mc.length >= 2;
       const decide = (t: number): Verdict => (byBatch ? maxVerdictBatches(mb, mc, t, s.alpha) : maxVerdict(pb, pc, t, s.alpha)).verdict;
       const m = byBatch ? maxVerdictBatches(mb, mc, s.threshold, s.alpha) : maxVerdict(pb, pc, s.threshold, s.alpha);

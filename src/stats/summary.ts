@@ -21,6 +21,7 @@ export function summarizeLatency(f: LatencyFigures): LatencyResult {
     summary: latencySummary(t.noDistribution ? { ...t.histogram, bins: [] } : t.histogram, t.overflows ?? 0),
     histogram: t.histogram,
     series: t.series,
+    ...(t.seriesSeconds ? { seriesSeconds: t.seriesSeconds } : {}),
     ...(t.overflows ? { overflows: t.overflows } : {}),
   }));
   const histogram = mergeHistograms(threads.map((t) => t.histogram));

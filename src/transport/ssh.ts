@@ -56,6 +56,8 @@ export interface SshTarget {
   /** OpenSSH known_hosts file to verify (and, with acceptNewHostKeys, record) host keys. */
   knownHosts: string;
   acceptNewHostKeys: boolean;
+  /** StrictHostKeyChecking=no: a changed key is accepted too (the caller warns). */
+  acceptChangedHostKeys?: boolean;
   /** Reach this host through another one (ProxyJump). */
   jump?: SshTarget;
   /** Keepalive probe interval; 3 unanswered probes drop the connection. Default 5000. */
@@ -265,6 +267,7 @@ export class SshTransport implements Transport {
         return verify(false);
       }
       if (r.status === 'changed') {
+        if (target.acceptChangedHostKeys) return verify(true);
         hostKeyProblem =
           `host key verification failed: the ${type} key offered by ${nameInFile} (${fp}) differs from the one recorded in ` +
           `${target.knownHosts}:${r.entry.line}. Someone may be intercepting the connection, or the host was reinstalled; ` +

@@ -323,13 +323,16 @@ test('hrtick: a journal left by a dead controller is restored by the next connec
   for (const a of activeJournals()) if (a.id === 'hrtick-leftover') await a.restore(); // in-memory object: nothing left to do
 });
 
-test('recovery refuses mounts and scheduler features tuning never makes', async () => {
+test('recovery refuses mounts, scheduler features and trace instances unilat never makes', async () => {
   const journal = (entries: unknown[]) => JSON.stringify({ format: 'unilat-host-journal', version: 2, id: 'forged', host: 'local', owner: { pid: 1, controller: 'x' }, bootId: null, createdAt: '', entries });
   const entry = { seq: 0, area: 'tuning', knob: 'hrtick', state: 'applied' };
   const cases: Array<[unknown, RegExp]> = [
     [{ ...entry, kind: 'mount', path: '/mnt', before: '', after: 'debugfs' }, /a mount tuning never makes/],
     [{ ...entry, kind: 'mount', path: DEBUGFS, before: '', after: 'tmpfs' }, /a mount tuning never makes/],
     [{ ...entry, kind: 'write', path: `${DEBUGFS}/sched/features`, before: 'NO_TTWU_QUEUE', after: 'TTWU_QUEUE' }, /a scheduler feature tuning never writes/],
+    [{ ...entry, area: 'tracing', kind: 'mount', path: '/sys/kernel/tracing', before: '', after: 'debugfs' }, /a mount tuning never makes/],
+    [{ ...entry, area: 'tracing', kind: 'trace-instance', path: '/sys/kernel/tracing/instances/other', before: '', after: 'mono' }, /a trace instance unilat never makes/],
+    [{ ...entry, area: 'tracing', kind: 'trace-instance', path: '/sys/kernel/tracing/instances/unilat-0123abcd-0/../..', before: '', after: 'mono' }, /a trace instance unilat never makes/],
   ];
   for (const [e, why] of cases) {
     writeFileSync(join(dir, 'journal-forged.json'), journal([e]));

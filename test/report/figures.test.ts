@@ -138,7 +138,7 @@ describe('figures and summary.tex', () => {
     // Braces balance outside escapes; the run id's '<' and '>' only appear in a comment.
     const body = tex.split('\n').filter((l) => !l.startsWith('%')).join('\n').replace(/\\[{}]/g, '');
     assert.equal((body.match(/\{/g) ?? []).length, (body.match(/\}/g) ?? []).length);
-    assert.equal(texEscape('a_b & {c} 50% $x$ #1 ~^\\ <i>'), 'a\\_b \\& \\{c\\} 50\\% \\$x\\$ \\#1 \\textasciitilde{}\\textasciicircum{}\\textbackslash{} \\textless{}i\\textgreater{}');
+    assert.equal(texEscape('a_b & {c} 50% $x$ #1 ~^\\ <i>'), 'a\\_b \\& \\{c\\} 50\\% \\ensuremath{\\$}x\\ensuremath{\\$} \\#1 \\textasciitilde{}\\textasciicircum{}\\textbackslash{} \\textless{}i\\textgreater{}');
   });
 });
 
