@@ -6,7 +6,9 @@
  * remote command runner, facts, provisioning, protocol, records, reports) rather than contended
  * latency: a syscall run with few small batches and a short low-rate cyclic run at SCHED_OTHER.
  * Each round runs every size once (1, 16, 64, 1, 16, 64, ...) so drift hits all alike. The
- * controller's own CPU seconds and peak RSS come from /usr/bin/time around the CLI.
+ * controller's own CPU seconds and peak RSS come from /usr/bin/time around the CLI; the hosts'
+ * side (sshd, login shells, the runner and every command) from the CPU time the sshd listeners
+ * collected from their ended children.
  * Options: --fleet-hosts=16,64  --fleet-rounds=3
  */
 import { spawn } from 'node:child_process';
@@ -54,14 +56,28 @@ interface One {
   cpuS: number | null;
   rssMiB: number | null;
   machineBusyS: number;
+  /** CPU seconds of the hosts' side (every sshd session tree of the run). */
+  hostsCpuS: number;
+}
+
+/** CPU seconds of the ended children of these processes (cutime + cstime). */
+function childrenCpuS(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[13]) + Number(f[14]);
+  }
+  return ticks / 100;
 }
 
 /** Runs the CLI once, under /usr/bin/time when there is one; rejects on a non-zero exit. */
-async function runOnce(args: string[], usageFile: string): Promise<One> {
+async function runOnce(args: string[], usageFile: string, listeners: number[]): Promise<One> {
   const timed = existsSync(TIME);
   const [cmd, ...argv] = timed ? [TIME, '-f', '%U %S %M', '-o', usageFile, process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
   const t0 = performance.now();
   const c0 = busyCpuS();
+  const h0 = childrenCpuS(listeners);
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
     const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -71,10 +87,13 @@ async function runOnce(args: string[], usageFile: string): Promise<One> {
   });
   const wallS = (performance.now() - t0) / 1000;
   const machineBusyS = busyCpuS() - c0;
+  // The sessions end as the CLI closes them; give the listeners a moment to reap them.
+  await new Promise((r) => setTimeout(r, 500));
+  const hostsCpuS = childrenCpuS(listeners) - h0;
   if (code !== 0) throw new Error(`unilat ${args.slice(0, 2).join(' ')} exited ${code}:\n${stderr.trim().split('\n').slice(-25).join('\n')}`);
-  if (!timed) return { wallS, cpuS: null, rssMiB: null, machineBusyS };
+  if (!timed) return { wallS, cpuS: null, rssMiB: null, machineBusyS, hostsCpuS };
   const [u, s, kb] = (await readFile(usageFile, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
-  return { wallS, cpuS: u + s, rssMiB: kb / 1024, machineBusyS };
+  return { wallS, cpuS: u + s, rssMiB: kb / 1024, machineBusyS, hostsCpuS };
 }
 
 export async function fleet(args: Record<string, string>): Promise<unknown> {
@@ -105,7 +124,8 @@ export async function fleet(args: Record<string, string>): Promise<unknown> {
       await writeFile(f, SCENARIO(`fleet-${n}`, names.slice(0, n)));
       files.set(n, f);
     }
-    const time = (n: number) => runOnce(['run', files.get(n)!, '--hosts', hostsFile, '--out', path.join(dir, 'reports'), '--parallel', String(n), '--quiet'], path.join(dir, 'usage'));
+    const time = (n: number) =>
+      runOnce(['run', files.get(n)!, '--hosts', hostsFile, '--out', path.join(dir, 'reports'), '--parallel', String(n), '--quiet'], path.join(dir, 'usage'), servers.slice(0, n).map((s) => s.pid));
     const runs = new Map<number, One[]>(sizes.map((n) => [n, []]));
     try {
       // One uncounted round: first connections, the runner's and the probe's builds on every host.
@@ -123,7 +143,9 @@ export async function fleet(args: Record<string, string>): Promise<unknown> {
           return { failed: `round ${i + 1}, ${n} hosts: ${(e as Error).message}`, raw: Object.fromEntries(runs) };
         }
         runs.get(n)!.push(r);
-        line.push(`${n} host${n > 1 ? 's' : ''} ${r.wallS.toFixed(2)} s (controller ${r.cpuS?.toFixed(2) ?? '?'} CPU-s, ${r.rssMiB?.toFixed(0) ?? '?'} MiB; machine busy ${r.machineBusyS.toFixed(1)} of ${(2 * r.wallS).toFixed(1)} CPU-s)`);
+        line.push(
+          `${n} host${n > 1 ? 's' : ''} ${r.wallS.toFixed(2)} s (controller ${r.cpuS?.toFixed(2) ?? '?'} CPU-s, ${r.rssMiB?.toFixed(0) ?? '?'} MiB; hosts' side ${r.hostsCpuS.toFixed(2)} CPU-s; machine busy ${r.machineBusyS.toFixed(1)} of ${(2 * r.wallS).toFixed(1)} CPU-s)`,
+        );
       }
       console.log(`  round ${i + 1}: ${line.join(', ')}`);
     }
@@ -141,6 +163,7 @@ export async function fleet(args: Record<string, string>): Promise<unknown> {
         controllerCpuPerHostS: cpu === null ? null : cpu / n,
         peakRssMiB: rss,
         peakRssPerHostMiB: rss === null ? null : rss / n,
+        hostsCpuPerHostS: mean(rs.map((r) => r.hostsCpuS)) / n,
         machineBusyS: rs.map((r) => r.machineBusyS),
         raw: rs.map((r) => r.wallS),
       };
