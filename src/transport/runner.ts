@@ -243,13 +243,26 @@ export class RemoteRunner {
     if (cmds.length) await Promise.race([Promise.all(cmds.map((c) => c.done)), new Promise((r) => setTimeout(r, 3000).unref())]);
   }
 
-  /** Ends the runner: end of file on its stdin. */
-  close(): void {
+  /**
+   * Ends the runner: end of file on its stdin; resolves once its channel closed (at most 2 s), so
+   * sshd has reaped it before the connection goes and it is not left to end on its own.
+   */
+  close(): Promise<void> {
+    if (!this.alive) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      t.unref();
+      this.onEnd(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
     try {
       this.ch.end();
     } catch {
       /* already gone */
     }
+    return closed;
   }
 
   private send(b: Buffer): void {

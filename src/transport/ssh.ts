@@ -788,7 +788,7 @@ export class SshTransport implements Transport {
       running.length ? Promise.race([Promise.all(running.map((r) => r.done)), new Promise((r) => setTimeout(r, 3000).unref())]) : undefined,
     ]);
     this.closed = true;
-    runner?.close();
+    await runner?.close();
     if (this.lostReason === null) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {

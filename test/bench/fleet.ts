@@ -17,6 +17,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, ROOT } from '../helpers/cli.js';
+import type { SshdServer } from '../helpers/sshd.js';
 import { mean, meanCi } from './lib/util.js';
 
 const SCENARIO = (name: string, hosts: string[]) => `name: ${name}
@@ -72,7 +73,8 @@ function childrenCpuS(pids: number[]): number {
 }
 
 /** Runs the CLI once, under /usr/bin/time when there is one; rejects on a non-zero exit. */
-async function runOnce(args: string[], usageFile: string, listeners: number[]): Promise<One> {
+async function runOnce(args: string[], usageFile: string, servers: SshdServer[]): Promise<One> {
+  const listeners = servers.map((s) => s.pid);
   const timed = existsSync(TIME);
   const [cmd, ...argv] = timed ? [TIME, '-f', '%U %S %M', '-o', usageFile, process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
   const t0 = performance.now();
@@ -87,8 +89,8 @@ async function runOnce(args: string[], usageFile: string, listeners: number[]): 
   });
   const wallS = (performance.now() - t0) / 1000;
   const machineBusyS = busyCpuS() - c0;
-  // The sessions end as the CLI closes them; give the listeners a moment to reap them.
-  await new Promise((r) => setTimeout(r, 500));
+  // The sessions end as the CLI closes them: wait until the listeners have reaped them all.
+  for (let i = 0; i < 100 && servers.some((s) => s.descendants().length > 0); i++) await new Promise((r) => setTimeout(r, 100));
   const hostsCpuS = childrenCpuS(listeners) - h0;
   if (code !== 0) throw new Error(`unilat ${args.slice(0, 2).join(' ')} exited ${code}:\n${stderr.trim().split('\n').slice(-25).join('\n')}`);
   if (!timed) return { wallS, cpuS: null, rssMiB: null, machineBusyS, hostsCpuS };
@@ -125,7 +127,7 @@ export async function fleet(args: Record<string, string>): Promise<unknown> {
       files.set(n, f);
     }
     const time = (n: number) =>
-      runOnce(['run', files.get(n)!, '--hosts', hostsFile, '--out', path.join(dir, 'reports'), '--parallel', String(n), '--quiet'], path.join(dir, 'usage'), servers.slice(0, n).map((s) => s.pid));
+      runOnce(['run', files.get(n)!, '--hosts', hostsFile, '--out', path.join(dir, 'reports'), '--parallel', String(n), '--quiet'], path.join(dir, 'usage'), servers.slice(0, n));
     const runs = new Map<number, One[]>(sizes.map((n) => [n, []]));
     try {
       // One uncounted round: first connections, the runner's and the probe's builds on every host.
