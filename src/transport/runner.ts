@@ -144,6 +144,7 @@ export class RemoteRunner {
   private readonly commands = new Map<number, Command>();
   private nextId = 1;
   private endedBy: Error | null = null;
+  private channelClosed = false;
   private readonly endListeners: ((how: string) => void)[] = [];
   private stderrTail = '';
 
@@ -161,6 +162,7 @@ export class RemoteRunner {
     let exit = '';
     ch.on('exit', (code, signal) => (exit = code === null || code === undefined ? `signal ${signal ?? '?'}` : `exit ${code}`));
     ch.on('close', () => {
+      this.channelClosed = true;
       const how = [exit || 'channel closed', this.stderrTail.trim()].filter(Boolean).join(': ');
       for (const f of this.endListeners) f(how);
     });
@@ -208,7 +210,8 @@ export class RemoteRunner {
               const what = line.slice(STATUS.length);
               if (what === 'send-source') ch.write(src.text);
               else if (what.startsWith('home ')) homeLine = what.slice(5);
-              else return settle(new RunnerUnavailable(what.replace(/^build-failed /, 'building the runner with cc failed: ').replace(/-/g, ' ').trim()));
+              else if (what.startsWith('build-failed')) return settle(new RunnerUnavailable(`building the runner with cc failed: ${what.slice(12).trim()}`));
+              else return settle(new RunnerUnavailable(what.replace(/-/g, ' ').trim()));
             }
           };
           ch.on('data', onData);
@@ -227,7 +230,7 @@ export class RemoteRunner {
 
   /** True until the runner's channel is gone or fail() was called. */
   get alive(): boolean {
-    return this.endedBy === null;
+    return this.endedBy === null && !this.channelClosed;
   }
 
   /** Every command still running is rejected with `err(argv0)`; later runs with `err('')`. */
