@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -263,6 +263,20 @@ describe('runner over ssh', () => {
       assert.equal(createHash('sha256').update(now).digest('hex'), readFileSync(`${bin}.sha256`, 'utf8').trim());
     } finally {
       await t7.close();
+    }
+  });
+
+  it('where the home is not safe, starts no runner from it and runs commands without one', async () => {
+    const unsafe = path.join(scratch, 'open-home');
+    await mkdir(unsafe);
+    await chmod(unsafe, 0o777);
+    const t8 = await SshTransport.connect(await targetFor(server, { name: 'unsafe-host' }), { home: unsafe });
+    try {
+      assert.deepEqual(t8.commandMode, { mode: 'exec', reason: 'no home' });
+      assert.equal((await t8.run(['echo', 'ok'])).stdout, 'ok\n');
+      await assert.rejects(openHome(t8, unsafe), /refusing .*open-home: it has mode 777/);
+    } finally {
+      await t8.close();
     }
   });
 
