@@ -5,7 +5,7 @@ import { GateFailedError, InputError } from '../errors.js';
 import { renderComparisonMarkdown } from '../report/compare-md.js';
 import { openHistory, type History } from '../results/history.js';
 import { compare } from '../run/compare.js';
-import { DEFAULT_HISTORY_DB } from './history.js';
+import { historyFile } from './history-db.js';
 import type { Args } from './compare.js';
 
 export async function handler(a: Args): Promise<void> {
@@ -22,7 +22,7 @@ export async function handler(a: Args): Promise<void> {
     if (!base || !cand || rest.length) throw new InputError(`--deployments ${a.deployments}: give two names, BASE,CAND`);
     deployments = [base, cand];
   }
-  const dbFile = a.db ?? DEFAULT_HISTORY_DB;
+  const dbFile = historyFile(a.db, a.runs);
   let db: History | undefined;
   try {
     const o = await compare({
@@ -41,9 +41,15 @@ export async function handler(a: Args): Promise<void> {
       junit: a.junit,
     });
     const c = o.comparison;
+    if (!c) {
+      // No earlier good run (a nightly job's first night): nothing compared, nothing failed.
+      const lines = o.skipped.length ? o.skipped.map((g) => `gate skip: ${g.gate} (${g.detail})`) : [`compare skip: ${o.reason}`];
+      process.stdout.write(`${lines.join('\n')}\n${o.written.length ? `wrote ${o.written.join(', ')}\n` : ''}`);
+      return;
+    }
     process.stdout.write(`${renderComparisonMarkdown(c)}\nwrote ${o.written.join(', ')}\n`);
     if (c.regressions.length)
-      throw new GateFailedError(`${c.regressions.length} gated regression(s): ${c.regressions.map((r) => `${r.key} ${r.metric} x${r.ratio.toFixed(3)}`).join('; ')}`, o.candidateDir ?? undefined);
+      throw new GateFailedError(`${c.regressions.length} gated regression(s), Holm-corrected per group pair: ${c.regressions.map((r) => `${r.key} ${r.metric} x${r.ratio.toFixed(3)}`).join('; ')}`, o.candidateDir ?? undefined);
   } finally {
     db?.close();
   }

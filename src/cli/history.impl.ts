@@ -1,49 +1,41 @@
 /** `unilat history` itself, imported by its command definition only when the command runs. */
-import { listRuns, openHistory, trend } from '../results/history.js';
-import { visible } from '../text.js';
+import { InputError } from '../errors.js';
+import { listRuns, metricNames, openHistory, trend } from '../results/history.js';
+import { quoteWithSuggestion } from '../suggest.js';
 import type { Args } from './history.js';
-import { DEFAULT_HISTORY_DB } from './history.js';
-
-function fmt(v: number, metric: string): string {
-  if (metric === 'count') return String(v);
-  return v < 10_000 ? `${+v.toFixed(1)} ns` : `${+(v / 1000).toFixed(2)} us`;
-}
-
-function table(head: string[], cells: string[][]): string {
-  // Names come from records, which anyone may have written: no control codes to the terminal.
-  const rows = cells.map((r) => r.map((c) => visible(c, false)));
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
-  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
-}
+import { historyFile, historyNextTo } from './history-db.js';
+import { renderView, RUNS_HEAD, runsView, trendHead, trendView, type HistoryFormat } from './history-output.js';
 
 export async function handler(a: Args): Promise<void> {
-  const file = a.db ?? DEFAULT_HISTORY_DB;
+  if (a.json && a.csv) throw new InputError('--json and --csv: give one of them');
+  const format: HistoryFormat = a.json ? 'json' : a.csv ? 'csv' : 'table';
+  if (a.folder !== undefined && a.db === undefined && !historyNextTo(a.folder))
+    throw new InputError(`${a.folder}: no history.db there (give an --out folder of runs, a run folder in one, or --db FILE)`);
+  const file = historyFile(a.db, a.folder ? [a.folder] : []);
   const db = openHistory(file, 'read');
   try {
     if (a.metric) {
+      // Oldest first, as the run list: the newest `limit` runs' figures.
       const points = trend(db, { metric: a.metric, scenario: a.scenario, host: a.host, limit: a.limit });
       if (!points.length) {
-        process.stdout.write(`no ${a.metric} figures recorded${a.scenario ? ` for scenario ${a.scenario}` : ''}\n`);
-        return;
+        const known = metricNames(db, { scenario: a.scenario, host: a.host });
+        const scope = [a.scenario && `scenario ${a.scenario}`, a.host && `host ${a.host}`].filter(Boolean).join(', ');
+        // An op is named syscall.<op>; a bare op name is the usual slip.
+        const asOp = `syscall.${a.metric}`;
+        const named = known.includes(asOp) ? `"${a.metric}" (did you mean "${asOp}"?)` : quoteWithSuggestion(a.metric, known);
+        throw new InputError(
+          `--metric ${named}: no figures recorded in ${file}${scope ? ` for ${scope}` : ''}; ${
+            known.length ? `metrics with figures: ${known.join(', ')}` : 'no metric has figures there'
+          }`,
+        );
       }
-      const rows = points.map((p) => [p.startedAt, p.runId, `${p.benchmark}/${p.deployment}@${p.host}`, fmt(p.value, a.metric!), p.status, p.gatesPassed === null ? '-' : p.gatesPassed ? 'pass' : 'FAIL']);
-      process.stdout.write(`${table(['started', 'run', 'group', a.metric, 'status', 'gates'], rows)}\n`);
+      process.stdout.write(renderView(trendView(a.metric, points), format, trendHead(a.metric)));
     } else {
-      const runs = listRuns(db, { scenario: a.scenario, host: a.host, limit: a.limit });
-      const rows = runs.map((r) => [
-        r.startedAt,
-        r.id,
-        r.scenario,
-        r.incomplete ? 'INCOMPLETE (running or killed)' : r.status,
-        r.gatesPassed === null ? '-' : r.gatesPassed ? 'pass' : 'FAIL',
-        r.hosts.join(','),
-        r.dir ?? '',
-      ]);
-      process.stdout.write(runs.length ? `${table(['started', 'run', 'scenario', 'status', 'gates', 'hosts', 'folder'], rows)}\n` : 'no runs recorded\n');
+      const runs = listRuns(db, { scenario: a.scenario, host: a.host, limit: a.limit }).reverse();
+      if (!runs.length && format === 'table') process.stdout.write('no runs recorded\n');
+      else process.stdout.write(renderView(runsView(runs), format, RUNS_HEAD));
     }
   } finally {
     db.close();
   }
 }
-

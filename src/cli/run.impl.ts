@@ -7,11 +7,13 @@ import { visible } from '../text.js';
 import { parseDurationArg } from './args.js';
 import { loadInventory, loadScenarios } from './load.js';
 import type { Args } from './run.js';
+import { figureSize } from './figure.js';
 import { unknownOnlyMessage } from './suggest.js';
 
 export async function handler(a: Args): Promise<void> {
   const durationNs = parseDurationArg(a.duration);
   const waitLockNs = parseDurationArg(a.waitLock, '--wait-lock');
+  const figure = figureSize(a);
   if (!Number.isInteger(a.parallel) || a.parallel < 1) throw new InputError(`--parallel: must be a whole number >= 1, got ${a.parallel}`);
   const inv = await loadInventory(a.hosts);
   const loaded = await loadScenarios(a.scenario, inv);
@@ -32,6 +34,7 @@ export async function handler(a: Args): Promise<void> {
       waitLockMs: (waitLockNs ?? 0) / 1e6,
       quiet: a.quiet,
       log: process.stderr,
+      report: { figure },
     });
     for (const line of outcomeLines(o)) process.stderr.write(`${visible(line, false)}\n`);
     if (o.record.status !== 'completed') failures.push(`${l.file}: ${o.summary}`);

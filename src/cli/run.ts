@@ -1,8 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { commaList } from './suggest.js';
 import { hostsOption, type HostsArg } from './common.js';
+import { figureOptions, type FigureArgs } from './figure.js';
 
-export interface Args extends HostsArg {
+export interface Args extends HostsArg, FigureArgs {
   scenario: string[];
   out: string;
   duration?: string;
@@ -21,6 +22,7 @@ export const runCommand: CommandModule<object, Args> = {
     y
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario YAML files' })
       .options(hostsOption)
+      .options(figureOptions)
       .option('out', { type: 'string', default: 'reports', describe: 'folder that receives the run folders' })
       .option('duration', { type: 'string', describe: 'override every benchmark duration (30s, 5m)' })
       .option('only', { type: 'string', requiresArg: true, coerce: commaList, describe: 'run only these deployments and/or benchmarks (by name; repeat the flag or separate with commas)' })

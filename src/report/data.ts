@@ -35,6 +35,19 @@ export function seriesName(record: RunRecord, r: { deployment: string; host: str
   return hostCount(record) > 1 ? `${r.deployment} @ ${r.host}` : r.deployment;
 }
 
+/**
+ * Every series name of the run (seriesName) in scenario order: deployments as the scenario
+ * lists them, then any the scenario does not name, in first-seen order. Figures give each its
+ * colour by this order, so one deployment has one colour in every figure.
+ */
+export function seriesOrder(record: RunRecord): string[] {
+  const order = (runScenario(record)?.deployments ?? []).map((d) => d.name);
+  const rank = (d: string) => (order.includes(d) ? order.indexOf(d) : order.length);
+  const first = new Map<string, Result>();
+  for (const r of record.results) if (!first.has(seriesName(record, r))) first.set(seriesName(record, r), r);
+  return [...first].sort((a, b) => rank(a[1].deployment) - rank(b[1].deployment)).map(([n]) => n);
+}
+
 /** Benchmarks in the order they first appear in the run. */
 export function benchmarkNames(record: RunRecord): string[] {
   return [...new Set(record.results.map((r) => r.benchmark))];
@@ -172,15 +185,46 @@ export function uniformBinWidth(maxNs: number): number {
   return 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(1, maxNs) / 128)));
 }
 
-/** Re-bins a histogram into uniform bins of `width` ns; returns [binStartNs, count] for non-empty bins. */
-export function uniformBins(h: HistogramData, width: number): Array<[number, number]> {
-  const out = new Map<number, number>();
-  for (const [i, c] of h.bins) {
-    const [lo] = bucketBounds(i);
-    const start = Math.floor(lo / width) * width;
-    out.set(start, (out.get(start) ?? 0) + c);
+/** One bin of a histogram curve: bins on one `segment` are drawn joined, others apart. */
+export interface CurveBin {
+  bin: number;
+  count: number;
+  segment: number;
+}
+
+/**
+ * Regroups a histogram's buckets into bins (`binOf` of a bucket's lower bound, monotone), each
+ * holding whole buckets, so counts stay exact. Two consecutive bins share a segment only when
+ * no bin between them could hold a bucket: a line must not bridge empty bins (an import's
+ * overflows at its range limit and its one sample at the max are not joined by a diagonal).
+ */
+export function binnedCurve(h: HistogramData, binOf: (lowNs: number) => number): CurveBin[] {
+  const out: CurveBin[] = [];
+  let lastBucket = -1;
+  let segment = 0;
+  const joined = (from: number, to: number, a: number, b: number): boolean => {
+    for (let j = from + 1; j < to; j++) {
+      const k = binOf(bucketBounds(j)[0]);
+      if (k !== a) return k === b;
+    }
+    return true;
+  };
+  for (const [i, c] of [...h.bins].sort((x, y) => x[0] - y[0])) {
+    const b = binOf(bucketBounds(i)[0]);
+    const cur = out[out.length - 1];
+    if (cur && cur.bin === b) cur.count += c;
+    else {
+      if (cur && !joined(lastBucket, i, cur.bin, b)) segment++;
+      out.push({ bin: b, count: c, segment });
+    }
+    lastBucket = i;
   }
-  return [...out].sort((a, b) => a[0] - b[0]);
+  return out;
+}
+
+/** Whether values from `min` to `max` (ns) span more than two decades: then a log axis keeps the body readable. */
+export function spansDecades(min: number, max: number): boolean {
+  return max / Math.max(1, min) > 100;
 }
 
 /**

@@ -56,11 +56,58 @@ export function ratio3(v: number | null | undefined): string {
   return ratioDigits(v, 3);
 }
 
-/** A p-value: 4 decimals, exponent below 1e-4, '< 1e-300' where it underflowed. */
+/** Below this a p-value is written as a bound: no model behind it is that exact. */
+export const P_FLOOR = 1e-10;
+
+/** A p-value: 2 significant digits, an exponent below 0.001 ("3.4e-5"), `< 1e-10` below that. */
 export function pValue(p: number | null | undefined): string {
   if (p === null || p === undefined || Number.isNaN(p)) return DASH;
-  if (p === 0) return '< 1e-300';
-  return p < 1e-4 ? p.toExponential(1) : p.toFixed(4);
+  if (p < P_FLOOR) return '< 1e-10';
+  return p < 1e-3 ? p.toExponential(1) : String(+p.toPrecision(2));
+}
+
+/**
+ * A figure of any scale to about 3 significant digits, never in exponent form: whole above
+ * 100 ("4123"), one decimal above 10, two above 1, 3 significant digits below ("0.0123").
+ */
+export function sig3(v: number | null | undefined): string {
+  if (!finite(v)) return DASH;
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return String(+v.toPrecision(3));
+}
+
+/** A latency in ns as µs with its unit ("3.71 µs", "4123 µs"). */
+export function usUnit(ns: number | null | undefined): string {
+  return finite(ns) ? `${sig3(ns / 1000)} µs` : DASH;
+}
+
+/** ns per operation with its unit ("46.2 ns"). */
+export function nsUnit(ns: number | null | undefined): string {
+  return finite(ns) ? `${sig3(ns)} ns` : DASH;
+}
+
+/** A duration in ms with its unit ("812 ms", "1534 ms"). */
+export function msUnit(ms: number | null | undefined): string {
+  return finite(ms) ? `${sig3(ms)} ms` : DASH;
+}
+
+/** A ratio to 3 significant digits with its sign ("×1.23", "×0.985", "×12.4"). */
+export function times(v: number | null | undefined): string {
+  return finite(v) ? `×${sig3(v)}` : DASH;
+}
+
+/** A ratio's bound: sig3, in powers of ten beyond 1e4 either way ("5e7"), where digits mean nothing. */
+function bound(v: number): string {
+  return v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3) ? v.toExponential(0).replace('+', '') : sig3(v);
+}
+
+/** A ratio interval "[1.10, 1.40]" to 3 significant digits; '–' when unknown. */
+export function ratioInterval(low: number | null | undefined, high: number | null | undefined): string {
+  return finite(low) && finite(high) ? `[${bound(low)}, ${bound(high)}]` : DASH;
 }
 
 /** A fraction as a percentage with at most 2 decimals ("5%", "2.5%"). */

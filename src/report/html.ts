@@ -6,12 +6,12 @@ import type { Comparison } from '../stats/compare.js';
 import { traceCulpritsTables, tracedSpikeTables } from './trace-tables.js';
 import type { Result, RunRecord } from '../results/types.js';
 import { benchmarkNames, countedResults, slug } from './data.js';
-import { percent } from './format.js';
+import { DASH, percent } from './format.js';
 import {
   appliedTable,
   asRows,
   bootTable,
-  comparisonRows,
+  comparisonTable,
   factsTable,
   failuresTable,
   hostFactsTable,
@@ -25,12 +25,13 @@ import {
   verdictTable,
   warningsTable,
 } from './sections.js';
-import { cellText, field, shown, view, type Cell, type Status, type Table } from './table.js';
-import { omittedPlots, plotsFor, prefixSvgIds, renderSvg, type Plot } from './plots.js';
+import { AT_LEAST, cellText, field, formatFigure, shown, VERDICT_WORD, versusText, view, type Cell, type Status, type Table } from './table.js';
+import { omittedPlots, plotsFor, prefixSvgIds, renderSvg, type FigureSize, type Plot } from './plots.js';
+import { headlineTable, MATRIX_NOTE, verdictMatrices } from './headline.js';
 import { html, joinHtml, trusted, type Html } from './escape.js';
 
 /** Section ids every report has, in page order (tests and links rely on them). */
-export const SECTION_IDS = ['summary', 'warnings', 'failures', 'configuration', 'hosts', 'benchmarks'] as const;
+export const SECTION_IDS = ['headline', 'summary', 'warnings', 'failures', 'benchmarks', 'configuration', 'hosts'] as const;
 
 /**
  * Optional inputs beyond the record. Gates and comparisons are rows of plain fields (the
@@ -43,9 +44,21 @@ export interface HtmlExtras {
   comparisons?: ReadonlyArray<Record<string, unknown>>;
   /** Title override (default: the scenario name). */
   title?: string;
+  /** Plot area of the figures (default DEFAULT_FIGURE). */
+  figure?: FigureSize;
+}
+
+/** A figure against its reference: the figure, then its ratio, interval and verdict chip on a line below. */
+function versusCell(c: Extract<Cell, { kind: 'versus' }>): Html {
+  const v = html`<span class="v">${c.atLeast ? AT_LEAST : ''}${formatFigure(c.value, c.style)}</span>`;
+  const vs = versusText(c);
+  if (!vs && !c.verdict) return v;
+  const chip = c.verdict ? html` <span class="chip ${VERDICT_WORD[c.verdict]}">${VERDICT_WORD[c.verdict]}</span>` : '';
+  return html`${v}<br><span class="vs">${vs}</span>${chip}`;
 }
 
 function htmlCell(c: Cell, code: boolean): Html {
+  if (c.kind === 'versus') return Number.isFinite(c.value) ? versusCell(c) : html`${DASH}`;
   const t = c.kind === 'number' && c.style === 'count' && Number.isFinite(c.value) ? c.value.toLocaleString('en-US') : cellText(c);
   let h = (code || (c.kind === 'text' && c.code)) && t ? html`<code>${t}</code>` : html`${t}`;
   if ((c.kind === 'text' || c.kind === 'status') && c.emphasis) h = c.emphasis === 'alert' ? html`<strong class="badge bad">${h}</strong>` : html`<strong>${h}</strong>`;
@@ -54,17 +67,32 @@ function htmlCell(c: Cell, code: boolean): Html {
 
 const STATUSES: readonly string[] = ['pass', 'warn', 'fail'] satisfies Status[];
 
-/** A Table as an HTML table: figures right-aligned, the outcome column and rows marked by status. */
+/** A footnote column's cell: its number, linked to the note below the table. */
+function footnoteRef(t: Table, c: Cell): Html {
+  const n = cellText(c);
+  return n ? html`<sup class="fn"><a href="#${t.id}-fn-${n}">${n}</a></sup>` : html``;
+}
+
+/**
+ * A Table as an HTML table, in a wrapper that scrolls sideways when the table is wider than
+ * the screen: figures right-aligned, the outcome column and rows marked by status, a footnote
+ * column as linked numbers with its notes listed below.
+ */
 export function htmlTable(t: Table, cls?: string): Html {
-  const cols = shown(t, 'html').map((i) => ({ i, v: view(t.columns[i], 'html'), status: t.columns[i].status === true }));
+  const cols = shown(t, 'html').map((i) => ({ i, v: view(t.columns[i], 'html'), status: t.columns[i].status === true, fn: t.columns[i].footnote === true }));
   const num = (v: { align: string }) => (v.align === 'right' ? html` class="num"` : '');
   const th = cols.map((c) => html`<th scope="col"${num(c.v)}>${c.v.title}</th>`);
   const body = t.rows.map((r, ri) => {
     // Only an outcome the stylesheet knows becomes a class: a record's own word styles nothing.
     const st = t.rowStatus?.[ri];
-    return html`<tr${st && STATUSES.includes(st) ? html` class="${st}"` : ''}>${cols.map((c) => html`<td${c.status ? html` class="status"` : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`)}</tr>`;
+    return html`<tr${st && STATUSES.includes(st) ? html` class="${st}"` : ''}>${cols.map((c) =>
+      c.fn
+        ? html`<td class="fn">${footnoteRef(t, r[c.i])}</td>`
+        : html`<td${c.status ? html` class="status"` : r[c.i].kind === 'versus' ? html` class="num versus"` : num(c.v)}>${htmlCell(r[c.i], c.v.code)}</td>`,
+    )}</tr>`;
   });
-  return html`<div class="table-wrap"><table${cls ? html` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${joinHtml(body, '\n')}\n</tbody></table></div>`;
+  const notes = t.footnotes?.length ? html`\n<ol class="footnotes">${t.footnotes.map((n, i) => html`<li id="${t.id}-fn-${i + 1}">${n}</li>`)}</ol>` : '';
+  return html`<div class="table-wrap"><table${cls ? html` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${joinHtml(body, '\n')}\n</tbody></table></div>${notes}`;
 }
 
 /** The text of column `id` in `row` (escaped where it is interpolated). */
@@ -77,7 +105,7 @@ const CSS = `
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); }
-header, main { max-width: 1100px; margin: 0 auto; padding: 0 1rem; }
+header, main { max-width: 1200px; margin: 0 auto; padding: 0 1rem; }
 header { padding-top: 1rem; border-bottom: 1px solid var(--line); }
 h1 { font-size: 1.6rem; margin: .3rem 0; }
 h2 { font-size: 1.3rem; margin: 2rem 0 .6rem; border-bottom: 2px solid var(--accent); padding-bottom: .2rem; }
@@ -85,11 +113,31 @@ h3 { font-size: 1.1rem; margin: 1.4rem 0 .5rem; }
 .meta { color: var(--muted); margin: .2rem 0; }
 nav ul { list-style: none; padding: 0; margin: .6rem 0 1rem; display: flex; flex-wrap: wrap; gap: .3rem 1rem; }
 nav a { color: var(--accent); }
-.badge { display: inline-block; padding: 0 .5em; border-radius: .3em; font-weight: 600; font-size: .9em; }
+.badge { display: inline-block; white-space: nowrap; padding: 0 .5em; border-radius: .3em; font-weight: 600; font-size: .9em; }
 .badge.ok, tr.pass td.status { background: var(--pass-bg); color: var(--pass); }
 .badge.bad, tr.fail td.status { background: var(--fail-bg); color: var(--fail); }
 tr.warn td.status { background: var(--warn-bg); color: var(--warn); }
-.table-wrap { overflow-x: auto; margin: .5rem 0 1rem; }
+.table-wrap { overflow-x: auto; max-width: 100%; margin: .5rem 0 1rem; -webkit-overflow-scrolling: touch; }
+td .v { font-weight: 600; }
+td.num.versus { white-space: normal; min-width: 6.5em; }
+td.versus .v, td.versus .vs { white-space: nowrap; }
+td .vs { font-size: .82em; color: var(--muted); }
+.chip { display: inline-block; padding: 0 .4em; border-radius: .7em; font-size: .78em; font-weight: 600; line-height: 1.4; border: 1px solid currentColor; }
+.chip.better { color: var(--pass); background: var(--pass-bg); }
+.chip.worse { color: var(--fail); background: var(--fail-bg); }
+.chip.same { color: var(--muted); background: #f2f2f2; }
+td.fn, td.status { white-space: nowrap; }
+table.headline th:first-child, table.headline td:first-child { position: sticky; left: 0; background: var(--bg); z-index: 1; }
+sup.fn a { color: var(--accent); text-decoration: none; padding: 0 .15em; }
+ol.footnotes { font-size: .85rem; color: var(--muted); margin: -.4rem 0 1rem; padding-left: 1.6rem; max-width: 62rem; }
+ol.footnotes li { margin: .15rem 0; }
+ol.footnotes li:target { background: var(--warn-bg); }
+#headline .table-wrap table { font-size: .95rem; }
+#headline td { padding: .35rem .7rem; }
+#headline p.meta { font-size: .85rem; }
+#headline td .badge { font-size: .75em; }
+#headline .qualifiers { list-style: none; padding: 0; margin: .3rem 0 .8rem; font-size: .9rem; }
+#headline .qualifiers li { background: var(--warn-bg); border-left: 4px solid var(--warn); padding: .25rem .6rem; margin: .25rem 0; }
 table { border-collapse: collapse; font-size: .9rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .25rem .6rem; text-align: left; vertical-align: top; }
 th { border-bottom: 2px solid #999; white-space: nowrap; }
@@ -106,7 +154,7 @@ pre { background: #f6f6f6; border: 1px solid var(--line); padding: .6rem; overfl
 figure.plot { margin: 1rem 0 1.6rem; }
 figure.plot svg { display: block; max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
-.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 480px), 1fr)); gap: 0 1.5rem; }
+.plots { display: block; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; font-size: .9rem; }
 dl.kv dt { color: var(--muted); }
 dl.kv dd { margin: 0; word-break: break-word; }
@@ -167,8 +215,11 @@ function summarySection(record: RunRecord, extras: HtmlExtras): Html {
   if (!lat.rows.length && !ops.rows.length) out.push(html`<p class="none">No completed measurement in this run.</p>`);
   const gates = extras.gates ?? asRows(record.gates);
   if (gates?.length) out.push(html`<h3 id="gates">Gates</h3>`, htmlTable(verdictTable('gates', 'Gates', gates)));
-  const comparisons = extras.comparisons ?? asRows(record.comparisons);
-  if (comparisons?.length) out.push(html`<h3 id="comparisons">Comparisons</h3>`, htmlTable(verdictTable('comparisons', 'Comparisons', comparisons)));
+  if (extras.comparisons?.length) out.push(html`<h3 id="comparisons">Comparisons</h3>`, htmlTable(verdictTable('comparisons', 'Comparisons', extras.comparisons)));
+  else if (record.comparisons?.length) {
+    const t = comparisonTable(record.comparisons);
+    out.push(html`<h3 id="comparisons">Comparisons</h3>`, htmlTable(t), ...(t.notes ?? []).map((n) => html`<p class="meta">${n}</p>`));
+  }
   out.push(html`</section>`);
   return joinHtml(out, '\n');
 }
@@ -236,34 +287,44 @@ function hostsSection(record: RunRecord): Html {
     }
     const facts = factsTable(record, h);
     if (facts)
-      out.push(html`<details open><summary>${facts.title}</summary>`, html`<dl class="kv">`, ...facts.rows.map((r) => html`<dt>${at(facts, r, 'fact')}</dt><dd>${at(facts, r, 'value')}</dd>`), html`</dl></details>`);
+      out.push(html`<details><summary>${facts.title} (${facts.rows.length})</summary>`, html`<dl class="kv">`, ...facts.rows.map((r) => html`<dt>${at(facts, r, 'fact')}</dt><dd>${at(facts, r, 'value')}</dd>`), html`</dl></details>`);
   }
   out.push(html`</section>`);
   return joinHtml(out, '\n');
 }
 
 const CAPTIONS: Record<Plot['kind'], string> = {
-  'latency-histogram': 'Latency histogram: count per bin on a log axis, one curve per thread (dash) and deployment (colour).',
+  'latency-histogram': 'Latency histogram: count per bin on a log axis, one curve per thread (dash) and deployment (colour); latency on a log axis where the data span more than two decades; a dot is a bin between empty ones (no line is drawn across empty bins).',
   exceedance: 'Exceedance: probability that a wake-up is later than x, from the histogram bins.',
   timeline: 'Latency over time: per-second maximum and mean; triangles mark spikes above the threshold.',
   syscall: 'System call vs function call: ns per operation with the 95% interval of the median; labels give the ratio to a function call.',
   'boot-time': 'Guest boot time per deployment.',
 };
 
-function figure(p: Plot, n: number): Html {
-  // Ids made unique per figure: Vega numbers its clip paths the same way in every SVG.
-  // Vega escapes the text it writes into the SVG, so its markup is inlined as it is.
-  const svg = prefixSvgIds(renderSvg(p.spec), `p${n}`).replace('<svg ', () => html`<svg role="img" aria-label="${p.title}" `.toString());
-  return html`<figure class="plot" data-plot="${p.kind}" id="plot-${p.name}">\n${trusted(svg)}\n<figcaption>${CAPTIONS[p.kind]} Spec: <code>${p.name}.vl.json</code>.</figcaption>\n</figure>`;
+/** A plot with its SVG, rendered once per page even where two sections show it. */
+interface Rendered {
+  plot: Plot;
+  svg: string;
 }
 
-function benchmarksSection(record: RunRecord): Html {
-  const plots = plotsFor(record);
+function renderAll(plots: Plot[]): Rendered[] {
+  return plots.map((plot) => ({ plot, svg: renderSvg(plot.spec) }));
+}
+
+/** Ids of inlined SVGs made unique per figure (Vega numbers its clip paths the same way in every SVG): `n` is the figure's number on the page. */
+function figure(r: Rendered, n: number, idPrefix = 'plot'): Html {
+  const p = r.plot;
+  // Vega escapes the text it writes into the SVG, so its markup is inlined as it is.
+  const svg = prefixSvgIds(r.svg, `p${n}`).replace('<svg ', () => html`<svg role="img" aria-label="${p.title}" `.toString());
+  return html`<figure class="plot" data-plot="${p.kind}" id="${idPrefix}-${p.name}">\n${trusted(svg)}\n<figcaption>${CAPTIONS[p.kind]} Files: <code>${p.name}.svg</code>, <code>${p.name}.vl.json</code>.</figcaption>\n</figure>`;
+}
+
+function benchmarksSection(record: RunRecord, rendered: Rendered[], first: number): Html {
   const out: Html[] = [html`<section id="benchmarks"><h2>Benchmarks</h2>`];
-  let n = 0;
+  let n = first;
   const counted = countedResults(record);
   for (const b of benchmarkNames(record)) {
-    const mine = plots.filter((p) => p.benchmark === b);
+    const mine = rendered.filter((r) => r.plot.benchmark === b);
     const kinds = [...new Set(counted.filter((r) => r.benchmark === b).map((r) => r.kind))];
     out.push(html`<section class="benchmark" id="bench-${slug(b)}" data-benchmark="${b}">`, html`<h3>${b}${kinds.length ? html` <small class="meta">(${kinds.join(', ')})</small>` : ''}</h3>`);
     if (mine.length) out.push(html`<div class="plots">`, ...mine.map((p) => figure(p, ++n)), html`</div>`);
@@ -272,13 +333,36 @@ function benchmarksSection(record: RunRecord): Html {
     if (!mine.length && !omitted.length) out.push(html`<p class="none">No completed result to plot.</p>`);
     out.push(html`</section>`);
   }
-  const boot = plots.filter((p) => p.benchmark === null);
+  const boot = rendered.filter((r) => r.plot.benchmark === null);
   const phases = bootTable(record);
   if (boot.length || phases) {
     out.push(html`<section class="boot" id="boot-time"><h3>Guest boot time</h3>`, ...boot.map((p) => figure(p, ++n)));
     if (phases) out.push(...(phases.notes ?? []).map((note) => html`<p class="meta">${note}</p>`), htmlTable(phases));
     out.push(html`</section>`);
   }
+  out.push(html`</section>`);
+  return joinHtml(out, '\n');
+}
+
+/** The key figure of a run: the exceedance curves of all deployments, of the first latency benchmark that has them. */
+function keyFigure(rendered: Rendered[]): Rendered | undefined {
+  return rendered.find((r) => r.plot.kind === 'exceedance');
+}
+
+/**
+ * The answer first: the deployments side by side, each figure against the first deployment's
+ * with its ratio, interval and verdict, what qualifies them (TCG, no PREEMPT_RT), and the key figure.
+ */
+function headlineSection(record: RunRecord, rendered: Rendered[]): Html {
+  const t = headlineTable(record);
+  const out: Html[] = [html`<section id="headline"><h2>Headline</h2>`];
+  if (!t) out.push(html`<p class="none">No completed measurement in this run.</p>`);
+  else {
+    if (t.footnotes?.length) out.push(html`<ul class="qualifiers">${t.footnotes.map((n) => html`<li>${n}</li>`)}</ul>`);
+    out.push(htmlTable({ ...t, footnotes: [] }, 'headline'), ...(t.notes ?? []).map((n) => html`<p class="meta">${n}</p>`));
+  }
+  const key = keyFigure(rendered);
+  if (key) out.push(figure(key, 0, 'headline'));
   out.push(html`</section>`);
   return joinHtml(out, '\n');
 }
@@ -310,27 +394,29 @@ ${joinHtml(body, '\n')}
 /** report.html for a run record. */
 export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
   const title = extras.title ?? `unilat report: ${record.scenario.name ?? record.id}`;
-  const comparisons = extras.comparisons ?? (record.comparisons ? comparisonRows(record.comparisons) : undefined);
+  const rendered = renderAll(plotsFor(record, extras.figure));
   return page(
     title,
     html`Run <code>${record.id}</code> · started ${record.startedAt} · status ${statusBadge(record)}`,
     [
+      ['headline', 'Headline'],
       ['summary', 'Summary'],
       ...(traceCulpritsTables(record).length ? [['traces', 'Traced spikes'] as [string, string]] : []),
       ['warnings', 'Warnings'],
       ['failures', 'Failed steps'],
+      ['benchmarks', 'Figures'],
       ['configuration', 'Configuration'],
       ['hosts', 'Hosts'],
-      ['benchmarks', 'Benchmarks'],
     ],
     [
-      summarySection(record, { ...extras, comparisons }),
+      headlineSection(record, rendered),
+      summarySection(record, extras),
       traceSection(record),
       warningsSection(record),
       failuresSection(record),
+      benchmarksSection(record, rendered, 0),
       configurationSection(record),
       hostsSection(record),
-      benchmarksSection(record),
     ],
   );
 }
@@ -339,27 +425,37 @@ export function renderHtml(record: RunRecord, extras: HtmlExtras = {}): string {
  * compare.html: the comparison table with its verdicts, and the two runs' latency plots
  * overlaid (each deployment labelled "baseline" or "candidate").
  */
-export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, candidate: RunRecord): string {
+export function renderCompareHtml(c: Comparison, baseline: RunRecord | null, candidate: RunRecord, figureSize?: FigureSize): string {
   const tag = (r: RunRecord, side: string): Result[] => r.results.map((x) => ({ ...x, deployment: `${x.deployment} (${side})` }));
   const merged: RunRecord = { ...candidate, results: [...(baseline && baseline !== candidate ? tag(baseline, 'baseline') : []), ...tag(candidate, baseline && baseline !== candidate ? 'candidate' : 'run')] };
-  const rows = comparisonRows([c]);
+  const table = comparisonTable([c], 'verdicts');
+  const matrices = verdictMatrices([c]);
   const regressions = c.regressions.length;
+  const rendered = renderAll(plotsFor(merged, figureSize));
+  const key = keyFigure(rendered);
   return page(
     `unilat comparison: ${c.candidateId ?? 'candidate'} vs ${c.baselineId ?? 'baseline'}`,
     html`Noise threshold ${percent(c.threshold)} · ${Math.round(c.level * 100)}% bootstrap intervals (${c.resamples} resamples, seed ${c.seed}) · ${regressions ? html`<span class="badge bad">${regressions} gated regression(s)</span>` : html`<span class="badge ok">no gated regression</span>`}`,
     [
-      ['summary', 'Verdicts'],
-      ['benchmarks', 'Plots'],
+      ['headline', 'Headline'],
+      ['summary', 'All verdicts'],
+      ['benchmarks', 'Figures'],
     ],
     [
-      html`<section id="summary"><h2>Verdicts</h2>`,
-      html`<p class="meta">Ratio = candidate / baseline. A verdict needs the whole interval beyond the noise threshold and, for p50, mean and ns/op, a rank-sum p below alpha; max is judged by an exceedance test.</p>`,
-      rows.length ? htmlTable(verdictTable('verdicts', 'Verdicts', rows)) : html`<p class="none">No group is present in both runs.</p>`,
+      html`<section id="headline"><h2>Headline</h2>`,
+      matrices.length
+        ? joinHtml([...matrices.flatMap((m) => [html`<h3>${m.title}</h3>`, htmlTable(m, 'headline')]), html`<p class="meta">${MATRIX_NOTE}</p>`], '\n')
+        : html`<p class="none">No group is present in both runs.</p>`,
+      key ? figure(key, 0, 'headline') : html``,
+      html`</section>`,
+      html`<section id="summary"><h2>All verdicts</h2>`,
+      html`<p class="meta">Ratio = candidate / baseline. A verdict needs the whole interval beyond the noise threshold and, for p50, mean and ns/op, a rank-sum p below alpha; max is judged by an exceedance test. The numbers in the last column are the notes below the table: what decided each verdict.</p>`,
+      table.rows.length ? joinHtml([htmlTable(table), ...(table.notes ?? []).map((n) => html`<p class="meta">${n}</p>`)], '\n') : html`<p class="none">No group is present in both runs.</p>`,
       c.unmatched.baseline.length || c.unmatched.candidate.length
         ? html`<p class="meta">Only in the baseline: ${c.unmatched.baseline.join(', ') || 'none'}; only in the candidate: ${c.unmatched.candidate.join(', ') || 'none'}.</p>`
         : html``,
       html`</section>`,
-      benchmarksSection(merged),
+      benchmarksSection(merged, rendered, 0),
     ],
   );
 }

@@ -18,11 +18,12 @@ import {
   opsResultsTable,
   overridesText,
   readinessTable,
-  sideBySideTable,
   taxTables,
   tuningTable,
   warningsTable,
 } from './sections.js';
+import { headlineTable } from './headline.js';
+import { keyPlotName } from './plots.js';
 import { traceCulpritsTables, tracedSpikeTables } from './trace-tables.js';
 import { mdCode, mdFence, mdLine, mdLines, mdTable, mdText } from './md.js';
 import { cellText, field, type Cell, type Table } from './table.js';
@@ -64,18 +65,9 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
     '',
   );
 
+  out.push(...headlineSection(record));
   out.push(...warningsSection(record));
   out.push(...gatesSection(record));
-  const side = sideBySideTable(record);
-  if (side)
-    out.push(
-      heading(2, side.title),
-      '',
-      'Latency pooled over counted repetitions (µs); syscall costs in ns per operation (mean of repetition medians); boot time from QEMU start to the probe\'s first line (s).',
-      '',
-      mdTable(side),
-      '',
-    );
 
   const latency = latencyResultsTable(record);
   const threads = latencyThreadsTable(record);
@@ -130,6 +122,21 @@ export function renderMarkdown(record: RunRecord, extraSections: string[] = []):
   return out.join('\n');
 }
 
+/**
+ * The answer first: the deployments side by side against the first one, what qualifies the
+ * figures (TCG, no PREEMPT_RT) and the key figure (the SVG written next to report.md).
+ */
+function headlineSection(record: RunRecord): string[] {
+  const t = headlineTable(record);
+  if (!t) return ['## Headline', '', 'No completed measurement in this run.', ''];
+  const out = ['## Headline', ''];
+  if (t.footnotes?.length) out.push(...t.footnotes.map((n) => `- **⚠** ${mdLine(n)}`), '');
+  out.push(mdTable(t), '', ...(t.notes ?? []).map(mdLine), '');
+  const key = keyPlotName(record);
+  if (key) out.push(`![All deployments' exceedance curves](${key}.svg)`, '');
+  return out;
+}
+
 /** Traced spikes: the culprits per deployment, then each spike's attribution. */
 function traceSection(record: RunRecord): string[] {
   const culprits = traceCulpritsTables(record);
@@ -151,7 +158,8 @@ function gatesSection(record: RunRecord): string[] {
   const t = gatesTable(record);
   if (!t) return [];
   const failed = (t.rowStatus ?? []).filter((st) => st === 'fail').length;
-  return [`## Gates: ${failed ? `**${failed} FAILED**` : 'all passed'}`, '', mdTable(t), ''];
+  const skipped = (t.rowStatus ?? []).filter((st) => st === 'warn').length;
+  return [`## Gates: ${failed ? `**${failed} FAILED**` : skipped ? `none failed, ${skipped} skipped` : 'all passed'}`, '', mdTable(t), ''];
 }
 
 function taxSection(record: RunRecord): string[] {

@@ -10,6 +10,7 @@ import { hasDistribution } from '../stats/summary.js';
 import { isLatencyResult, isOpsResult, type RunRecord } from '../results/types.js';
 import {
   benchmarkNames,
+  binnedCurve,
   bootTimes,
   countedResults,
   exceedance,
@@ -17,9 +18,10 @@ import {
   opNames,
   opRows,
   opsGroups,
+  seriesOrder,
   slug,
+  spansDecades,
   timeline,
-  uniformBins,
   uniformBinWidth,
   type LatencyGroup,
   type OpsGroup,
@@ -39,30 +41,67 @@ export interface Plot {
   spec: TopLevelSpec;
 }
 
-const WIDTH = 560;
+/** The plot area of a figure in px (axes, titles and legends come on top). */
+export interface FigureSize {
+  width: number;
+  height: number;
+}
+
+/** Publication size: a plot area a paper's column and a slide can both use. */
+export const DEFAULT_FIGURE: FigureSize = { width: 640, height: 360 };
+
+/** Accepted plot-area sizes (px), for the command line's --figure-width and --figure-height. */
+export const FIGURE_LIMITS = { min: 200, max: 4000 } as const;
+
 const MAX_SPIKES = 400;
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-/** Shared look: explicit size, padding and `fit` autosize so nothing is clipped; legends below the plot. */
-function frame(title: string, subtitle: string, height = 300) {
+/**
+ * Okabe and Ito's colour-blind-safe palette, most distinct first (its yellow last: it is faint
+ * on white). Deployments take them in scenario order, the same colour in every figure.
+ */
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#F0E442'] as const;
+
+/** Each series name's colour, by its place in the run (seriesOrder); wraps after the palette. */
+export type Colours = ReadonlyMap<string, string>;
+
+export function seriesColours(record: RunRecord): Colours {
+  return new Map(seriesOrder(record).map((n, i) => [n, PALETTE[i % PALETTE.length]]));
+}
+
+/** A colour encoding over `field` for the names a figure shows, in run order, with their fixed colours. */
+function colour(field: string, names: readonly string[], colours: Colours, title: string | null = 'deployment') {
+  const shown = [...colours.keys()].filter((n) => names.includes(n));
+  const extra = names.filter((n) => !colours.has(n));
+  const domain = [...shown, ...extra];
+  return {
+    field,
+    type: 'nominal',
+    ...(title === null ? { legend: null } : { title }),
+    sort: domain,
+    scale: { domain, range: domain.map((n, i) => colours.get(n) ?? PALETTE[(colours.size + i) % PALETTE.length]) },
+  };
+}
+
+/** Shared look: the plot area is `size` (autosize pad: axes and legends are added around it, never taken from it); compact legends on the right. */
+function frame(title: string, subtitle: string, size: FigureSize, height = size.height) {
+  // Wrapped to the plot's width (Vega estimates text widths without a canvas).
+  const chars = Math.max(30, Math.floor(size.width / 7));
   return {
     $schema: SCHEMA,
-    // Wrapped: Vega lays out with estimated text widths (no canvas in Node), and a title
-    // wider than the plot would shrink the plot to fit it.
-    title: { text: wrap(title, 44), subtitle: wrap(subtitle, 62), anchor: 'start' as const },
+    title: { text: wrap(title, Math.floor(chars * 0.8)), subtitle: wrap(subtitle, chars), anchor: 'start' as const },
     description: `${title}. ${subtitle}`,
-    width: WIDTH,
+    width: size.width,
     height,
-    padding: { left: 10, right: 24, top: 10, bottom: 10 },
-    autosize: { type: 'fit' as const, contains: 'padding' as const },
+    padding: { left: 8, right: 12, top: 8, bottom: 8 },
+    autosize: { type: 'pad' as const },
     background: 'white',
     config: {
       font: 'Helvetica, Arial, sans-serif',
       view: { stroke: '#bbb' },
-      axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' as const, gridColor: '#e4e4e4', labelLimit: 220 },
-      // Legends below the plot: the plot keeps its width, and long deployment names are not cut.
-      legend: { orient: 'bottom' as const, direction: 'vertical' as const, labelFontSize: 11, titleFontSize: 12, labelLimit: 400, titleLimit: 400 },
-      title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: '#555' },
+      axis: { labelFontSize: 12, titleFontSize: 13, titleFontWeight: 'normal' as const, gridColor: '#e4e4e4', labelLimit: 220 },
+      legend: { orient: 'right' as const, labelFontSize: 12, titleFontSize: 12, labelLimit: 220, titleLimit: 220, symbolSize: 80, rowPadding: 2, padding: 0, offset: 12 },
+      title: { fontSize: 15, subtitleFontSize: 12, subtitleColor: '#555' },
     },
   };
 }
@@ -89,94 +128,126 @@ function threadLabel(t: { thread: number; cpu: number | null }): string {
   return t.cpu === null ? `thread ${t.thread}` : `thread ${t.thread} (CPU ${t.cpu})`;
 }
 
+/** Log bins of a latency histogram: this many per octave. */
+const LOG_BINS_PER_OCTAVE = 16;
+
+/** A latency axis in µs: linear from zero, or logarithmic where the figures span more than two decades. */
+function latencyAxis(log: boolean, zero: boolean) {
+  return log
+    ? { field: 'latencyUs', type: 'quantitative', title: 'latency (µs, log scale)', scale: { type: 'log', nice: false }, axis: { format: '~g', tickCount: 8 } }
+    : { field: 'latencyUs', type: 'quantitative', title: 'latency (µs)', scale: { zero, nice: true } };
+}
+
+function groupsSpan(groups: LatencyGroup[]): boolean {
+  return spansDecades(Math.min(...groups.map((g) => g.histogram.min)), Math.max(...groups.map((g) => g.histogram.max)));
+}
+
 /**
  * OSADL-style latency histogram: x latency in µs, y count on a log axis, one curve per
- * thread (dash) and deployment (colour). The log-linear buckets are regrouped into uniform
- * power-of-two bins, each holding whole buckets, so counts stay exact.
+ * thread (dash) and deployment (colour). The log-linear buckets are regrouped into bins that
+ * hold whole buckets, so counts stay exact: uniform power-of-two bins, or, where the data span
+ * more than two decades (a body of µs and a tail of ms), 16 log bins per octave on a log x axis.
+ * A line never bridges empty bins; a bin alone is a dot.
  */
-export function histogramSpec(benchmark: string, groups: LatencyGroup[]): TopLevelSpec {
+export function histogramSpec(benchmark: string, groups: LatencyGroup[], size: FigureSize = DEFAULT_FIGURE, colours: Colours = new Map()): TopLevelSpec {
+  const log = groupsSpan(groups);
   // Bin width from the 99.9th percentile, not the max: one outlier must not lump the bulk
   // into a few bins. Above it buckets may be wider than a bin; they then fall into the bin
   // of their lower bound (still whole counts: the tail is sparse there).
   const width = uniformBinWidth(Math.max(1, ...groups.map((g) => quantile(g.histogram, 0.999))));
-  const values = groups.flatMap((g) =>
-    g.threads.flatMap((t) =>
-      uniformBins(t.histogram, width).map(([start, count]) => ({
-        deployment: g.name,
-        thread: threadLabel(t),
-        latencyUs: (start + width / 2) / 1000,
-        count,
-      })),
-    ),
-  );
+  const binOf = log ? (lo: number) => Math.floor(LOG_BINS_PER_OCTAVE * Math.log2(Math.max(1, lo))) : (lo: number) => Math.floor(lo / width);
+  const centreUs = log ? (k: number) => 2 ** ((k + 0.5) / LOG_BINS_PER_OCTAVE) / 1000 : (k: number) => (k * width + width / 2) / 1000;
+  const values: Array<{ deployment: string; thread: string; latencyUs: number; count: number | null }> = [];
+  const alone: typeof values = [];
+  for (const g of groups)
+    for (const t of g.threads) {
+      const bins = binnedCurve(t.histogram, binOf);
+      bins.forEach((b, i) => {
+        const v = { deployment: g.name, thread: threadLabel(t), latencyUs: centreUs(b.bin), count: b.count };
+        // A gap: a null count breaks the line there (cheaper to draw than one path per segment).
+        if (i && bins[i - 1].segment !== b.segment) values.push({ ...v, count: null });
+        values.push(v);
+        if (bins[i - 1]?.segment !== b.segment && bins[i + 1]?.segment !== b.segment) alone.push(v);
+      });
+    }
   const total = groups.reduce((a, g) => a + g.histogram.count, 0);
+  const names = groups.map((g) => g.name);
+  const x = latencyAxis(log, true);
+  const y = { field: 'count', type: 'quantitative', title: log ? 'count per 1/16-octave bin (log scale)' : 'count per bin (log scale)', scale: { type: 'log' }, axis: { format: '~s' } };
+  const color = colour('deployment', names, colours);
+  const dash = { field: 'thread', type: 'nominal', title: 'thread' };
   return {
     ...frame(
       `Wake-up latency histogram: ${benchmark}`,
-      `${plural(total, 'sample')}; bins of ${width >= 1000 ? `${width / 1000} µs` : `${width} ns`}; one curve per thread and deployment`,
+      `${plural(total, 'sample')}; ${log ? `${LOG_BINS_PER_OCTAVE} log bins per octave` : `bins of ${width >= 1000 ? `${width / 1000} µs` : `${width} ns`}`}; one curve per thread and deployment`,
+      size,
     ),
     data: { values },
-    mark: { type: 'line', strokeWidth: 1.3 },
-    encoding: {
-      x: { field: 'latencyUs', type: 'quantitative', title: 'latency (µs)', scale: { zero: true, nice: true } },
-      y: { field: 'count', type: 'quantitative', title: 'count (log)', scale: { type: 'log' }, axis: { format: '~s' } },
-      color: { field: 'deployment', type: 'nominal', title: 'deployment' },
-      strokeDash: { field: 'thread', type: 'nominal', title: 'thread (CPU)' },
-    },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 1.4, invalid: 'break-paths-filter-domains' }, encoding: { x, y, color, strokeDash: dash } },
+      ...(alone.length ? [{ data: { values: alone }, mark: { type: 'point', filled: true, size: 30 }, encoding: { x, y, color } }] : []),
+    ],
   } as TopLevelSpec;
 }
 
 /** P(latency > x) per deployment on a log axis, down to 1e-6 or one sample in the largest group. */
-export function exceedanceSpec(benchmark: string, groups: LatencyGroup[]): TopLevelSpec {
-  const values = groups.flatMap((g) => exceedance(g.histogram).map(([x, p]) => ({ deployment: g.name, latencyUs: x / 1000, p })));
+export function exceedanceSpec(benchmark: string, groups: LatencyGroup[], size: FigureSize = DEFAULT_FIGURE, colours: Colours = new Map()): TopLevelSpec {
+  const values = groups.flatMap((g) => exceedance(g.histogram).map(([x, p]) => ({ deployment: g.name, latencyUs: Math.max(x, 1) / 1000, p })));
   const maxCount = Math.max(1, ...groups.map((g) => g.histogram.count));
   const floor = Math.min(1e-6, 10 ** Math.floor(Math.log10(1 / maxCount)));
   return {
     ...frame(
       `Exceedance: ${benchmark}`,
       `probability that one wake-up is later than x (threads and repetitions merged); the lowest step is one sample`,
+      size,
     ),
     data: { values },
-    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
     encoding: {
-      x: { field: 'latencyUs', type: 'quantitative', title: 'latency (µs)', scale: { zero: false, nice: true } },
-      y: { field: 'p', type: 'quantitative', title: 'P(latency > x)', scale: { type: 'log', domain: [floor, 1] }, axis: { format: '~e' } },
-      color: { field: 'deployment', type: 'nominal', title: 'deployment' },
+      x: latencyAxis(groupsSpan(groups), false),
+      y: { field: 'p', type: 'quantitative', title: 'P(latency > x), log scale', scale: { type: 'log', domain: [floor, 1] }, axis: { format: '~e' } },
+      color: colour('deployment', groups.map((g) => g.name), colours),
     },
   } as TopLevelSpec;
 }
 
 /** Per-second max and mean latency over time (threads merged), spikes above the threshold marked. */
-export function timelineSpec(benchmark: string, groups: LatencyGroup[]): TopLevelSpec {
-  const lines = groups.flatMap((g) =>
-    timeline(g).flatMap((p) => [
+export function timelineSpec(benchmark: string, groups: LatencyGroup[], size: FigureSize = DEFAULT_FIGURE, colours: Colours = new Map()): TopLevelSpec {
+  const lines = groups.flatMap((g) => {
+    const pts = timeline(g);
+    // Each figure holds for its second: drawn as steps, with the last second closed at its end.
+    const last = pts[pts.length - 1];
+    return [...pts, ...(last ? [{ ...last, t: last.t + 1 }] : [])].flatMap((p) => [
       { layer: 'series', deployment: g.name, statistic: 'max per second', t: p.t, latencyUs: p.max / 1000 },
       { layer: 'series', deployment: g.name, statistic: 'mean per second', t: p.t, latencyUs: p.mean / 1000 },
-    ]),
-  );
+    ]);
+  });
   // A figure with thousands of markers says no more than one with the largest few hundred.
   const shownPerGroup = Math.floor(MAX_SPIKES / Math.max(1, groups.length));
   const spikeTotal = groups.reduce((a, g) => a + g.spikes.length, 0);
   const spikes = groups.flatMap((g) =>
-    [...g.spikes].sort((a, b) => b.latency - a.latency).slice(0, shownPerGroup).map((s) => ({ layer: 'spike', deployment: g.name, marker: 'spike (above threshold)', t: s.t / 1e9, latencyUs: s.latency / 1000 })),
+    [...g.spikes].sort((a, b) => b.latency - a.latency).slice(0, shownPerGroup).map((s) => ({ layer: 'spike', deployment: g.name, marker: 'spike', t: s.t / 1e9, latencyUs: s.latency / 1000 })),
   );
   const reps = Math.max(1, ...groups.map((g) => new Set(g.results.map((r) => r.repetition)).size));
   const dropped = groups.reduce((a, g) => a + g.spikesDropped, 0);
-  const x = { field: 't', type: 'quantitative', title: 'time since start (s)' };
-  const y = { field: 'latencyUs', type: 'quantitative', title: 'latency (µs, log)', scale: { type: 'log' } };
-  const color = { field: 'deployment', type: 'nominal', title: 'deployment' };
+  const span = Math.max(1, ...lines.map((l) => l.t), ...spikes.map((s) => s.t));
+  // Whole seconds only, so no two ticks read the same (a 3 s run's 0.5 s ticks printed as "0.0, 0.5, 1.0" twice).
+  const x = { field: 't', type: 'quantitative', title: 'time since start (s)', scale: { domain: [0, Math.ceil(span)], nice: false }, axis: { tickMinStep: 1, format: 'd', tickCount: Math.min(10, Math.ceil(span)) } };
+  const y = { field: 'latencyUs', type: 'quantitative', title: 'latency (µs, log scale)', scale: { type: 'log' } };
+  const color = colour('deployment', groups.map((g) => g.name), colours);
   return {
     ...frame(
       `Latency over time: ${benchmark}`,
       `per-second maximum and mean (the probe reports means, not medians); threads${reps > 1 ? ` and ${reps} repetitions` : ''} merged per second` +
         (spikes.length ? `; ${spikes.length < spikeTotal ? `the largest ${spikes.length} of ${plural(spikeTotal, 'spike')}` : plural(spikes.length, 'spike')} marked` : '') +
         (dropped ? ` (${dropped.toLocaleString('en-US')} more beyond the probe's spike buffer)` : ''),
+      size,
     ),
     data: { values: [...lines, ...spikes] },
     layer: [
       {
         transform: [{ filter: "datum.layer === 'series'" }],
-        mark: { type: 'line', strokeWidth: 1.3 },
+        mark: { type: 'line', strokeWidth: 1.4, interpolate: 'step-after' },
         encoding: { x, y, color, strokeDash: { field: 'statistic', type: 'nominal', title: 'statistic', sort: ['max per second', 'mean per second'] } },
       },
       ...(spikes.length
@@ -192,8 +263,11 @@ export function timelineSpec(benchmark: string, groups: LatencyGroup[]): TopLeve
   } as TopLevelSpec;
 }
 
+/** Height of one bar's row in the categorical figures, so one deployment's figure is as readable as many's. */
+const BAR_ROW = 26;
+
 /** ns/op per op and deployment with the 95% interval of the median, labelled with the syscall/function-call ratio. */
-export function syscallSpec(benchmark: string, groups: OpsGroup[]): TopLevelSpec {
+export function syscallSpec(benchmark: string, groups: OpsGroup[], size: FigureSize = DEFAULT_FIGURE, colours: Colours = new Map()): TopLevelSpec {
   const names = opNames(groups);
   const multiRep = groups.some((g) => g.results.length > 1);
   const values = groups.flatMap((g) =>
@@ -209,46 +283,43 @@ export function syscallSpec(benchmark: string, groups: OpsGroup[]): TopLevelSpec
   );
   const opOrder = names.map((n) => (n === 'func' ? 'func (function call)' : n));
   const maxHi = Math.max(1, ...values.map((v) => v.hi));
-  const seriesCount = new Set(values.map((v) => v.series)).size;
-  const height = Math.max(120, opOrder.length * seriesCount * 22 + 20);
-  const y = { field: 'op', type: 'nominal', title: 'operation', sort: opOrder };
-  const yOffset = { field: 'series', type: 'nominal' };
+  const series = [...new Set(values.map((v) => v.series))];
+  // Each bar gets a row of its own; with one series, each operation is one bar (no offset bands).
+  const height = Math.max(opOrder.length * series.length * BAR_ROW, opOrder.length * 40);
+  const y = { field: 'op', type: 'nominal', title: 'operation', sort: opOrder, scale: { paddingInner: 0.25 } };
+  const offset = series.length > 1 ? { yOffset: { field: 'series', type: 'nominal', sort: series } } : {};
   // Room on the right for the labels: the x domain is widened instead of letting text run off.
-  const x = { field: 'ns', type: 'quantitative', title: 'ns per operation (median of batches, 95% interval)', scale: { domain: [0, maxHi * 1.6], nice: false } };
+  const x = { field: 'ns', type: 'quantitative', title: 'ns per operation (median of batches, 95% interval)', scale: { domain: [0, maxHi * 1.5], nice: false } };
   return {
-    ...frame(
-      `System call vs function call: ${benchmark}`,
-      'labels: ns per operation and, for system calls, the ratio to a plain function call',
-      height,
-    ),
+    ...frame(`System call vs function call: ${benchmark}`, 'labels: ns per operation and, for system calls, the ratio to a plain function call', size, height),
     data: { values },
-    encoding: { y, yOffset },
+    encoding: { y, ...offset },
     layer: [
-      { mark: { type: 'bar', height: { band: 0.9 } }, encoding: { x, color: { field: 'series', type: 'nominal', title: 'deployment' } } },
+      { mark: { type: 'bar' }, encoding: { x, color: colour('deployment', groups.map((g) => g.name), colours), ...(multiRep ? { opacity: { field: 'series', type: 'nominal', legend: null } } : {}) } },
       { mark: { type: 'rule', strokeWidth: 1.2, color: '#222' }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
-      { mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, baseline: 'middle' }, encoding: { x: { field: 'hi', type: 'quantitative' }, text: { field: 'label' } } },
+      { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, baseline: 'middle' }, encoding: { x: { field: 'hi', type: 'quantitative' }, text: { field: 'label' } } },
     ],
   } as TopLevelSpec;
 }
 
 /** Guest boot time per deployment: mean bar, each measured boot a dot. */
-export function bootSpec(record: RunRecord): TopLevelSpec | null {
+export function bootSpec(record: RunRecord, size: FigureSize = DEFAULT_FIGURE, colours: Colours = new Map()): TopLevelSpec | null {
   const rows = bootTimes(record);
   if (!rows.length) return null;
   const names = [...new Set(rows.map((r) => r.name))];
   const max = Math.max(...rows.map((r) => r.bootMs));
-  const y = { field: 'deployment', type: 'nominal', title: 'deployment', sort: names };
+  const y = { field: 'deployment', type: 'nominal', title: 'deployment', sort: names, scale: { paddingInner: 0.3 } };
   return {
-    ...frame('Guest boot time', `${plural(rows.length, 'boot')}; bar: mean, dots: each boot`, Math.max(100, names.length * 34 + 20)),
+    ...frame('Guest boot time', `${plural(rows.length, 'boot')}; bar: mean, dots: each boot`, size, Math.max(names.length * 2 * BAR_ROW, 3 * BAR_ROW)),
     data: { values: rows.map((r) => ({ deployment: r.name, bootMs: r.bootMs, benchmark: r.benchmark, repetition: r.repetition })) },
     layer: [
       {
-        mark: { type: 'bar', height: { band: 0.7 }, opacity: 0.75 },
-        encoding: { y, x: { aggregate: 'mean', field: 'bootMs', type: 'quantitative', title: 'boot time (ms)', scale: { domain: [0, max * 1.3], nice: false } }, color: { field: 'deployment', type: 'nominal', legend: null } },
+        mark: { type: 'bar', opacity: 0.85, size: Math.min(2 * BAR_ROW, 36) },
+        encoding: { y, x: { aggregate: 'mean', field: 'bootMs', type: 'quantitative', title: 'boot time (ms)', scale: { domain: [0, max * 1.3], nice: false } }, color: colour('deployment', names, colours, null) },
       },
-      { mark: { type: 'point', filled: true, color: '#222', size: 25 }, encoding: { y, x: { field: 'bootMs', type: 'quantitative' } } },
+      { mark: { type: 'point', filled: true, color: '#222', size: 30 }, encoding: { y, x: { field: 'bootMs', type: 'quantitative' } } },
       {
-        mark: { type: 'text', align: 'left', dx: 6, fontSize: 10 },
+        mark: { type: 'text', align: 'left', dx: 6, fontSize: 11 },
         encoding: { y, x: { aggregate: 'max', field: 'bootMs', type: 'quantitative' }, text: { aggregate: 'mean', field: 'bootMs', type: 'quantitative', format: '.0f' } },
       },
     ],
@@ -278,27 +349,35 @@ export function omittedPlots(record: RunRecord, benchmark: string): string[] {
   return countedResults(record).some((r) => r.benchmark === benchmark && isLatencyResult(r)) ? latencyPlotGroups(record, benchmark).omitted : [];
 }
 
+/** The key figure's file stem: the exceedance plot of the first latency benchmark that has one; null where none has. */
+export function keyPlotName(record: RunRecord): string | null {
+  const counted = countedResults(record);
+  const b = benchmarkNames(record).find((x) => counted.some((r) => r.benchmark === x && isLatencyResult(r)) && latencyPlotGroups(record, x).distribution.length);
+  return b === undefined ? null : `exceedance-${slug(b)}`;
+}
+
 /** Every plot the record supports, per benchmark in run order, boot time last; none without data. */
-export function plotsFor(record: RunRecord): Plot[] {
+export function plotsFor(record: RunRecord, size: FigureSize = DEFAULT_FIGURE): Plot[] {
   const out: Plot[] = [];
+  const colours = seriesColours(record);
   const counted = countedResults(record);
   for (const b of benchmarkNames(record)) {
     const s = slug(b);
     if (counted.some((r) => r.benchmark === b && isLatencyResult(r))) {
       const { distribution, timed } = latencyPlotGroups(record, b);
       if (distribution.length) {
-        out.push({ name: `latency-histogram-${s}`, kind: 'latency-histogram', benchmark: b, title: 'Latency histogram', spec: histogramSpec(b, distribution) });
-        out.push({ name: `exceedance-${s}`, kind: 'exceedance', benchmark: b, title: 'Exceedance', spec: exceedanceSpec(b, distribution) });
+        out.push({ name: `latency-histogram-${s}`, kind: 'latency-histogram', benchmark: b, title: 'Latency histogram', spec: histogramSpec(b, distribution, size, colours) });
+        out.push({ name: `exceedance-${s}`, kind: 'exceedance', benchmark: b, title: 'Exceedance', spec: exceedanceSpec(b, distribution, size, colours) });
       }
-      if (timed.length) out.push({ name: `timeline-${s}`, kind: 'timeline', benchmark: b, title: 'Latency over time', spec: timelineSpec(b, timed) });
+      if (timed.length) out.push({ name: `timeline-${s}`, kind: 'timeline', benchmark: b, title: 'Latency over time', spec: timelineSpec(b, timed, size, colours) });
     }
     if (counted.some((r) => r.benchmark === b && isOpsResult(r))) {
       const groups = opsGroups(record, b);
       if (groups.some((g) => g.results.some((r) => Object.keys(r.ops).length)))
-        out.push({ name: `syscall-${s}`, kind: 'syscall', benchmark: b, title: 'System call vs function call', spec: syscallSpec(b, groups) });
+        out.push({ name: `syscall-${s}`, kind: 'syscall', benchmark: b, title: 'System call vs function call', spec: syscallSpec(b, groups, size, colours) });
     }
   }
-  const boot = bootSpec(record);
+  const boot = bootSpec(record, size, colours);
   if (boot) out.push({ name: 'boot-time', kind: 'boot-time', benchmark: null, title: 'Guest boot time', spec: boot });
   return out;
 }
@@ -332,6 +411,38 @@ interface HeadlessSvgRenderer {
  * is asynchronous, and the tests check the output equals toSVG()'s.
  */
 export function renderSvg(spec: TopLevelSpec): string {
+  // report.html and the figure files render the same specs: the second time is a lookup.
+  // Keyed with the log level too: asked for warnings, a render must print them again.
+  const key = `${plotLogLevel()}|${JSON.stringify(spec)}`;
+  const hit = svgCache.get(key);
+  if (hit !== undefined) {
+    svgCache.delete(key);
+    svgCache.set(key, hit);
+    return hit;
+  }
+  const svg = renderSvgUncached(spec);
+  svgCache.set(key, svg);
+  cachedChars += key.length + svg.length;
+  for (const [k, v] of svgCache) {
+    if (cachedChars <= SVG_CACHE_CHARS) break;
+    svgCache.delete(k);
+    cachedChars -= k.length + v.length;
+  }
+  return svg;
+}
+
+/** Rendered SVGs by spec (JSON), least recently used first; bounded in characters held. */
+const svgCache = new Map<string, string>();
+let cachedChars = 0;
+const SVG_CACHE_CHARS = 40e6;
+
+/** Forgets every rendered SVG (benchmarks measure cold renders with it). */
+export function clearSvgCache(): void {
+  svgCache.clear();
+  cachedChars = 0;
+}
+
+function renderSvgUncached(spec: TopLevelSpec): string {
   const view = quietView(spec);
   try {
     view.run();

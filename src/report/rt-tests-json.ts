@@ -171,7 +171,11 @@ export function rtTestsJson(record: RunRecord, r: CompletedLatencyResult): RtTes
   const unitNs = info?.nsecs ? 1 : 1000;
   const l = r.latency;
   const maxOf = (t: ThreadLatency) => t.histogram.max ?? 0;
-  const rangeUs = Math.floor(Math.max(0, ...l.threads.map(maxOf)) / 1000) + 1;
+  const bins = new Map(l.threads.map((t) => [t.thread, wholeUnitHistogram(t, unitNs, l.resolutionNs ?? 1)]));
+  // A reader takes the range from -h: above every bin, and (where samples overflowed) at most the max they reached.
+  const overflowed = l.threads.some((t) => (t.overflows ?? 0) > 0);
+  const topBin = Math.max(-1, ...[...bins.values()].flatMap((b) => Object.keys(b).map(Number)));
+  const rangeUs = overflowed ? Math.floor((topBin * unitNs) / 1000) + 1 : Math.floor(Math.max(0, ...l.threads.map(maxOf)) / 1000) + 1;
   const noHistogram = l.threads.every((t) => t.histogram.bins.length === 0);
   const thread: Record<string, RtTestsThread> = {};
   // Keys 0..N-1 as cyclictest writes them (readers loop over range(num_threads)): a thread a tool left out is one without samples.
@@ -181,7 +185,7 @@ export function rtTestsJson(record: RunRecord, r: CompletedLatencyResult): RtTes
     const h = t.histogram;
     const empty = h.count === 0 || h.min === null || h.max === null;
     thread[String(t.thread)] = {
-      histogram: wholeUnitHistogram(t, unitNs, l.resolutionNs ?? 1),
+      histogram: bins.get(t.thread)!,
       cycles: h.count,
       min: empty ? 0 : Math.floor(h.min! / unitNs),
       max: empty ? 0 : Math.floor(h.max! / unitNs),

@@ -34,8 +34,8 @@ import {
   type SpreadFigure,
 } from './data.js';
 import { formatNs } from '../scenario/units.js';
-import { nsop, us } from './format.js';
-import { AT_LEAST, figure, missing, ratio, status, text, value, type Cell, type Column, type NumberStyle, type Status, type Table } from './table.js';
+import { pValue, ratioInterval, sig3, us } from './format.js';
+import { AT_LEAST, figure, footnoted, missing, ratio, status, text, value, type Cell, type Column, type NumberStyle, type Status, type Table } from './table.js';
 
 /** A result's repetition as the tables name it. */
 export function repLabel(r: Result): string {
@@ -97,8 +97,8 @@ export function gatesTable(record: RunRecord): Table | null {
     id: 'gates',
     title: 'Gates',
     columns: [col('gate', 'gate'), col('key', 'checked on'), col('result', 'result', { status: true }), col('detail', 'detail')],
-    rows: gates.map((g) => [text(g.gate), text(g.key), g.pass ? status('pass', 'pass') : status('fail', 'FAIL', 'alert'), text(g.detail)]),
-    rowStatus: gates.map((g) => (g.pass ? 'pass' : 'fail')),
+    rows: gates.map((g) => [text(g.gate), text(g.key), g.skipped ? status('warn', 'skip') : g.pass ? status('pass', 'pass') : status('fail', 'FAIL', 'alert'), text(g.detail)]),
+    rowStatus: gates.map((g) => (g.skipped ? 'warn' : g.pass ? 'pass' : 'fail')),
   };
 }
 
@@ -143,22 +143,57 @@ export function verdictTable(id: string, title: string, rows: ReadonlyArray<Reco
   };
 }
 
-/** Comparison rows as flat records for a verdict table. */
-export function comparisonRows(list: readonly Comparison[]): Array<Record<string, unknown>> {
-  return list.flatMap((c) =>
-    c.rows.map((r) => ({
-      group: r.key,
-      metric: r.metric,
-      baseline: r.metric.startsWith('syscall.') ? `${nsop(r.baseline)} ns` : `${us(r.baseline)} µs`,
-      candidate: r.metric.startsWith('syscall.') ? `${nsop(r.candidate)} ns` : `${us(r.candidate)} µs`,
-      ratio: +r.ratio.toFixed(3),
-      '95% interval': r.ratioLow === null || r.ratioHigh === null ? '–' : `${r.ratioLow.toFixed(3)} – ${r.ratioHigh.toFixed(3)}`,
-      p: r.p,
-      'P(c>b)': r.effect === null ? null : +r.effect.toFixed(3),
-      verdict: r.verdict === 'worse' && r.gated ? 'worse (gated)' : r.verdict,
-      note: r.note ?? '',
-    })),
-  );
+const VERDICT_STATUS: Record<string, Status> = { better: 'pass', worse: 'fail', 'no significant change': 'pass' };
+
+/**
+ * Every row of comparisons: the two figures with units, the ratio and its interval, the
+ * rank-sum p (of the whole distributions: one per group, so shown on the group's first latency
+ * row only), P(c>b), the verdict, and what decided it as a footnote (a note in a column of its
+ * own would be a tower of prose). `id` names the table (and its footnotes' anchors).
+ */
+export function comparisonTable(list: readonly Comparison[], id = 'comparisons'): Table {
+  const rows = list.flatMap((c) => c.rows);
+  const { cells: notes, footnotes } = footnoted(rows.map((r) => r.note));
+  const unit = (m: string) => (m.startsWith('syscall.') ? 'ns-unit' : 'us-unit');
+  const pShown = new Set<string>();
+  return {
+    id,
+    title: 'Comparisons',
+    columns: [
+      col('group', 'group'),
+      col('metric', 'metric'),
+      col('baseline', 'baseline', RIGHT),
+      col('candidate', 'candidate', RIGHT),
+      col('ratio', 'ratio', RIGHT),
+      col('interval', '95% interval', RIGHT),
+      col('p', 'p (rank-sum)', RIGHT),
+      col('effect', 'P(c>b)', RIGHT),
+      col('verdict', 'verdict', { status: true }),
+      col('note', 'note', { footnote: true }),
+    ],
+    rows: rows.map((r, i) => {
+      // One p per group's distributions: repeating it on every percentile row says nothing new.
+      const latency = !r.metric.startsWith('syscall.');
+      const pKey = `${r.key}\u0000${r.p}`;
+      const showP = !latency || !pShown.has(pKey);
+      if (latency) pShown.add(pKey);
+      return [
+        text(r.key),
+        text(r.metric),
+        figure(r.baseline, unit(r.metric)),
+        figure(r.candidate, unit(r.metric)),
+        figure(r.ratio, 'ratio-x'),
+        r.ratioLow === null || r.ratioHigh === null ? missing() : text(ratioInterval(r.ratioLow, r.ratioHigh)),
+        showP ? text(pValue(r.p)) : text('as above'),
+        r.effect === null ? missing() : text(sig3(r.effect)),
+        r.verdict === 'worse' ? status('fail', r.gated ? 'worse (gated)' : 'worse', r.gated ? 'alert' : undefined) : status(VERDICT_STATUS[r.verdict] ?? 'warn', r.verdict),
+        notes[i],
+      ];
+    }),
+    rowStatus: rows.map((r) => (r.verdict === 'worse' ? 'fail' : r.verdict === 'better' ? 'pass' : null)),
+    notes: ['p: the rank-sum test of the two whole distributions, one per group, so shown on its first row; P(c>b): the chance a candidate sample exceeds a baseline one (0.5: no tendency).'],
+    footnotes,
+  };
 }
 
 /** Record-like rows of an unknown value: an array of plain objects, or null. */
@@ -198,6 +233,7 @@ function spikeText(record: RunRecord, r: CompletedLatencyResult): string | null 
   const threshold = l.spikeThresholdNs ?? (bench && 'spikeThreshold' in bench ? bench.spikeThreshold : undefined);
   return `${n} spike${n === 1 ? '' : 's'} above ${threshold !== undefined ? `${us(threshold)} µs` : 'the threshold'}`;
 }
+
 
 function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;

@@ -4,7 +4,8 @@
  * only render Tables: each formats the figures (format.ts) and escapes the text for its own
  * format, so no reporter derives a section again and none can forget to escape a cell.
  */
-import { DASH, msAsS, ns1, nsop, ratioDigits, sig5, us, us2, withInterval } from './format.js';
+import type { Verdict } from '../results/comparison.js';
+import { DASH, msAsS, msUnit, ns1, nsop, nsUnit, ratioDigits, ratioInterval, sig5, times, us, us2, usUnit, withInterval } from './format.js';
 
 export type Format = 'md' | 'html' | 'tex';
 export type Status = 'pass' | 'warn' | 'fail';
@@ -13,9 +14,10 @@ export type Align = 'left' | 'right' | 'center';
 /**
  * How a number cell's value becomes text: `us`, `us2`, `nsop`, `ns1` take ns; `ms-as-s`
  * takes ms; `sig5` is a figure of unknown scale; `plain` is the number as it is; `count` is
- * a count (HTML groups its digits).
+ * a count (HTML groups its digits); `us-unit`, `ns-unit` (both take ns) and `ms-unit` write
+ * about 3 significant digits and the unit; `ratio-x` is a ratio, "×12.4".
  */
-export type NumberStyle = 'us' | 'us2' | 'nsop' | 'ns1' | 'ms-as-s' | 'sig5' | 'plain' | 'count';
+export type NumberStyle = 'us' | 'us2' | 'nsop' | 'ns1' | 'ms-as-s' | 'sig5' | 'plain' | 'count' | 'us-unit' | 'ns-unit' | 'ms-unit' | 'ratio-x';
 
 /** strong: bold. alert: bold, and a red badge in HTML. */
 export type Emphasis = 'strong' | 'alert';
@@ -33,6 +35,11 @@ export type Cell =
   | { kind: 'range'; low: number; high: number; style: NumberStyle }
   /** A ratio with `digits` decimals and a × sign. */
   | { kind: 'ratio'; value: number; digits: number }
+  /**
+   * A figure against the same figure of a reference (the headline tables): its ratio to the
+   * reference with the ratio's interval and the verdict; ratio null for the reference itself.
+   */
+  | { kind: 'versus'; value: number; style: NumberStyle; atLeast?: boolean; ratio: number | null; low: number | null; high: number | null; verdict: Verdict | null }
   /** An absent figure: '–' (LaTeX: `--`), or `mark` where the report says '?' for "not known". */
   | { kind: 'missing'; mark?: string };
 
@@ -54,6 +61,8 @@ export interface Column {
   align?: Align;
   /** The outcome column: HTML marks its cells, and each row gets the table's rowStatus. */
   status?: boolean;
+  /** Its cells are numbers of the table's footnotes (a note per row would be a tower of prose). */
+  footnote?: boolean;
   md?: ColumnView;
   html?: ColumnView;
   tex?: ColumnView;
@@ -71,6 +80,8 @@ export interface Table {
   groups?: number[];
   /** Sentences that go with the table, as plain text. */
   notes?: string[];
+  /** Numbered notes a footnote column refers to (number i + 1 is footnotes[i]). */
+  footnotes?: string[];
 }
 
 // ---- building cells ----
@@ -132,7 +143,36 @@ const STYLES: Record<NumberStyle, (v: number) => string> = {
   sig5,
   plain: (v) => (Number.isFinite(v) ? String(v) : DASH),
   count: (v) => (Number.isFinite(v) ? String(v) : DASH),
+  'us-unit': usUnit,
+  'ns-unit': nsUnit,
+  'ms-unit': msUnit,
+  'ratio-x': times,
 };
+
+/** How a verdict reads in a chip. */
+export const VERDICT_WORD: Record<Verdict, string> = { better: 'better', worse: 'worse', 'no significant change': 'same' };
+
+/** The comparison part of a versus cell: "×1.23 [1.10, 1.40]" ('' for the reference itself). */
+export function versusText(c: Extract<Cell, { kind: 'versus' }>): string {
+  if (c.ratio === null) return '';
+  const iv = c.low !== null && c.high !== null ? ` ${ratioInterval(c.low, c.high)}` : '';
+  return `${times(c.ratio)}${iv}`;
+}
+
+/**
+ * Footnote numbers for a column of notes: equal notes share one number. Returns the cell of
+ * each row ('' where a row has no note) and the notes in number order.
+ */
+export function footnoted(notes: ReadonlyArray<string | null | undefined>): { cells: Cell[]; footnotes: string[] } {
+  const footnotes: string[] = [];
+  const cells = notes.map((n): Cell => {
+    if (!n) return text('');
+    let i = footnotes.indexOf(n);
+    if (i < 0) i = footnotes.push(n) - 1;
+    return text(String(i + 1));
+  });
+  return { cells, footnotes };
+}
 
 /** A figure in its style ('–' where it is not finite). */
 export function formatFigure(v: number, style: NumberStyle): string {
@@ -144,7 +184,7 @@ export const AT_LEAST = '≥ ';
 
 /** Whether a cell shows no figure: missing, or a figure that is not finite. */
 export function isAbsent(c: Cell): boolean {
-  return c.kind === 'missing' || ((c.kind === 'number' || c.kind === 'ratio') && !Number.isFinite(c.value));
+  return c.kind === 'missing' || ((c.kind === 'number' || c.kind === 'ratio' || c.kind === 'versus') && !Number.isFinite(c.value));
 }
 
 /** The text of a cell before any escaping or emphasis, as Markdown and HTML show it. */
@@ -163,5 +203,10 @@ export function cellText(c: Cell): string {
       return `${formatFigure(c.low, c.style)} – ${formatFigure(c.high, c.style)}`;
     case 'ratio':
       return Number.isFinite(c.value) ? `${ratioDigits(c.value, c.digits)}×` : DASH;
+    case 'versus': {
+      const v = `${c.atLeast ? AT_LEAST : ''}${formatFigure(c.value, c.style)}`;
+      const vs = versusText(c);
+      return vs ? `${v} (${vs}${c.verdict ? `, ${VERDICT_WORD[c.verdict]}` : ''})` : v;
+    }
   }
 }

@@ -5,17 +5,18 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomic } from '../results/store.js';
-import type { Comparison } from '../results/comparison.js';
+import type { Comparison, GateOutcome } from '../results/comparison.js';
 import type { RunRecord, Warning } from '../results/types.js';
 import { renderComparisonMarkdown } from './compare-md.js';
 import { renderSummaryCsv } from './csv.js';
 import { slug } from './data.js';
 import { renderFigures } from './figures.js';
 import { renderCompareHtml, renderHtml } from './html.js';
-import { renderComparisonJunit } from './junit.js';
+import { renderComparisonJunit, renderGatesJunit } from './junit.js';
 import { renderSummaryTex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
 import { pdfTwins } from './pdf.js';
+import type { FigureSize } from './plots.js';
 import { renderReportTex } from './report-tex.js';
 
 export interface ReportFile {
@@ -23,11 +24,16 @@ export interface ReportFile {
   content: string | Buffer;
 }
 
-export type Reporter = (record: RunRecord) => ReportFile[];
+/** How the reports are drawn (the command line's --figure-width and --figure-height). */
+export interface ReportOptions {
+  figure?: FigureSize;
+}
+
+export type Reporter = (record: RunRecord, opts?: ReportOptions) => ReportFile[];
 
 /** The figures (SVG, Vega-Lite spec and, where rsvg-convert is there, PDF) and the warning about PDFs missing, if any. */
-function figureFiles(record: RunRecord): { files: ReportFile[]; warning: Warning | null } {
-  const figures = renderFigures(record);
+function figureFiles(record: RunRecord, opts: ReportOptions = {}): { files: ReportFile[]; warning: Warning | null } {
+  const figures = renderFigures(record, opts.figure);
   const pdfs = pdfTwins(figures);
   return { files: [...figures, ...pdfs.files], warning: pdfs.warning };
 }
@@ -38,11 +44,11 @@ const textReporters: Reporter[] = [
   (r) => [{ file: 'report.md', content: renderMarkdown(r) }],
   (r) => [{ file: 'summary.tex', content: renderSummaryTex(r) }],
   (r) => [{ file: 'report.tex', content: renderReportTex(r) }],
-  (r) => [{ file: 'report.html', content: renderHtml(r) }],
+  (r, o) => [{ file: 'report.html', content: renderHtml(r, { figure: o?.figure }) }],
 ];
 
 /** Every reporter, each a function of the record alone (the benchmark times them one by one). */
-export const reporters: Reporter[] = [...textReporters, (r) => figureFiles(r).files];
+export const reporters: Reporter[] = [...textReporters, (r, o) => figureFiles(r, o).files];
 
 /** A comparison with the two records it came from (no baseline record for deployments inside one run). */
 export interface ComparisonInput {
@@ -74,16 +80,16 @@ export const comparisonReporters: Array<(c: ComparisonInput) => ReportFile[]> = 
  * Writes every report of a run into its folder; returns the file names written. A figure
  * without its PDF is said once, as a warning of the run, in the reports (not in run.json).
  */
-export function writeReports(record: RunRecord, dir: string): Promise<string[]> {
+export function writeReports(record: RunRecord, dir: string, opts: ReportOptions = {}): Promise<string[]> {
   let warning: Warning | null = null;
   const figures = (): ReportFile[] => {
-    const f = figureFiles(record);
+    const f = figureFiles(record, opts);
     warning = f.warning;
     return f.files;
   };
   // writeAll runs them in order: the figures first, so the text reports know about missing PDFs.
   const shown = (): RunRecord => (warning ? { ...record, warnings: [...record.warnings, warning] } : record);
-  return writeAll([figures, ...textReporters.map((rep) => () => rep(shown()))], dir);
+  return writeAll([figures, ...textReporters.map((rep) => () => rep(shown(), opts))], dir);
 }
 
 /**
@@ -99,6 +105,11 @@ export async function writeComparisonReports(c: ComparisonInput, parent: string,
     written.push(junit);
   }
   return written;
+}
+
+/** Writes gate outcomes as JUnit XML (skipped gates as <skipped/>). */
+export async function writeGatesJunit(file: string, outcomes: readonly GateOutcome[], name: string): Promise<void> {
+  await writeAtomic(file, renderGatesJunit(outcomes, name));
 }
 
 /** A reporter that fails does not stop the others, and is named in the error. */

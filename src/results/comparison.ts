@@ -36,6 +36,31 @@ export interface ComparisonRow {
   repetitions: { baseline: number; candidate: number };
   /** What decided the verdict, and why a verdict was withheld. */
   note?: string;
+  /** Why this row cannot be judged at all (too few samples for its tail): a gate on it is skipped, not passed. */
+  withheld?: string;
+  /**
+   * Holm's correction (stats/holm.ts): the family is the rows of this group pair (its gated
+   * rows, or its reported rows), `level` the significance the verdict was judged at last.
+   */
+  holm?: { family: number; level: number };
+  /** Minimum detectable effect for the repetitions this row had (stats/mde.ts). */
+  mde?: Mde;
+}
+
+/** Minimum detectable effect of one row (computed by stats/mde.ts). */
+export interface Mde {
+  /** Repetitions behind each side. */
+  repetitions: { baseline: number; candidate: number };
+  /** Pooled standard deviation of the per-repetition log values; null with fewer than 2 repetitions on a side. */
+  logSpread: number | null;
+  /** Two-sided significance level the figures are for (the strictest level of its Holm family). */
+  alpha: number;
+  power: number;
+  /** Smallest relative change detectable with these repetitions (0.12 = ±12%); null when the spread is unknown. */
+  relative: number | null;
+  /** Repetitions per side that would detect ±target; null when the spread is unknown. */
+  repetitionsForTarget: number | null;
+  target: number;
 }
 
 export interface Comparison {
@@ -43,6 +68,8 @@ export interface Comparison {
   candidateId: string | null;
   threshold: number;
   alpha: number;
+  /** Multiple-comparison correction of the verdicts: Holm's, per group pair (absent in older records: none). */
+  correction?: 'holm';
   level: number;
   resamples: number;
   seed: number;
@@ -62,6 +89,9 @@ export interface GateOutcome {
   value: number | null;
   /** Limit in ns (absolute) or as a ratio, 1 + allowance (relative). */
   limit: number;
+  /** False when the gate failed; true when it passed or was skipped. */
   pass: boolean;
+  /** Not evaluated (a relative gate without a baseline): the detail says why. Neither a pass nor a failure. */
+  skipped?: boolean;
   detail: string;
 }

@@ -313,18 +313,23 @@ function toSummary(r: RunRow): RunSummary {
 
 const RUN_COLUMNS = 'id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version';
 
+/** Adds a condition and its argument for each filter given (value not undefined). */
+function addFilters(where: string[], args: unknown[], filters: ReadonlyArray<readonly [string, unknown]>): void {
+  for (const [cond, v] of filters) {
+    if (v === undefined) continue;
+    where.push(cond);
+    args.push(v);
+  }
+}
+
 /** Runs, newest first, optionally of one scenario and/or one host. */
 export function listRuns(db: History, opts: { scenario?: string; host?: string; limit?: number } = {}): RunSummary[] {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (opts.scenario !== undefined) {
-    where.push('scenario = ?');
-    args.push(opts.scenario);
-  }
-  if (opts.host !== undefined) {
-    where.push('EXISTS (SELECT 1 FROM json_each(runs.hosts) WHERE value = ?)');
-    args.push(opts.host);
-  }
+  addFilters(where, args, [
+    ['scenario = ?', opts.scenario],
+    ['EXISTS (SELECT 1 FROM json_each(runs.hosts) WHERE value = ?)', opts.host],
+  ]);
   const sql = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
   return (db.prepare(sql).all(...args, opts.limit ?? -1) as RunRow[]).map(toSummary);
 }
@@ -341,8 +346,9 @@ export interface TrendPoint {
 }
 
 /**
- * A metric over time (oldest first): the pooled value (counted repetitions merged) of each
- * finished run, per deployment/benchmark/host. Runs that never finished are left out.
+ * A metric over time (oldest first, as the newest `limit` runs): the pooled value (counted
+ * repetitions merged) of each finished run, per deployment/benchmark/host. Runs that never
+ * finished are left out.
  */
 export function trend(
   db: History,
@@ -350,39 +356,60 @@ export function trend(
 ): TrendPoint[] {
   const where = ['m.metric = ?', 'm.repetition IS NULL', "r.status != 'running'"];
   const args: unknown[] = [opts.metric];
-  for (const [col, v] of [
-    ['r.scenario', opts.scenario],
-    ['m.host', opts.host],
-    ['m.deployment', opts.deployment],
-    ['m.benchmark', opts.benchmark],
-  ] as const) {
-    if (v === undefined) continue;
-    where.push(`${col} = ?`);
-    args.push(v);
-  }
+  addFilters(where, args, [
+    ['r.scenario = ?', opts.scenario],
+    ['m.host = ?', opts.host],
+    ['m.deployment = ?', opts.deployment],
+    ['m.benchmark = ?', opts.benchmark],
+  ]);
   const rows = db
     .prepare(
-      `SELECT * FROM (
+      // The limit counts runs (the newest N with figures), not points: a run has one per group.
+      `WITH pts AS (
          SELECT r.id AS runId, r.started_at AS startedAt, r.status AS status, r.gates_passed AS gates,
                 m.deployment AS deployment, m.benchmark AS benchmark, m.host AS host, m.value AS value
          FROM metrics m JOIN runs r ON r.id = m.run_id
          WHERE ${where.join(' AND ')}
-         ORDER BY r.started_at DESC, r.id DESC LIMIT ?
-       ) ORDER BY startedAt ASC, runId ASC, benchmark, deployment, host`,
+       ), newest AS (SELECT DISTINCT runId, startedAt FROM pts ORDER BY startedAt DESC, runId DESC LIMIT ?)
+       SELECT pts.* FROM pts JOIN newest USING (runId) ORDER BY pts.startedAt ASC, pts.runId ASC, benchmark, deployment, host`,
     )
     .all(...args, opts.limit ?? -1) as Array<Omit<TrendPoint, 'gatesPassed'> & { gates: number | null }>;
   return rows.map(({ gates, ...p }) => ({ ...p, gatesPassed: gates === null ? null : gates === 1 }));
 }
 
-/** The newest completed run of a scenario whose gates passed (or had none); null when there is none. */
-export function lastGood(db: History, scenario: string): { id: string; dir: string | null } | null {
+/** The metrics with figures (pooled rows of finished runs), optionally of one scenario and/or host, sorted. */
+export function metricNames(db: History, opts: { scenario?: string; host?: string } = {}): string[] {
+  const where = ['m.repetition IS NULL', "r.status != 'running'"];
+  const args: unknown[] = [];
+  addFilters(where, args, [
+    ['r.scenario = ?', opts.scenario],
+    ['m.host = ?', opts.host],
+  ]);
+  const rows = db.prepare(`SELECT DISTINCT m.metric AS metric FROM metrics m JOIN runs r ON r.id = m.run_id WHERE ${where.join(' AND ')} ORDER BY m.metric`).all(...args) as Array<{ metric: string }>;
+  return rows.map((r) => r.metric);
+}
+
+/**
+ * The baseline a nightly job compares with: the newest run of the candidate's scenario, on the
+ * same set of hosts, that completed with passing gates (or none) and started strictly before the
+ * candidate; never the candidate itself. Ties on the start time are not "before". Null when
+ * there is none (the first night), so the caller can say so.
+ */
+export function lastGood(db: History, candidate: RunRecord): { id: string; dir: string | null } | null {
   const row = db
     .prepare(
-      `SELECT id, dir FROM runs WHERE scenario = ? AND status = 'completed' AND (gates_passed IS NULL OR gates_passed = 1)
+      `SELECT id, dir FROM runs WHERE scenario = ? AND hosts = ? AND started_at < ? AND id != ?
+         AND status = 'completed' AND (gates_passed IS NULL OR gates_passed = 1)
        ORDER BY started_at DESC, id DESC LIMIT 1`,
     )
-    .get(scenario) as { id: string; dir: string | null } | undefined;
+    .get(scenarioName(candidate), JSON.stringify(hostsOf(candidate)), candidate.startedAt, candidate.id) as { id: string; dir: string | null } | undefined;
   return row ?? null;
+}
+
+/** What lastGood looked for, for the message when it found nothing. */
+export function lastGoodCriteria(candidate: RunRecord): string {
+  const hosts = hostsOf(candidate);
+  return `no completed run of scenario "${scenarioName(candidate)}" on ${hosts.length ? `host(s) ${hosts.join(', ')}` : 'no hosts'} with passing gates started before ${candidate.id} (${candidate.startedAt})`;
 }
 
 /** The stored run record of a run; null when the run is unknown or never stored one (killed while running). */

@@ -22,7 +22,7 @@ const summaryShape = { count: num, min: fig, mean: fig, stddev: fig, p50: fig, p
 const latency = z.looseObject({
   ...summaryShape,
   histogram,
-  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: num, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional() })),
+  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: fig, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional() })),
   spikes: z.array(z.looseObject({ thread: num, t: num, latency: num })),
   spikesDropped: num,
   spikeThresholdNs: num.optional(),
@@ -124,12 +124,18 @@ const comparisonRow = z.looseObject({
   samples: pair,
   repetitions: pair,
   note: str.optional(),
+  withheld: str.optional(),
+  holm: z.looseObject({ family: num, level: num }).optional(),
+  mde: z
+    .looseObject({ repetitions: pair, logSpread: nullNum, alpha: num, power: num, relative: nullNum, repetitionsForTarget: nullNum, target: num })
+    .optional(),
 });
 const comparison = z.looseObject({
   baselineId: nullStr,
   candidateId: nullStr,
   threshold: num,
   alpha: num,
+  correction: z.literal('holm').optional(),
   level: num,
   resamples: num,
   seed: num,
@@ -137,7 +143,7 @@ const comparison = z.looseObject({
   regressions: z.array(comparisonRow),
   unmatched: z.looseObject({ baseline: z.array(str), candidate: z.array(str) }),
 });
-const gateOutcome = z.looseObject({ gate: str, key: str, value: nullNum, limit: num, pass: z.boolean(), detail: str });
+const gateOutcome = z.looseObject({ gate: str, key: str, value: nullNum, limit: num, pass: z.boolean(), skipped: z.boolean().optional(), detail: str });
 const gate = z.looseObject({ type: z.enum(['absolute', 'relative']), text: str, metric: str, benchmark: str.optional(), deployment: str.optional() });
 // The scenario as the scenario schema resolved it (its output, not its YAML input), or an import's stand-in.
 const resolvedScenario = z.looseObject({

@@ -1,17 +1,18 @@
 /**
- * `unilat compare`'s work: the runs found (run folders, history ids, or the scenario's last good
- * run), compared, and the comparison's files written through the report writer.
+ * `unilat compare`'s work: the runs found (run folders, history ids, or the candidate's last good
+ * run), compared (stats/compare.ts: percentiles only where both sides kept a histogram, intervals
+ * widened for whole-µs inputs), and the comparison's files written through the report writer.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { writeComparisonReports } from '../report/write.js';
+import { writeComparisonReports, writeGatesJunit } from '../report/write.js';
+import { evaluateGates, type GateOutcome } from '../stats/gates.js';
 import type { Comparison } from '../results/comparison.js';
-import { loadRun, scenarioName, type History } from '../results/history.js';
+import { lastGoodCriteria, loadRun, scenarioName, type History } from '../results/history.js';
 import { loadRunRecord } from '../results/store.js';
-import { isLatencyResult, runScenario, type RunRecord } from '../results/types.js';
-import { compareDeployments, compareRuns, countedResults, METRIC_QUANTILE, type ComparisonRow, type GateSpec, type GroupKey } from '../stats/compare.js';
-import { hasDistribution, widenForResolution } from '../stats/summary.js';
+import { runScenario, type RunRecord } from '../results/types.js';
+import { compareDeployments, compareRuns, type GateSpec } from '../stats/compare.js';
 import { lastGoodRun } from './finish.js';
 import { quoteWithSuggestion } from '../suggest.js';
 
@@ -34,7 +35,12 @@ export interface CompareRequest {
 }
 
 export interface CompareOutcome {
-  comparison: Comparison;
+  /** Null when `last-good` found no earlier good run: then nothing was compared and `skipped` says so. */
+  comparison: Comparison | null;
+  /** The candidate's relative gates not evaluated for want of a baseline (the first night of a nightly job). */
+  skipped: GateOutcome[];
+  /** Why nothing was compared, when comparison is null. */
+  reason?: string;
   /** The candidate's run folder, when it came from one. */
   candidateDir: string | null;
   /** The comparison's files (in its own folder) and the JUnit file when asked for. */
@@ -59,12 +65,14 @@ async function loadRunArg(arg: string, db: () => History): Promise<Loaded> {
   return { record, dir: null };
 }
 
-/** The relative gates of the candidate's scenario (a comparison gates only those metrics, with their allowance). */
-function relativeGates(record: RunRecord): GateSpec[] | undefined {
-  const gates = runScenario(record)?.gates;
-  if (!gates) return undefined;
-  const rel = gates.filter((g) => g.type === 'relative');
-  return rel.length ? rel.map((g) => ({ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment })) : undefined;
+/**
+ * The relative gates of the candidate's scenario: a comparison gates only those metrics, with
+ * their allowance; without any, nothing is gated (verdicts are reported, not gated).
+ */
+function relativeGates(record: RunRecord): GateSpec[] {
+  return (runScenario(record)?.gates ?? [])
+    .filter((g) => g.type === 'relative')
+    .map((g) => ({ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment }));
 }
 
 export async function compare(q: CompareRequest): Promise<CompareOutcome> {
@@ -78,60 +86,25 @@ export async function compare(q: CompareRequest): Promise<CompareOutcome> {
     const unknown = q.deployments.filter((n) => !known.includes(n));
     if (unknown.length)
       throw new InputError(`--deployments: ${q.candidate} has no deployment named ${unknown.map((n) => quoteWithSuggestion(n, known)).join(', ')} (it has: ${known.join(', ') || 'no results'})`);
-    comparison = compareDeployments(cand.record, q.deployments[0], q.deployments[1], opts);
+    // A VM slower than bare metal is no regression: deployments inside a run are never gated.
+    comparison = compareDeployments(cand.record, q.deployments[0], q.deployments[1], { ...opts, gates: [] });
   } else {
     if (q.baseline === 'last-good') {
       const name = scenarioName(cand.record);
-      const good = await lastGoodRun(q.db(), name);
-      if (!good) throw new InputError(`no last-good run of scenario "${name}" in ${q.dbFile}`);
+      const good = await lastGoodRun(q.db(), cand.record);
+      if (!good) {
+        // The first night: nothing to compare with is no failure, but each relative gate says it was skipped.
+        const reason = `--baseline last-good: ${lastGoodCriteria(cand.record)} in ${q.dbFile}`;
+        const skipped = evaluateGates(runScenario(cand.record)?.gates.filter((g) => g.type === 'relative') ?? [], cand.record, { baseline: null, baselineNote: reason });
+        const written = q.junit ? [q.junit] : [];
+        if (q.junit) await writeGatesJunit(q.junit, skipped, `compare ${cand.record.id} vs last-good`);
+        return { comparison: null, skipped, reason, candidateDir: cand.dir, written };
+      }
       if (!good.record) throw new InputError(`the last good run of "${name}", ${good.id}, could not be loaded from ${q.dbFile}${good.dir ? ` or ${good.dir}` : ''}`);
       baseline = good.record;
     } else baseline = (await loadRunArg(q.baseline!, q.db)).record;
     comparison = compareRuns(baseline, cand.record, opts);
   }
-  comparison = asKnown(comparison, baseline ?? cand.record, cand.record);
   const written = await writeComparisonReports({ comparison, baseline, candidate: cand.record, deployments: q.deployments }, q.out ?? cand.dir ?? '.', q.junit);
-  return { comparison, candidateDir: cand.dir, written };
-}
-
-/** A group's counted latency results. */
-function groupLatency(record: RunRecord, g: GroupKey) {
-  return countedResults(record)
-    .filter(isLatencyResult)
-    .filter((r) => r.deployment === g.deployment && r.benchmark === g.benchmark && r.host === g.host);
-}
-
-/** The coarsest quantization (ns) of a group's latency results: 0 for the probe's own ns. */
-function resolutionOf(record: RunRecord, g: GroupKey): number {
-  return Math.max(0, ...groupLatency(record, g).map((r) => r.latency.resolutionNs ?? 0));
-}
-
-/** Whether a group's percentiles can be known: every result of it kept a histogram. */
-function percentilesKnown(record: RunRecord, g: GroupKey): boolean {
-  return groupLatency(record, g).every((r) => hasDistribution(r.latency.histogram));
-}
-
-/**
- * The comparison as its inputs allow: no percentile row where a side kept no histogram (that
- * figure cannot be known), and every percentile and mean interval widened for the inputs'
- * quantization (cyclictest reports whole us: a value v stands for [v, v + 1) us, so identical
- * samples do not make an exact ratio). A verdict the widened interval no longer supports becomes
- * "no significant change", and the gated regressions follow.
- */
-function asKnown(c: Comparison, baseline: RunRecord, candidate: RunRecord): Comparison {
-  const rows = c.rows.flatMap((r): ComparisonRow[] => {
-    const percentile = r.metric in METRIC_QUANTILE;
-    if (percentile && !(percentilesKnown(baseline, r.baselineGroup) && percentilesKnown(candidate, r.candidateGroup))) return [];
-    if (!percentile && r.metric !== 'mean') return [r];
-    const res = { baseline: resolutionOf(baseline, r.baselineGroup), candidate: resolutionOf(candidate, r.candidateGroup) };
-    if (!(res.baseline > 1 || res.candidate > 1) || r.ratioLow === null || r.ratioHigh === null) return [r];
-    const [low, high] = widenForResolution(r.ratioLow, r.ratioHigh, r.baseline, r.candidate, res);
-    const t = r.threshold;
-    const still = (r.verdict === 'worse' && low > 1 + t) || (r.verdict === 'better' && high < 1 / (1 + t));
-    const verdict = r.verdict === 'no significant change' || still ? r.verdict : 'no significant change';
-    const us = (ns: number) => `${ns / 1000} us`;
-    const note = `interval widened for the inputs' resolution (baseline ${us(res.baseline)}, candidate ${us(res.candidate)})${verdict !== r.verdict ? `, so no longer ${r.verdict}` : ''}`;
-    return [{ ...r, ratioLow: low, ratioHigh: high, verdict, note: r.note ? `${r.note}; ${note}` : note }];
-  });
-  return { ...c, rows, regressions: rows.filter((r) => r.gated && r.verdict === 'worse') };
+  return { comparison, skipped: [], candidateDir: cand.dir, written };
 }

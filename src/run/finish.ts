@@ -3,7 +3,7 @@
  * baseline the scenario names), deployments compared side by side, history updated.
  */
 import { InputError } from '../errors.js';
-import { lastGood, loadRun, type History } from '../results/history.js';
+import { lastGood, lastGoodCriteria, loadRun, type History } from '../results/history.js';
 import { loadRunRecord } from '../results/store.js';
 import type { RunRecord } from '../results/types.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -11,12 +11,12 @@ import { compareDeployments, type Comparison } from '../stats/compare.js';
 import { evaluateGates, type GateOutcome } from '../stats/gates.js';
 
 /** The baseline run for relative gates: a run folder, or "last-good" from the history. */
-export async function resolveBaseline(scenario: Scenario, db: History | null): Promise<{ record: RunRecord | null; note: string }> {
+export async function resolveBaseline(scenario: Scenario, record: RunRecord, db: History | null): Promise<{ record: RunRecord | null; note: string }> {
   const b = scenario.baseline;
   if (!b) return { record: null, note: 'no baseline named by the scenario' };
   if (b === 'last-good') {
-    const lg = db ? await lastGoodRun(db, scenario.name) : null;
-    if (!lg) return { record: null, note: `no earlier run of "${scenario.name}" whose gates passed in the history` };
+    const lg = db ? await lastGoodRun(db, record) : null;
+    if (!lg) return { record: null, note: `${lastGoodCriteria(record)} in the history` };
     return { record: lg.record, note: lg.record ? `baseline: last good run ${lg.id}` : `last good run ${lg.id} could not be loaded` };
   }
   try {
@@ -28,11 +28,11 @@ export async function resolveBaseline(scenario: Scenario, db: History | null): P
 }
 
 /**
- * The scenario's last good run (the newest completed one whose gates passed): its record as the
- * history stored it, else its run folder's run.json; record null when neither can be read.
+ * The candidate's last good run (results/history.ts lastGood): its record as the history stored
+ * it, else its run folder's run.json; record null when neither can be read.
  */
-export async function lastGoodRun(db: History, scenario: string): Promise<{ id: string; dir: string | null; record: RunRecord | null } | null> {
-  const lg = lastGood(db, scenario);
+export async function lastGoodRun(db: History, candidate: RunRecord): Promise<{ id: string; dir: string | null; record: RunRecord | null } | null> {
+  const lg = lastGood(db, candidate);
   if (!lg) return null;
   const record = loadRun(db, lg.id) ?? (lg.dir ? await loadRunRecord(lg.dir).catch(() => null) : null);
   return { id: lg.id, dir: lg.dir ?? null, record };
@@ -41,13 +41,8 @@ export async function lastGoodRun(db: History, scenario: string): Promise<{ id: 
 export function gateOutcomes(scenario: Scenario, record: RunRecord, baseline: RunRecord | null, baselineNote: string): GateOutcome[] {
   const absolute = scenario.gates.filter((g) => g.type === 'absolute');
   const relative = scenario.gates.filter((g) => g.type === 'relative');
-  const out = evaluateGates(absolute, record);
-  if (relative.length) {
-    if (baseline) out.push(...evaluateGates(relative, record, { baseline, compare: { threshold: scenario.noiseThreshold } }));
-    // A relative gate without a baseline cannot fail, but it must not pass silently either.
-    else for (const g of relative) out.push({ gate: g.text, key: '(no baseline)', value: null, limit: 1 + g.maxRegression, pass: true, detail: `not evaluated: ${baselineNote}` });
-  }
-  return out;
+  // A relative gate without a baseline is skipped with the note (stats/gates.ts).
+  return [...evaluateGates(absolute, record), ...evaluateGates(relative, record, { baseline, baselineNote, compare: { threshold: scenario.noiseThreshold } })];
 }
 
 /** Every deployment against the first one (e.g. vm and unikernel against bare metal). */

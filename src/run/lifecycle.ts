@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { VERSION } from '../version.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import { installSignalRestore } from '../prepare/recovery.js';
-import { writeReports } from '../report/write.js';
+import { writeReports, type ReportOptions } from '../report/write.js';
 import { closeHistory, markRunFinished, markRunStarted, openHistory, type History } from '../results/history.js';
 import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
 import { SCHEMA_VERSION, type FailedResult, type RunOverrides, type RunRecord } from '../results/types.js';
@@ -36,6 +36,8 @@ export interface RunOptions {
   quiet: boolean;
   /** Where progress and the outcome's lines go (stderr). */
   log: Parameters<typeof createProgress>[0];
+  /** How the reports are drawn (figure size). */
+  report?: ReportOptions;
 }
 
 export interface RunOutcome {
@@ -90,9 +92,9 @@ export async function beginRecord(db: History, record: RunRecord, dir: string): 
 }
 
 /** Saves the final record, writes its reports and stores it with its metric rows in the history: how every run and import ends. */
-export async function finishRecord(db: History, record: RunRecord, dir: string, gates: readonly GateOutcome[] = []): Promise<void> {
+export async function finishRecord(db: History, record: RunRecord, dir: string, gates: readonly GateOutcome[] = [], report: ReportOptions = {}): Promise<void> {
   await saveRunRecord(dir, record);
-  await writeReports(record, dir);
+  await writeReports(record, dir, report);
   markRunFinished(db, record.id, { record, metrics: metricRows(record), gatesPassed: gates.length ? gatesPassed(gates) : null, dir });
 }
 
@@ -139,12 +141,12 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
   const failedSteps = record.results.filter((r): r is FailedResult => r.status !== 'completed');
   record.endedAt = new Date().toISOString();
   record.status = ac.signal.aborted ? 'aborted' : failedSteps.length || Object.keys(record.hostErrors).length ? 'partial' : 'completed';
-  const baseline = await resolveBaseline(scenario, db);
+  const baseline = await resolveBaseline(scenario, record, db);
   const gates = gateOutcomes(scenario, record, baseline.record, baseline.note);
   if (gates.length) record.gates = gates;
   const comparisons = deploymentComparisons(scenario, record);
   if (comparisons.length) record.comparisons = comparisons;
-  await finishRecord(db, record, dir, gates);
+  await finishRecord(db, record, dir, gates, o.report);
   const summary = record.status === 'completed' ? 'completed' : ac.signal.aborted ? 'interrupted' : `${failedSteps.length} of ${record.results.length} steps failed`;
   return { dir, record, gates, failedSteps, summary };
 }
@@ -152,7 +154,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
 /** The outcome's lines for the user: gates, then what ended a host, then failed steps. */
 export function outcomeLines(o: RunOutcome): string[] {
   const r = o.record;
-  const gates = o.gates.map((g) => `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`);
+  const gates = o.gates.map((g) => (g.skipped ? `gate skip: ${g.gate} (${g.detail})` : `gate ${g.pass ? 'pass' : 'FAIL'}: ${g.gate} (${g.key}): ${g.detail}`));
   const hostErr = Object.entries(r.hostErrors).map(([h, e]) => `error: ${h}: ${e.split('\n')[0]}`);
   const stepErr = o.failedSteps.filter((s) => !r.hostErrors[s.host]).map((s) => `error: ${s.error.split('\n')[0]}`);
   return [...gates, ...hostErr, ...stepErr];

@@ -24,7 +24,12 @@
  * next on a busy one); with one repetition per side nothing in the two runs measures that,
  * so use repetitions when the host is shared. Requiring the interval to clear the threshold
  * band (not just 1) is the remaining allowance for it.
- * Percentiles whose tail holds fewer than 10 samples get no verdict at all.
+ * Percentiles whose tail holds fewer than 10 samples get no verdict at all (`withheld`).
+ * Multiplicity (holm.ts): the rows of one group pair are a family (gated rows one, reported rows
+ * another), and Holm's step-down re-judges each row at alpha / r, its intervals at the matching
+ * confidence, so a comparison calls a change where there is none at most alpha of the time,
+ * not alpha per metric. Each row states its minimum detectable effect (mde.ts) at alpha / m.
+ * Gating: only the rows a relative gate names are gated; without gates nothing fails.
  * max: a bootstrap cannot see past the largest sample, so max is judged by an exact
  * exceedance test instead, over per-second maxima (thread-seconds) when the series exist,
  * since spikes cluster in time and single samples are not exchangeable: it is worse only if
@@ -43,6 +48,9 @@ import { deriveSeed, makeRng, normalSf, percentileInterval } from './dist.js';
 import { quantile } from './quantiles.js';
 import { rankSumHistograms, rankSumSamples } from './ranksum.js';
 import { median, sortInPlace } from './median.js';
+import { hasDistribution, widenForResolution } from './summary.js';
+import { holm } from './holm.js';
+import { minimumDetectableEffect } from './mde.js';
 import type { Comparison, ComparisonRow, GroupKey, Verdict } from '../results/comparison.js';
 export type { Comparison, ComparisonRow, GroupKey, Verdict };
 
@@ -76,8 +84,8 @@ export interface CompareOptions {
   /** Compare syscall ops (default true). */
   ops?: boolean;
   /**
-   * When given, only rows matched by one of these are gated, with that allowance as their
-   * threshold; when absent, every row is gated with the default threshold.
+   * Only rows matched by one of these are gated, with that allowance as their threshold;
+   * absent or empty, nothing is gated (verdicts are reported and fail nothing).
    */
   gates?: readonly GateSpec[];
   /** Match groups by deployment and benchmark only (baseline and candidate on different hosts). */
@@ -93,6 +101,8 @@ export interface ResultGroup extends GroupKey {
    * empty series (imported cyclictest JSON) leave the design effect unknown.
    */
   batches?: BatchSource[][];
+  /** The coarsest quantization of its latency figures in ns (cyclictest's whole µs: 1000); 0 or absent for ns. */
+  resolutionNs?: number;
 }
 
 /**
@@ -116,6 +126,7 @@ export function resultGroups(record: RunRecord): ResultGroup[] {
     if (!g) map.set(id, (g = { deployment: r.deployment, benchmark: r.benchmark, host: r.host, latency: [], ops: [], batches: [] }));
     if (r.latency) {
       g.latency.push(r.latency.histogram);
+      g.resolutionNs = Math.max(g.resolutionNs ?? 0, r.latency.resolutionNs ?? 0);
       g.batches!.push(r.latency.threads.map((t) => ({ series: t.series, stddev: t.summary.stddev, count: t.summary.count, ...(t.seriesSeconds ? { seconds: t.seriesSeconds } : {}) })));
     }
     if (r.ops) g.ops.push(r.ops);
@@ -204,15 +215,19 @@ export function compareGroups(
     if (b.latency.length && c.latency.length) rows.push(...compareLatency(key, b, c, s));
     if (s.ops && b.ops.length && c.ops.length) rows.push(...compareOps(key, b, c, s));
   }
+  for (const r of rows) applyGate(r, s);
+  judge(rows, s);
   for (const r of rows) {
-    applyGate(r, s);
-    delete (r as DraftRow).decide; // internal hook; rows serialise as plain data
+    // internal hooks; rows serialise as plain data
+    delete (r as DraftRow).decide;
+    delete (r as DraftRow).perRep;
   }
   return {
     baselineId,
     candidateId,
     threshold: s.threshold,
     alpha: s.alpha,
+    correction: 'holm',
     level: s.level,
     resamples: s.resamples,
     seed: s.seed,
@@ -222,28 +237,74 @@ export function compareGroups(
   };
 }
 
-/** Marks a row gated and applies a matching gate's allowance (re-deciding its verdict). */
+/**
+ * Marks a row gated when a relative gate matches it, with that gate's allowance as its
+ * threshold. Without gates nothing is gated: verdicts are reported, and fail nothing.
+ */
 function applyGate(row: DraftRow, s: Settings): void {
-  if (!s.gates) {
-    row.gated = true;
-    return;
-  }
-  const matching = s.gates.filter(
+  const matching = (s.gates ?? []).filter(
     (g) =>
       g.metric === row.metric &&
       (g.benchmark === undefined || g.benchmark === row.candidateGroup.benchmark) &&
       (g.deployment === undefined || g.deployment === row.candidateGroup.deployment),
   );
   row.gated = matching.length > 0;
-  if (!matching.length) return;
-  const allowance = Math.min(...matching.map((g) => g.maxRegression));
-  if (allowance !== row.threshold) {
-    row.threshold = allowance;
-    row.verdict = row.decide!(allowance);
-  }
+  if (matching.length) row.threshold = Math.min(...matching.map((g) => g.maxRegression));
 }
 
-type DraftRow = ComparisonRow & { decide?: (threshold: number) => Verdict };
+/**
+ * A row while it is being judged: `decide` re-judges it at a threshold and a significance
+ * level (intervals at the matching confidence), `perRep` holds its per-repetition figures.
+ */
+type DraftRow = ComparisonRow & {
+  decide?: (threshold: number, alpha: number) => Verdict;
+  perRep?: { baseline: number[]; candidate: number[] };
+};
+
+const NO_CHANGE: Verdict = 'no significant change';
+
+/**
+ * The confidence level of an interval tested at significance `a` instead of the comparison's
+ * alpha: its miss probability shrinks by the same factor (95% at alpha 0.05; 97.5% at 0.025).
+ */
+function levelFor(s: Settings, a: number): number {
+  return 1 - (1 - s.level) * (a / s.alpha);
+}
+
+/** Memoises an interval function of the confidence level (Holm asks a row at a few levels). */
+function byLevel(f: (level: number) => [number, number]): (level: number) => [number, number] {
+  const seen = new Map<number, [number, number]>();
+  return (level) => {
+    let v = seen.get(level);
+    if (!v) seen.set(level, (v = f(level)));
+    return v;
+  };
+}
+
+/**
+ * Final verdicts, Holm-corrected per comparison: the rows of one group pair (one key) form a
+ * family, its gated rows one and its reported rows another, so the chance that a comparison
+ * calls any change when there is none stays at alpha, however many metrics it judges. Each row
+ * also gets its minimum detectable effect at the family's strictest level (alpha / family size).
+ */
+function judge(rows: DraftRow[], s: Settings): void {
+  const families = new Map<string, DraftRow[]>();
+  for (const r of rows) {
+    const k = JSON.stringify([r.key, r.gated === true]);
+    families.set(k, [...(families.get(k) ?? []), r]);
+  }
+  for (const fam of families.values()) {
+    for (const st of holm(fam, s.alpha, (r, a) => r.decide!(r.threshold, a) !== NO_CHANGE)) {
+      const r = st.item;
+      const alone = r.decide!(r.threshold, s.alpha);
+      r.verdict = st.rejected ? r.decide!(r.threshold, st.level) : NO_CHANGE;
+      r.holm = { family: fam.length, level: st.level };
+      if (alone !== NO_CHANGE && !st.rejected)
+        r.note = `${alone} at alpha ${s.alpha} alone, not after Holm's correction across ${fam.length} metrics (judged at ${fmtP(st.level)})${r.note ? `; ${r.note}` : ''}`;
+      r.mde = minimumDetectableEffect(r.perRep?.baseline ?? [], r.perRep?.candidate ?? [], s.alpha / fam.length);
+    }
+  }
+}
 
 function intervalVerdict(low: number, high: number, threshold: number, pOk: boolean): Verdict {
   if (!pOk || Number.isNaN(low) || Number.isNaN(high)) return 'no significant change';
@@ -319,7 +380,17 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
   const fc = widenFactor(dc, s.level);
   const p = correctedP(rs.z, rs.p, pb.count, pc.count, known(db) ? db.deff : 1, known(dc) ? dc.deff : 1);
   const bNote = batchNote(db, dc, fb, fc);
-  const qMetrics = s.metrics.filter((m) => m in METRIC_QUANTILE);
+  // A side that kept no histogram (an imported cyclictest JSON without -h) has no percentiles:
+  // those rows are not made, rather than judged on figures that cannot be known.
+  const pctKnown = [...b.latency, ...c.latency].every(hasDistribution);
+  const metrics = s.metrics.filter((m) => pctKnown || !(m in METRIC_QUANTILE));
+  // Figures read in whole units: a value v stands for [v, v + res), so identical samples do not make an exact ratio.
+  const res = { baseline: b.resolutionNs ?? 0, candidate: c.resolutionNs ?? 0 };
+  const coarse = res.baseline > 1 || res.candidate > 1;
+  const us = (ns: number) => `${ns / 1000} us`;
+  const resNote = coarse ? `; interval widened for the inputs' resolution (baseline ${us(res.baseline)}, candidate ${us(res.candidate)})` : '';
+  const quantized = (iv: [number, number], vb: number, vc: number): [number, number] => (coarse ? widenForResolution(iv[0], iv[1], vb, vc, res) : iv);
+  const qMetrics = metrics.filter((m) => m in METRIC_QUANTILE);
   const qs = qMetrics.map((m) => METRIC_QUANTILE[m]);
   const order = qs.map((_, i) => i).sort((x, y) => qs[x] - qs[y]);
   const sortedQs = order.map((i) => qs[i]);
@@ -337,57 +408,68 @@ function compareLatency(key: string, b: ResultGroup, c: ResultGroup, s: Settings
     repetitions: { baseline: b.latency.length, candidate: c.latency.length },
   });
   const rows: DraftRow[] = [];
-  for (const metric of s.metrics) {
+  for (const metric of metrics) {
     if (metric in METRIC_QUANTILE) {
       const q = METRIC_QUANTILE[metric];
       const k = order.findIndex((i) => qs[i] === q);
       const vb = quantile(pb, q);
       const vc = quantile(pc, q);
-      const wb = widenDraws(bb.draws[k], vb, fb);
-      const wc = widenDraws(bc.draws[k], vc, fc);
-      const ratios = wc.map((x, i) => x / wb[i]);
-      const reps = repetitionRatioInterval(
-        b.latency.map((h) => quantile(h, q)),
-        c.latency.map((h) => quantile(h, q)),
-        s.level,
-      );
-      const [low, high] = hull(percentileInterval(ratios, s.level), reps);
+      const perRep = { baseline: b.latency.map((h) => quantile(h, q)), candidate: c.latency.map((h) => quantile(h, q)) };
+      const draws = { baseline: bb.draws[k], candidate: bc.draws[k] };
+      const intervalAt = byLevel((level) => quantized(latencyInterval(draws, vb, vc, db, dc, perRep, level), vb, vc));
+      const [low, high] = intervalAt(s.level);
+      const reps = perRep.baseline.length >= 2 && perRep.candidate.length >= 2;
       const sb = tailSupport(pb.count, q);
       const sc = tailSupport(pc.count, q);
       const supported = sb.supported && sc.supported;
       // Location metrics also need the rank-sum test to agree; tail metrics do not (a tail
       // can move while the body stays put).
-      const pOk = q > 0.5 || p < s.alpha;
-      const decide = (t: number): Verdict => (supported ? intervalVerdict(low, high, t, pOk) : 'no significant change');
+      const decide = (t: number, a: number): Verdict =>
+        supported ? intervalVerdict(...intervalAt(levelFor(s, a)), t, q > 0.5 || p < a) : NO_CHANGE;
       const note = supported
-        ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band; ${bNote}`
+        ? `ratio interval${reps ? ' (widened by repetitions)' : ''} vs threshold band; ${bNote}${resNote}`
         : `not enough samples for ${metric}: needs ${sb.countNeeded} per side, have ${pb.count} / ${pc.count}`;
-      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note });
+      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note, ...(supported ? {} : { withheld: note }) });
     } else if (metric === 'mean') {
       const vb = pb.sum / pb.count;
       const vc = pc.sum / pc.count;
-      const wb = widenDraws(bb.means, vb, fb);
-      const wc = widenDraws(bc.means, vc, fc);
-      const ratios = wc.map((x, i) => x / wb[i]);
-      const reps = repetitionRatioInterval(
-        b.latency.map((h) => h.sum / h.count),
-        c.latency.map((h) => h.sum / h.count),
-        s.level,
-      );
-      const [low, high] = hull(percentileInterval(ratios, s.level), reps);
-      const decide = (t: number): Verdict => intervalVerdict(low, high, t, p < s.alpha);
-      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold), decide, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum; ${bNote}` });
+      const perRep = { baseline: b.latency.map((h) => h.sum / h.count), candidate: c.latency.map((h) => h.sum / h.count) };
+      const intervalAt = byLevel((level) => quantized(latencyInterval({ baseline: bb.means, candidate: bc.means }, vb, vc, db, dc, perRep, level), vb, vc));
+      const [low, high] = intervalAt(s.level);
+      const reps = perRep.baseline.length >= 2 && perRep.candidate.length >= 2;
+      const decide = (t: number, a: number): Verdict => intervalVerdict(...intervalAt(levelFor(s, a)), t, p < a);
+      rows.push({ ...base(), metric, baseline: vb, candidate: vc, ratio: vc / vb, ratioLow: low, ratioHigh: high, verdict: decide(s.threshold, s.alpha), decide, perRep, note: `ratio interval${reps ? ' (widened by repetitions)' : ''} and rank-sum; ${bNote}${resNote}` });
     } else if (metric === 'max') {
       const width = batchSeconds([...(b.batches ?? []).flat(), ...(c.batches ?? []).flat()]);
       const mb = batchMaxima((b.batches ?? []).flat(), width);
       const mc = batchMaxima((c.batches ?? []).flat(), width);
       const byBatch = mb.length >= 2 && mc.length >= 2;
-      const decide = (t: number): Verdict => (byBatch ? maxVerdictBatches(mb, mc, t, s.alpha) : maxVerdict(pb, pc, t, s.alpha)).verdict;
+      const decide = (t: number, a: number): Verdict => (byBatch ? maxVerdictBatches(mb, mc, t, a) : maxVerdict(pb, pc, t, a)).verdict;
       const m = byBatch ? maxVerdictBatches(mb, mc, s.threshold, s.alpha) : maxVerdict(pb, pc, s.threshold, s.alpha);
-      rows.push({ ...base(), metric, baseline: pb.max, candidate: pc.max, ratio: pc.max / pb.max, ratioLow: null, ratioHigh: null, verdict: m.verdict, decide, note: m.note });
+      const perRep = { baseline: b.latency.map((h) => h.max), candidate: c.latency.map((h) => h.max) };
+      rows.push({ ...base(), metric, baseline: pb.max, candidate: pc.max, ratio: pc.max / pb.max, ratioLow: null, ratioHigh: null, verdict: m.verdict, decide, perRep, note: m.note });
     }
   }
   return rows;
+}
+
+/**
+ * A latency ratio interval at a confidence level: each side's bootstrap draws widened by its
+ * design effect at that level, hulled with the Welch interval over repetitions when both sides
+ * have two or more.
+ */
+function latencyInterval(
+  draws: { baseline: Float64Array; candidate: Float64Array },
+  vb: number,
+  vc: number,
+  db: DesignEffect,
+  dc: DesignEffect,
+  perRep: { baseline: number[]; candidate: number[] },
+  level: number,
+): [number, number] {
+  const wb = widenDraws(draws.baseline, vb, widenFactor(db, level));
+  const wc = widenDraws(draws.candidate, vc, widenFactor(dc, level));
+  return hull(percentileInterval(wc.map((x, i) => x / wb[i]), level), repetitionRatioInterval(perRep.baseline, perRep.candidate, level));
 }
 
 /**
@@ -459,13 +541,13 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
     const vb = median(rb);
     const vc = median(rc);
     const rs = rankSumSamples(rc, rb);
-    const perRep = (g: ResultGroup): number[][] => g.ops.filter((o) => o[op]?.raw?.length).map((o) => o[op].raw);
-    const db = opsDesignEffect(perRep(b));
-    const dc = opsDesignEffect(perRep(c));
+    const rawByRep = (g: ResultGroup): number[][] => g.ops.filter((o) => o[op]?.raw?.length).map((o) => o[op].raw);
+    const db = opsDesignEffect(rawByRep(b));
+    const dc = opsDesignEffect(rawByRep(c));
     const fb = widenFactor(db, s.level);
     const fc = widenFactor(dc, s.level);
     const p = correctedP(rs.z, rs.p, rb.length, rc.length, known(db) ? db.deff : 1, known(dc) ? dc.deff : 1);
-    let interval: [number, number];
+    let medians: { baseline: Float64Array; candidate: Float64Array } | null = null;
     if (rb.length >= 2 && rc.length >= 2) {
       const rng = makeRng(deriveSeed(s.seed, `${key}|ops|${op}`));
       const mb = new Float64Array(s.resamples);
@@ -478,23 +560,20 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
         mb[i] = median(sortInPlace(tb));
         mc[i] = median(sortInPlace(tc));
       }
-      const wb = widenDraws(mb, vb, fb);
-      const wc = widenDraws(mc, vc, fc);
-      interval = percentileInterval(wc.map((x, i) => x / wb[i]), s.level);
-    } else {
-      // Only medians kept: the most conservative ratio the two medians' intervals allow.
+      medians = { baseline: mb, candidate: mc };
+    }
+    const perRep = { baseline: b.ops.filter((o) => o[op]).map((o) => o[op].nsPerOp), candidate: c.ops.filter((o) => o[op]).map((o) => o[op].nsPerOp) };
+    const intervalAt = byLevel((level): [number, number] => {
+      if (medians) return latencyInterval(medians, vb, vc, db, dc, perRep, level);
+      // Only medians kept: the most conservative ratio the two medians' stored intervals allow
+      // (at their own level: they cannot be re-judged at another).
       const sb = b.ops.find((o) => o[op])![op];
       const sc = c.ops.find((o) => o[op])![op];
-      interval = [sc.ciLow / sb.ciHigh, sc.ciHigh / sb.ciLow];
-    }
-    const reps = repetitionRatioInterval(
-      b.ops.filter((o) => o[op]).map((o) => o[op].nsPerOp),
-      c.ops.filter((o) => o[op]).map((o) => o[op].nsPerOp),
-      s.level,
-    );
-    const [low, high] = hull(interval, reps);
-    const pOk = p < s.alpha;
-    const decide = (t: number): Verdict => intervalVerdict(low, high, t, pOk);
+      return hull([sc.ciLow / sb.ciHigh, sc.ciHigh / sb.ciLow], repetitionRatioInterval(perRep.baseline, perRep.candidate, level));
+    });
+    const [low, high] = intervalAt(s.level);
+    const reps = perRep.baseline.length >= 2 && perRep.candidate.length >= 2;
+    const decide = (t: number, a: number): Verdict => intervalVerdict(...intervalAt(levelFor(s, a)), t, p < a);
     rows.push({
       key,
       baselineGroup: groupKey(b),
@@ -507,12 +586,13 @@ function compareOps(key: string, b: ResultGroup, c: ResultGroup, s: Settings): D
       ratioHigh: high,
       p,
       effect: rs.probXGreater,
-      verdict: decide(s.threshold),
+      verdict: decide(s.threshold, s.alpha),
       threshold: s.threshold,
       samples: { baseline: rb.length, candidate: rc.length },
       repetitions: { baseline: b.ops.filter((o) => o[op]).length, candidate: c.ops.filter((o) => o[op]).length },
       note: `median ns/op; bootstrap of per-batch samples${reps ? ', widened by repetitions' : ''} and rank-sum; ${batchNote(db, dc, fb, fc).replace(/no per-second series/g, 'too few batches')}`,
       decide,
+      perRep,
     });
   }
   return rows;

@@ -2,11 +2,13 @@
  * Evaluating scenario gates against a run record. Absolute gates check a metric of every
  * counted, completed result they match; relative gates compare against a baseline run with
  * compare.ts and fail only on a significant regression beyond the allowance. A gate that
- * matches nothing fails with a reason: a gate that cannot be checked must not pass.
+ * matches nothing fails with a reason: a gate that cannot be checked must not pass. A relative
+ * gate without a baseline (the first run of a nightly job) is skipped, saying why: it neither
+ * passes nor fails the run.
  */
 import type { LatencySummary, Result, RunRecord } from '../results/types.js';
 import type { AbsoluteGate, Gate, RelativeGate } from '../scenario/gates.js';
-import type { GateOutcome } from '../results/comparison.js';
+import type { Comparison, GateOutcome } from '../results/comparison.js';
 import { compareRuns, countedResults, groupLabel, METRIC_QUANTILE, type CompareOptions } from './compare.js';
 
 
@@ -15,6 +17,8 @@ export type { GateOutcome };
 export interface GateOptions {
   /** Baseline run for relative gates. */
   baseline?: RunRecord | null;
+  /** Why there is no baseline, for the skipped relative gates (default "no baseline run to compare with"). */
+  baselineNote?: string;
   /** Options for the comparisons behind relative gates (seed, resamples, alpha, ignoreHost). */
   compare?: Omit<CompareOptions, 'metrics' | 'gates' | 'ops'>;
 }
@@ -85,41 +89,59 @@ function evaluateAbsolute(g: AbsoluteGate, record: RunRecord): GateOutcome[] {
   return out;
 }
 
-function evaluateRelative(g: RelativeGate, record: RunRecord, opts: GateOptions): GateOutcome[] {
+/** Whether a relative gate's metric has a relative comparison. */
+function comparable(metric: string): boolean {
+  return metric.startsWith('syscall.') || metric in METRIC_QUANTILE || metric === 'mean' || metric === 'max';
+}
+
+/**
+ * The one comparison behind every relative gate of a run: all gated metrics of a group pair
+ * judged together, so Holm's correction covers them as `compare` would (stats/compare.ts).
+ */
+function gatedComparison(gates: readonly RelativeGate[], record: RunRecord, baseline: RunRecord, opts: GateOptions): Comparison {
+  const ok = gates.filter((g) => comparable(g.metric));
+  return compareRuns(baseline, record, {
+    ...opts.compare,
+    metrics: [...new Set(ok.filter((g) => !g.metric.startsWith('syscall.')).map((g) => g.metric))],
+    ops: ok.some((g) => g.metric.startsWith('syscall.')),
+    gates: ok.map((g) => ({ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment })),
+  });
+}
+
+function evaluateRelative(g: RelativeGate, cmp: () => Comparison | null, opts: GateOptions): GateOutcome[] {
   const limit = 1 + g.maxRegression;
   const fail = (detail: string): GateOutcome[] => [{ gate: g.text, key: filterText(g), value: null, limit, pass: false, detail }];
-  if (!opts.baseline) return fail('no baseline run to compare with');
-  const isOp = g.metric.startsWith('syscall.');
-  if (!isOp && !(g.metric in METRIC_QUANTILE) && g.metric !== 'mean' && g.metric !== 'max')
-    return fail(`${g.metric} has no relative comparison (use p50..p99.99, mean, max or syscall.<op>)`);
-  const cmp = compareRuns(opts.baseline, record, {
-    ...opts.compare,
-    metrics: isOp ? [] : [g.metric],
-    ops: isOp,
-    gates: [{ metric: g.metric, maxRegression: g.maxRegression, benchmark: g.benchmark, deployment: g.deployment }],
-  });
-  const rows = cmp.rows.filter((r) => r.gated);
-  if (!rows.length) return fail(`no result for ${g.metric} (${filterText(g)}) in both this run and baseline ${opts.baseline.id}`);
+  const baseline = opts.baseline;
+  if (!baseline)
+    return [{ gate: g.text, key: '(no baseline)', value: null, limit, pass: true, skipped: true, detail: `not evaluated: ${opts.baselineNote ?? 'no baseline run to compare with'}` }];
+  if (!comparable(g.metric)) return fail(`${g.metric} has no relative comparison (use p50..p99.99, mean, max or syscall.<op>)`);
+  const rows = cmp()!.rows.filter((r) => r.gated && r.metric === g.metric && matches(g, r.candidateGroup));
+  if (!rows.length) return fail(`no result for ${g.metric} (${filterText(g)}) in both this run and baseline ${baseline.id}`);
   return rows.map((r) => {
+    if (r.withheld) return { gate: g.text, key: r.key, value: r.ratio, limit, pass: true, skipped: true, detail: `not evaluated: ${r.withheld}` };
     const pass = r.verdict !== 'worse';
     const iv = r.ratioLow !== null && r.ratioHigh !== null ? ` [${r.ratioLow.toFixed(3)}, ${r.ratioHigh.toFixed(3)}]` : '';
+    const holm = r.holm && r.holm.family > 1 ? `, Holm-corrected across ${r.holm.family} gated metrics` : '';
     return {
       gate: g.text,
       key: r.key,
       value: r.ratio,
       limit,
       pass,
-      detail: `${g.metric} ${formatNs(r.baseline)} -> ${formatNs(r.candidate)}, ratio ${r.ratio.toFixed(3)}${iv} vs baseline ${opts.baseline!.id}: ${r.verdict}${r.note ? ` (${r.note})` : ''}`,
+      detail: `${g.metric} ${formatNs(r.baseline)} -> ${formatNs(r.candidate)}, ratio ${r.ratio.toFixed(3)}${iv} vs baseline ${baseline.id}: ${r.verdict}${holm}${r.note ? ` (${r.note})` : ''}`,
     };
   });
 }
 
 /** Evaluates every gate; the outcomes of one gate stay together, in the gates' order. */
 export function evaluateGates(gates: readonly Gate[], record: RunRecord, opts: GateOptions = {}): GateOutcome[] {
-  return gates.flatMap((g) => (g.type === 'absolute' ? evaluateAbsolute(g, record) : evaluateRelative(g, record, opts)));
+  const relative = gates.filter((g): g is RelativeGate => g.type === 'relative');
+  let cmp: Comparison | null = null;
+  const shared = (): Comparison | null => (cmp ??= opts.baseline ? gatedComparison(relative, record, opts.baseline, opts) : null);
+  return gates.flatMap((g) => (g.type === 'absolute' ? evaluateAbsolute(g, record) : evaluateRelative(g, shared, opts)));
 }
 
-/** True when every outcome passed (no gates: true). */
+/** True when no outcome failed (no gates, or only skipped ones: true). */
 export function gatesPassed(outcomes: readonly GateOutcome[]): boolean {
   return outcomes.every((o) => o.pass);
 }

@@ -65,7 +65,8 @@ describe('report.html in headless Chromium', () => {
     }
     assert.deepEqual(
       await page.locator('figure.plot').evaluateAll((els) => els.map((e) => e.getAttribute('data-plot'))),
-      ['latency-histogram', 'exceedance', 'timeline', 'syscall'],
+      // The headline's key figure, then each benchmark's.
+      ['exceedance', 'latency-histogram', 'exceedance', 'timeline', 'syscall'],
     );
     // Plots are drawn at a real size (inline SVG that failed to parse would have none).
     for (const box of await page.locator('figure.plot svg').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect)))

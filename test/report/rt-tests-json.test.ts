@@ -123,6 +123,19 @@ describe('a real run of the probe, exported', () => {
 });
 
 describe('exports of imported cyclictest files', () => {
+  test('an import of -h text, which records no interval, is readable again (report and export)', async () => {
+    const src = join(dir, 'hist.txt');
+    writeFileSync(src, execFileSync('cyclictest', ['-q', '-t1', '-D1', '-h', '60'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+    const imp = await runCli(['import', src, '--out', join(dir, 'imp-htext')]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const run = lastLine(imp.stdout);
+    assert.equal(record(run).results.filter(isLatencyResult)[0].latency.threads[0].intervalNs, null, 'the interval is unknown, stored as such');
+    const rep = await runCli(['report', run]);
+    assert.equal(rep.code, 0, rep.stderr);
+    const [file] = await exported(run, join(dir, 'exp-htext'));
+    parseCyclictestJson(readFileSync(file, 'utf8'), file);
+  });
+
   test('real cyclictest -h with overflows: the histogram, cycles, min, max and avg come back as cyclictest wrote them', async () => {
     const src = realCyclictest('overflow.json', ['-t1', '-h', '60']);
     const imp = await runCli(['import', src, '--out', join(dir, 'imp-overflow')]);

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import {
   integrityCheck,
   lastGood,
+  lastGoodCriteria,
+  metricNames,
   listRuns,
   loadRun,
   markRunFinished,
@@ -83,9 +85,12 @@ describe('history', () => {
       assert.equal(r2.incomplete, false);
       assert.deepEqual(r2.hosts, ['local']);
 
-      // Last good: completed with passing (or no) gates; r4 is partial, r2 failed its gates.
-      assert.deepEqual(lastGood(db, 'nightly'), { id: 'r3', dir: '/runs/r3' });
-      assert.equal(lastGood(db, 'other'), null);
+      // Last good: completed with passing (or no) gates on the same hosts; r4 is partial, r2 failed
+      // its gates, r3 ran on another host.
+      const next = sampleRun('c', '2024-01-05T00:00:00Z', 1);
+      assert.deepEqual(lastGood(db, next), { id: 'r1', dir: '/runs/r1' });
+      assert.deepEqual(lastGood(db, sampleRun('c', '2024-01-05T00:00:00Z', 1, 'rt1')), { id: 'r3', dir: '/runs/r3' });
+      assert.equal(lastGood(db, { ...next, scenario: testScenario('other') }), null);
 
       const rec = sampleRun('r1', '2024-01-01T00:00:00Z', 1);
       assert.deepEqual(loadRun(db, 'r1'), JSON.parse(JSON.stringify(rec)));
@@ -96,6 +101,8 @@ describe('history', () => {
       assert.deepEqual(p99.map((p) => p.runId), ['r1', 'r2', 'r4']);
       assert.ok(p99.every((p) => p.value > 5000 && p.value < 15000), JSON.stringify(p99));
       assert.ok(p99[1].value > p99[0].value);
+      // The limit counts runs, not points.
+      assert.deepEqual([...new Set(trend(db, { metric: 'p99', limit: 2 }).map((p) => p.runId))], ['r3', 'r4']);
       const ops = trend(db, { metric: 'syscall.getppid', scenario: 'nightly' });
       assert.equal(ops.length, 4);
       assert.equal(ops[0].benchmark, 'syscall');
@@ -110,6 +117,31 @@ describe('history', () => {
     }
   });
 
+  test('last good is the newest earlier good run of the same scenario and hosts, never the candidate', () => {
+    const db = openHistory(join(dir, 'last-good.db'));
+    try {
+      const runs = ['2024-05-01T00:00:00Z', '2024-05-02T00:00:00Z', '2024-05-03T00:00:00Z'].map((t, i) => sampleRun(`n${i + 1}`, t, 1));
+      for (const r of runs) store(db, r, { gatesPassed: true, dir: `/runs/${r.id}` });
+      const [oldest, middle, newest] = runs;
+      assert.deepEqual(lastGood(db, newest), { id: 'n2', dir: '/runs/n2' });
+      assert.deepEqual(lastGood(db, middle), { id: 'n1', dir: '/runs/n1' });
+      assert.equal(lastGood(db, oldest), null);
+      // The metrics that have figures, for `history --metric` to list.
+      const names = metricNames(db, { scenario: 'nightly' });
+      assert.ok(['p99', 'p99.9', 'max', 'mean', 'syscall.getppid'].every((m) => names.includes(m)), names.join());
+      assert.deepEqual(names, [...names].sort());
+      assert.deepEqual(metricNames(db, { host: 'nowhere' }), []);
+      assert.match(lastGoodCriteria(oldest), /^no completed run of scenario "nightly" on host\(s\) local with passing gates started before n1 \(2024-05-01T00:00:00Z\)$/);
+      // A run of the same start time is not earlier; another host set is not the same job.
+      store(db, sampleRun('twin', middle.startedAt, 1), { gatesPassed: true });
+      store(db, sampleRun('elsewhere', '2024-05-02T12:00:00Z', 1, 'rt9'), { gatesPassed: true });
+      assert.deepEqual(lastGood(db, middle), { id: 'n1', dir: '/runs/n1' });
+      assert.deepEqual(lastGood(db, sampleRun('twin', middle.startedAt, 1)), { id: 'n1', dir: '/runs/n1' });
+    } finally {
+      db.close();
+    }
+  });
+
   test('started then finished; a run never finished is incomplete', () => {
     const db = openHistory(join(dir, 'lifecycle.db'));
     try {
@@ -117,7 +149,8 @@ describe('history', () => {
       markRunStarted(db, rec, { dir: '/runs/s1' });
       assert.equal(listRuns(db)[0].status, 'running');
       assert.equal(listRuns(db)[0].incomplete, true);
-      assert.equal(lastGood(db, 'nightly'), null);
+      const later = sampleRun('later', '2024-03-01T00:00:00Z', 1);
+      assert.equal(lastGood(db, later), null);
       assert.deepEqual(trend(db, { metric: 'p99' }), []);
       {
         const rec = sampleRun('s1', '2024-02-01T00:00:00Z', 1);
@@ -127,7 +160,7 @@ describe('history', () => {
       assert.equal(s1.status, 'completed');
       assert.equal(s1.dir, '/runs/s1');
       assert.equal(s1.incomplete, false);
-      assert.deepEqual(lastGood(db, 'nightly'), { id: 's1', dir: '/runs/s1' });
+      assert.deepEqual(lastGood(db, later), { id: 's1', dir: '/runs/s1' });
 
       markRunStarted(db, { ...rec, id: 's2' });
       markRunFinished(db, 's2', { status: 'failed' });
@@ -222,7 +255,7 @@ describe('history', () => {
       assert.equal(killed.status, 'running');
       assert.equal(killed.incomplete, true);
       assert.equal(loadRun(db, 'killed'), null);
-      assert.equal(lastGood(db, 'k')?.id === 'killed', false);
+      assert.equal(lastGood(db, runRecord('next', [], { startedAt: '2999-01-01T00:00:00Z', scenario: testScenario('k') }))?.id === 'killed', false);
       // Every other run that made it in is whole: its record loads and has its metrics.
       for (const r of listRuns(db, { scenario: 'k' }).filter((x) => x.id !== 'killed')) {
         assert.ok(loadRun(db, r.id));

@@ -88,12 +88,17 @@ test('a traced spike names the interferer that held the CPU, and the trace is ke
     assert.equal(res.status, 'completed');
     assert.ok(res.tracing, 'the result records that tracing was on');
     assert.ok(res.warnings.some((w) => w.code === 'traced'), 'and says so beside the figures');
-    const spike = res.tracing.spikes[0];
-    assert.ok(spike, `a spike over 1 ms was traced (max ${res.latency.max} ns)`);
-    assert.ok(spike.latencyNs > 1_000_000);
-    assert.equal(spike.cpu, CPU);
-    const top = spike.attribution?.entries[0];
-    assert.deepEqual({ kind: top?.kind, name: top?.name, policy: top?.policy, priority: top?.priority }, { kind: 'thread', name: 'unilat-hog', policy: 'rt', priority: 95 }, JSON.stringify(spike.attribution));
+    const spikes = res.tracing.spikes;
+    assert.ok(spikes.length, `a spike over 1 ms was traced (max ${res.latency.max} ns)`);
+    for (const sp of spikes) {
+      assert.ok(sp.latencyNs > 1_000_000);
+      assert.equal(sp.cpu, CPU);
+    }
+    // Other work on a shared machine may hold the CPU at one spike; the interferer must top one at least.
+    const topOf = (sp: (typeof spikes)[number]) => sp.attribution?.entries[0];
+    const spike = spikes.find((sp) => topOf(sp)?.name === 'unilat-hog') ?? spikes[0];
+    const top = topOf(spike);
+    assert.deepEqual({ kind: top?.kind, name: top?.name, policy: top?.policy, priority: top?.priority }, { kind: 'thread', name: 'unilat-hog', policy: 'rt', priority: 95 }, JSON.stringify(spikes.map((sp) => sp.attribution)));
     assert.ok(top!.ns > spike.latencyNs / 2, 'the interferer holds most of the window');
     assert.ok(spike.file && existsSync(join(run, spike.file)), 'the raw window is in the run folder');
     assert.match(readFileSync(join(run, spike.file), 'utf8'), /unilat-hog-\d+ +\[00\d\]/);

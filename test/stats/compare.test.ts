@@ -60,11 +60,17 @@ describe('compare: verdicts on known shifts', () => {
     assert.ok(p99.ratioLow! < p99.ratio && p99.ratio < p99.ratioHigh!);
     assert.ok(Math.abs(p99.ratio - 1.2) < 0.06);
     assert.ok(p99.p! < 1e-6 && p99.effect! > 0.6);
+    // Without gates nothing is gated: the verdicts are reported, and no regression fails anything.
+    assert.ok(c.rows.some((r) => r.verdict === 'worse'));
+    assert.ok(c.rows.every((r) => r.gated === false));
+    assert.deepEqual(c.regressions, []);
+    const all = ['p50', 'p90', 'p99', 'p99.9', 'max', 'mean'].map((metric) => ({ metric, maxRegression: 0.05 }));
+    const gated = compareRuns(latencyRun('a', 1, 1), latencyRun('b', 2, 1.2), { resamples: 200, gates: all });
     assert.deepEqual(
-      c.regressions.map((r) => r.metric).sort(),
-      c.rows.filter((r) => r.verdict === 'worse').map((r) => r.metric).sort(),
+      gated.regressions.map((r) => r.metric).sort(),
+      gated.rows.filter((r) => r.verdict === 'worse').map((r) => r.metric).sort(),
     );
-    assert.ok(c.rows.every((r) => r.gated === true));
+    assert.ok(gated.regressions.length >= 4);
     assert.doesNotThrow(() => JSON.stringify(c));
     assert.ok(!('decide' in p99));
   });
@@ -165,6 +171,28 @@ describe('compare: grouping and gating', () => {
     assert.equal(verdicts(c).p50, 'no significant change');
   });
 
+  test('no percentile rows where a side kept no full histogram (Holm counts only the rows there are)', () => {
+    const rng = makeRng(6);
+    const full = latencyResult(lognormalSamples(rng, 5000));
+    const bare = latencyResult(lognormalSamples(rng, 5000));
+    if (bare.status !== 'completed' || !bare.latency) throw new Error('synth');
+    const noBins = { ...bare, latency: { ...bare.latency, histogram: { ...bare.latency.histogram, bins: [] } } };
+    const c = compareRuns(runRecord('a', [full]), runRecord('b', [noBins]), { resamples: 100 });
+    assert.deepEqual(c.rows.map((r) => r.metric).sort(), ['max', 'mean']);
+    assert.ok(c.rows.every((r) => r.holm!.family === 2));
+  });
+
+  test('deployments inside one run: whole-µs inputs widen the intervals as between runs', () => {
+    const rng = makeRng(7);
+    const whole = (deployment: string) => {
+      const r = latencyResult(lognormalSamples(rng, 5000).map((v) => Math.floor(v / 1000) * 1000), { deployment });
+      return { ...r, latency: { ...r.latency, resolutionNs: 1000 } };
+    };
+    const c = compareDeployments(runRecord('a', [whole('bare'), whole('vm')]), 'bare', 'vm', { resamples: 100 });
+    const p50 = c.rows.find((r) => r.metric === 'p50')!;
+    assert.match(p50.note ?? '', /widened for the inputs' resolution \(baseline 1 us, candidate 1 us\)/);
+  });
+
   test('gates: only matching rows are gated, with their own allowance', () => {
     const a = latencyRun('a', 1, 1);
     const b = latencyRun('b', 2, 1.2);
@@ -188,9 +216,13 @@ describe('compare: writers', () => {
     assert.match(md, /\| cyclic\/bare@local \| p99 \|.*\*\*worse\*\* \(gated\)/);
     assert.match(md, /## Regressions \(1\)/);
     const xml = renderComparisonJunit(c);
-    assert.match(xml, /<testsuites name="unilat" tests="2" failures="1">/);
+    assert.match(xml, /<testsuites name="unilat" tests="2" failures="1" skipped="0">/);
     assert.match(xml, /compare b&lt;&amp;&gt; vs a/);
     assert.equal((xml.match(/<testcase /g) ?? []).length, 2);
     assert.equal((xml.match(/<failure /g) ?? []).length, 1);
+    // A gated tail without the samples to judge it is a skip, not a pass.
+    const thin = compareRuns(latencyRun('a', 1, 1, 1, 5000), latencyRun('b', 2, 1, 1, 5000), { resamples: 100, metrics: ['p99.9'], gates: [{ metric: 'p99.9', maxRegression: 0.1 }] });
+    assert.match(thin.rows[0].withheld!, /not enough samples for p99\.9/);
+    assert.match(renderComparisonJunit(thin), /tests="1" failures="0" skipped="1">[\s\S]*<skipped message="not enough samples for p99\.9/);
   });
 });

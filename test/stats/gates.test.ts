@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseGate, type AbsoluteGate, type Gate } from '../../src/scenario/gates.js';
 import { evaluateGates, gatesPassed } from '../../src/stats/gates.js';
 import { isLatencyResult } from '../../src/results/types.js';
+import { renderGatesJunit } from '../../src/report/junit.js';
 import { failedResult, latencyResult, lognormalSamples, makeRng, opsResult, runRecord } from './synth.js';
 
 function gate(text: string, extra: Partial<Gate> = {}): Gate {
@@ -99,8 +100,37 @@ describe('relative gates', () => {
     assert.equal(evaluateGates([gate('p99 regress < 40%')], run, { baseline: base(1 / 1.3), compare: { resamples: 200 } })[0].pass, true);
   });
 
-  test('without a baseline, or without matching results, a relative gate fails', () => {
-    assert.match(evaluateGates([gate('p99 regress < 10%')], run)[0].detail, /no baseline/);
+  test('without a baseline a relative gate is skipped, saying why: in JUnit a skip, not a pass', () => {
+    const skipped = evaluateGates([gate('p99 regress < 10%'), gate('syscall.getppid < 200ns')], run, { baseline: null, baselineNote: 'the first night' });
+    assert.deepEqual(skipped.map((o) => [o.skipped === true, o.pass]), [[true, true], [false, true]]);
+    assert.equal(skipped[0].detail, 'not evaluated: the first night');
+    assert.equal(gatesPassed(skipped), true);
+    assert.match(evaluateGates([gate('p99 regress < 10%')], run)[0].detail, /^not evaluated: no baseline run to compare with$/);
+    const xml = renderGatesJunit(skipped);
+    assert.match(xml, /<testsuites name="unilat" tests="2" failures="0" skipped="1">/);
+    assert.match(xml, /<testcase classname="\(no baseline\)" name="p99 regress &lt; 10%">\n {6}<skipped message="not evaluated: the first night"\/>/);
+    assert.equal((xml.match(/<skipped /g) ?? []).length, 1);
+    assert.doesNotMatch(xml, /<failure/);
+  });
+
+  test('the relative gates of a run are judged in one comparison, Holm-corrected together', () => {
+    const out = evaluateGates([gate('p99 regress < 10%'), gate('p50 regress < 10%'), gate('p99 < 50us')], run, { baseline: base(1 / 1.3), compare: { resamples: 200 } });
+    assert.deepEqual(out.map((o) => o.gate), ['p99 regress < 10%', 'p50 regress < 10%', 'p99 < 50us', 'p99 < 50us']);
+    assert.ok(out.slice(0, 2).every((o) => !o.pass && /worse, Holm-corrected across 2 gated metrics/.test(o.detail)), out.map((o) => o.detail).join('\n'));
+    const alone = evaluateGates([gate('p99 regress < 10%')], run, { baseline: base(1 / 1.3), compare: { resamples: 200 } });
+    assert.doesNotMatch(alone[0].detail, /Holm/);
+  });
+
+  test('a relative gate on a tail too thin to judge is skipped, not passed', () => {
+    // p99.99 needs about 100000 samples per side for ten in its tail; these runs have 40000.
+    const out = evaluateGates([gate('p99.99 regress < 10%')], run, { baseline: base(1), compare: { resamples: 100 } });
+    assert.equal(out.length, 1);
+    assert.equal(out[0].skipped, true);
+    assert.match(out[0].detail, /^not evaluated: not enough samples for p99\.99: needs \d+ per side/);
+    assert.match(renderGatesJunit(out), /failures="0" skipped="1"/);
+  });
+
+  test('without matching results a relative gate fails', () => {
     const out = evaluateGates([gate('syscall.getppid regress < 10%')], run, { baseline: base(1) });
     assert.equal(out[0].pass, false);
     assert.match(out[0].detail, /no result for syscall\.getppid/);
