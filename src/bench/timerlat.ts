@@ -14,6 +14,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { runGuestTool } from '../deploy/guest/tool.js';
@@ -36,7 +37,11 @@ export const timerlat: ToolBenchmark<TimerlatBenchmark> = {
   async measure(step, c) {
     const b = step.benchmark;
     const r = step.deployment.kind === 'bare-metal' ? await runTimerlat(c.transport, need(c, 'journal'), b, step.durationNs, c.signal) : await runTimerlatInGuest(step.deployment, b, step.durationNs, c);
-    return { status: 'completed', applied: timerlatApplied(r.applied), latency: timerlatResult(r.latency), warnings: r.warnings, context: { ...r.context, timerlat: r.applied } };
+    // rtla's own output kept beside the record: `unilat import` reads it back.
+    const file = `rtla-${need(c, 'stepLabel')}.txt`;
+    await mkdir(need(c, 'runDir'), { recursive: true });
+    await writeFile(join(need(c, 'runDir'), file), r.stdout);
+    return { status: 'completed', applied: timerlatApplied(r.applied), latency: timerlatResult(r.latency), warnings: r.warnings, context: { ...r.context, timerlat: { ...r.applied, file } } };
   },
 };
 
@@ -66,6 +71,8 @@ export interface TimerlatRun {
   warnings: Warning[];
   /** The deployment's part of the result's context (a guest's boot and kernel). */
   context: Record<string, unknown>;
+  /** What rtla printed (its histogram). */
+  stdout: string;
 }
 
 function timerlatApplied(a: TimerlatApplied): AppliedConfig {
@@ -163,7 +170,7 @@ export async function runTimerlat(t: Transport, journal: HostJournal, bench: Tim
     const r = await t.run(a.argv, { signal, timeoutMs: (a.request.durationS + 60) * 1500 });
     if (r.exitCode !== 0) throw toolFailed(t, 'rtla', r, a.argv);
     const base = { tool: 'rtla' as const, version: opts.version, commandLine: a.argv, request: a.request, unavailable: a.unavailable, kernel: facts.release };
-    return { ...readOutput(r.stdout, `${t.name}:rtla timerlat hist`, a.argv, a.request, bench, base, warnings), warnings, context: {} };
+    return { ...readOutput(r.stdout, `${t.name}:rtla timerlat hist`, a.argv, a.request, bench, base, warnings), warnings, context: {}, stdout: r.stdout };
   } finally {
     const undo = await journal.undoSince(mark);
     if (undo.errors.length) warnings.push({ code: 'not-restored', message: undo.errors.join('; ') });
@@ -238,6 +245,7 @@ export async function runTimerlatInGuest(d: GuestDeployment, bench: TimerlatBenc
     throw new RunFailedError(`${where}: rtla exited with ${g.sections.has('exit') ? rc : 'no status (the guest stopped first)'}: ${stderr.split('\n').slice(-5).join('\n') || '(nothing on stderr)'}\n  command: ${a.argv.join(' ')}`);
   const warnings = [...g.warnings, ...a.warnings];
   const base = { tool: 'rtla' as const, version: opts.version, commandLine: a.argv, request: a.request, unavailable: a.unavailable, kernel: facts.release };
-  const out = readOutput(g.sections.get('stdout') ?? '', `${where}:rtla timerlat hist`, a.argv, a.request, bench, base, warnings);
-  return { ...out, warnings, context: { ...g.context, guestKernel: facts.release } };
+  const stdout = g.sections.get('stdout') ?? '';
+  const out = readOutput(stdout, `${where}:rtla timerlat hist`, a.argv, a.request, bench, base, warnings);
+  return { ...out, warnings, context: { ...g.context, guestKernel: facts.release }, stdout };
 }

@@ -66,7 +66,7 @@ export interface TimerlatRequest {
 export interface TimerlatArgs {
   argv: string[];
   request: TimerlatRequest;
-  /** What the benchmark would have used that this rtla lacks, one phrase each. */
+  /** Options of those the harness uses (-u, -H, --no-aa, --dma-latency) that this rtla lacks. */
   unavailable: string[];
   warnings: Warning[];
 }
@@ -81,16 +81,17 @@ export function buildTimerlatArgs(bench: TimerlatBenchmark, durationNs: number, 
   if (missing.length) throw new InputError(`${where}: affinity: CPU ${missing.join(', ')} not on the target (it has ${o.cpuCount} CPUs)`);
   const durationS = wholeSeconds(bench.duration ?? durationNs, 'rtla', warnings);
   const opt = o.options;
-  const unavailable: string[] = [];
   const cpus = bench.affinity ? [...new Set(bench.affinity)].sort((a, b) => a - b) : null;
   const others = cpus ? Array.from({ length: o.cpuCount }, (_, c) => c).filter((c) => !cpus.includes(c)) : [];
   const houseKeeping = others.length && opt.houseKeeping ? others : null;
-  if (others.length && !opt.houseKeeping) unavailable.push("-H (rtla's own threads kept off the measured CPUs)");
   const userThreads = bench.userThreads && opt.userThreads;
-  if (bench.userThreads && !opt.userThreads) unavailable.push('-u (user-space threads: the return to user space is not measured, only IRQ and thread)');
-  if (!opt.noAa) unavailable.push('--no-aa (its auto-analysis cannot be switched off; with no threshold set it has nothing to analyse)');
   const dmaLatency = bench.dmaLatency && opt.dmaLatency;
-  if (bench.dmaLatency && !opt.dmaLatency) unavailable.push('--dma-latency (/dev/cpu_dma_latency is left alone)');
+  // Every option of these the rtla lacks; the warning names those whose absence changed this run.
+  const unavailable = [!opt.userThreads && '-u', !opt.houseKeeping && '-H', !opt.noAa && '--no-aa', !opt.dmaLatency && '--dma-latency'].filter((x): x is string => Boolean(x));
+  const lost: string[] = [];
+  if (bench.userThreads && !opt.userThreads) lost.push('-u (user-space threads): only the IRQ and thread latencies are measured, not the return to user space');
+  if (others.length && !opt.houseKeeping) lost.push(`-H (house-keeping CPUs): rtla's own threads may run on the measured CPUs`);
+  if (bench.dmaLatency && !opt.dmaLatency) lost.push('--dma-latency: /dev/cpu_dma_latency is left alone');
   const unit = opt.nano ? 'ns' : 'us';
   const bucket = opt.nano ? BUCKET_NS : 1;
   const entries = bench.histogram;
@@ -102,7 +103,6 @@ export function buildTimerlatArgs(bench: TimerlatBenchmark, durationNs: number, 
   argv.push('-b', String(bucket), '-E', String(entries));
   if (opt.noAa) argv.push('--no-aa');
   if (userThreads) argv.push('-u');
-  if (unavailable.length)
-    warnings.push({ code: 'rtla-options-missing', message: `rtla ${opt.version ?? '(version unknown)'} on the target lacks ${unavailable.join('; ')}` });
+  if (lost.length) warnings.push({ code: 'rtla-options-missing', message: `rtla ${opt.version ?? '(version unknown)'} on the target lacks ${lost.join('; ')}` });
   return { argv, request: { periodUs, priority: bench.priority, cpus, houseKeeping, durationS, dmaLatency, userThreads, noAa: opt.noAa, unit, bucket, entries }, unavailable, warnings };
 }

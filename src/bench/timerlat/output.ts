@@ -12,7 +12,7 @@ import { Histogram } from '../../results/histogram.js';
 import type { LatencyFigures, LatencyResult, ThreadFigures, Warning } from '../../results/types.js';
 import { summarizeLatency } from '../../stats/summary.js';
 import { figure } from '../cyclictest/checks.js';
-import { fail } from '../cyclictest/common.js';
+import { fail, importMeta, type ParsedFile } from '../cyclictest/common.js';
 
 export type TimerlatContext = 'irq' | 'thread' | 'user';
 
@@ -248,4 +248,16 @@ function inferredBucket(h: TimerlatHist): number {
   let g = 0;
   for (const c of h.columns) for (const [v] of c.bins) g = gcd(g, v);
   return g || 1;
+}
+
+/**
+ * An rtla timerlat hist output file for `unilat import`: the bucket width is inferred from the
+ * buckets' edges and the histogram's range is not known (rtla does not print -E), so samples
+ * past it count at each column's exact max.
+ */
+export function parseTimerlatFile(text: string, file: string, spikeThresholdNs: number): ParsedFile {
+  const h = parseTimerlatHist(text, file);
+  const f = timerlatFigures(h, { bucket: null, entries: null, periodNs: null, spikeThresholdNs });
+  const meta = { ...importMeta({ threads: h.columns.length, histogramRange: null, unit: h.unit }), tool: 'rtla' as const };
+  return { file, format: 'rtla-timerlat-hist', latency: f.all, warnings: f.warnings, meta };
 }
