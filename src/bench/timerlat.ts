@@ -57,7 +57,7 @@ export interface TimerlatApplied {
   version: string | null;
   commandLine: string[];
   request: TimerlatRequest;
-  /** The options the benchmark would have used that this rtla lacks. */
+  /** Options of those the harness uses (-u, -H, --no-aa, --dma-latency) that this rtla lacks. */
   unavailable: string[];
   /** The kernel rtla ran under (uname -r). */
   kernel: string | null;

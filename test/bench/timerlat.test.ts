@@ -27,7 +27,7 @@ function installedHelp(): string {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`;
 }
 
-const ALL: RtlaOptions = { version: 'x', userThreads: true, noAa: true, houseKeeping: true, nano: true, dmaLatency: true };
+const ALL: RtlaOptions = { version: 'x', userThreads: true, kernelThreads: true, noAa: true, houseKeeping: true, nano: true, dmaLatency: true };
 
 describe('timerlat scenario knobs', () => {
   it('defaults: 1 ms period, priority 80, cpu_dma_latency 0, user threads where rtla has them, a 20 ms histogram', () => {
@@ -57,6 +57,7 @@ describe("rtla's options", () => {
     assert.equal(o.userThreads, false);
     assert.equal(o.noAa, false);
     assert.equal(o.houseKeeping, false);
+    assert.equal(o.kernelThreads, false);
   });
 
   it('refuses text that is not timerlat hist help', () => {
@@ -80,7 +81,7 @@ describe("rtla's options", () => {
     assert.deepEqual(full.argv.slice(9), ['-c', '1,3', '-H', '0,2', '--dma-latency', '0', '-n', '-b', '1000', '-E', '20000', '--no-aa', '-u']);
     assert.deepEqual(full.warnings, []);
     const old = buildTimerlatArgs(tl({ affinity: '1', userThreads: false, dmaLatency: false }), 2e9, { options: { ...ALL, houseKeeping: false, dmaLatency: false }, cpuCount: 2 });
-    assert.deepEqual(old.argv.slice(9), ['-c', '1', '-n', '-b', '1000', '-E', '20000', '--no-aa']);
+    assert.deepEqual(old.argv.slice(9), ['-c', '1', '-n', '-b', '1000', '-E', '20000', '--no-aa', '-k']);
     assert.match(old.warnings[0].message, /lacks -H \(house-keeping CPUs\): rtla's own threads may run on the measured CPUs$/);
   });
 

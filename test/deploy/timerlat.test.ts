@@ -94,6 +94,10 @@ describe('timerlat in a vm guest (Debian PREEMPT_RT, TCG)', { timeout: 600_000 }
     assert.equal(r.latency.resolutionNs, 1000);
     // Debian 12's rtla 6.1 has no -u: said, and only IRQ and thread are measured.
     if (ctx.timerlat.unavailable.includes('-u')) assert.ok(r.warnings.some((w) => w.code === 'rtla-options-missing' && /-u \(user-space threads\)/.test(w.message)));
+    // The reports tell the contexts apart: the per-thread table and the histogram's legend.
+    const md = readFileSync(path.join(run.dir, 'report.md'), 'utf8');
+    for (const t of threads) assert.match(md, new RegExp(`\\| ${t.thread} \\(${t.context}\\) \\| ${t.cpu} \\|`));
+    assert.match(readFileSync(path.join(run.dir, 'latency-histogram-tl.vl.json'), 'utf8'), /"CPU 1 irq"/);
     console.log(`# timerlat in the guest (TCG, 1 ms period, 5 s):\n# ${lines.join('\n# ')}\n# result (thread): ${figures(r.latency)}`);
   });
 

@@ -10,7 +10,8 @@
  *  - always -n -b 1000 -E RANGE: ns figures (exact min, avg, max) in 1 us buckets, the
  *    histogram's range in us; --no-aa where rtla has it (no auto-analysis: no threshold is set);
  *  - userThreads -> -u where rtla has it (its user-space threads: a third latency, the return to
- *    user space, as cyclictest's threads see it).
+ *    user space, as cyclictest's threads see it); false -> -k where rtla has it (newer rtla runs
+ *    user-space threads unless told otherwise).
  */
 import { InputError } from '../../errors.js';
 import type { Warning } from '../../results/types.js';
@@ -26,6 +27,8 @@ export interface RtlaOptions {
   /** As its help's first line says ("(version 6.1)"); null where it does not. */
   version: string | null;
   userThreads: boolean;
+  /** -k: kernel-space threads, where user-space ones are rtla's default. */
+  kernelThreads: boolean;
   noAa: boolean;
   houseKeeping: boolean;
   nano: boolean;
@@ -38,6 +41,7 @@ export function rtlaOptions(help: string): RtlaOptions {
   return {
     version: /\(version ([^)\s]+)\)/.exec(help)?.[1] ?? null,
     userThreads: /-u\/--user-threads/.test(help),
+    kernelThreads: /-k\/--kernel-threads/.test(help),
     noAa: /--no-aa\b/.test(help),
     houseKeeping: /-H\/--house-keeping/.test(help),
     nano: /-n\/--nano/.test(help),
@@ -103,6 +107,7 @@ export function buildTimerlatArgs(bench: TimerlatBenchmark, durationNs: number, 
   argv.push('-b', String(bucket), '-E', String(entries));
   if (opt.noAa) argv.push('--no-aa');
   if (userThreads) argv.push('-u');
+  else if (opt.kernelThreads) argv.push('-k');
   if (lost.length) warnings.push({ code: 'rtla-options-missing', message: `rtla ${opt.version ?? '(version unknown)'} on the target lacks ${lost.join('; ')}` });
   return { argv, request: { periodUs, priority: bench.priority, cpus, houseKeeping, durationS, dmaLatency, userThreads, noAa: opt.noAa, unit, bucket, entries }, unavailable, warnings };
 }
