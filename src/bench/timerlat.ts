@@ -92,9 +92,11 @@ function timerlatApplied(a: TimerlatApplied): AppliedConfig {
   };
 }
 
-/** $1: tracefs. The CPU count, the kernel release, the tracers, then rtla timerlat hist's help. */
+/** $1: tracefs. The CPU count, the kernel (release, version, /sys/kernel/realtime), the tracers, then rtla timerlat hist's help. */
 const FACTS_SH = `echo "cpus $(getconf _NPROCESSORS_CONF 2>/dev/null || nproc --all 2>/dev/null || grep -c ^processor /proc/cpuinfo)"
 echo "release $(uname -r)"
+echo "version $(uname -v)"
+echo "realtime $(cat /sys/kernel/realtime 2>/dev/null)"
 echo "tracers $(cat "$1/available_tracers" 2>/dev/null)"
 echo help
 rtla timerlat hist --help 2>&1
@@ -103,6 +105,9 @@ exit 0`;
 interface TargetFacts {
   cpus: number;
   release: string;
+  version: string;
+  /** /sys/kernel/realtime (1 on PREEMPT_RT); null where the file is not. */
+  realtime: number | null;
   tracers: string[];
   help: string;
 }
@@ -112,7 +117,8 @@ function readFacts(text: string, where: string): TargetFacts {
   const head = new Map((at < 0 ? text : text.slice(0, at)).split('\n').map((l) => [l.split(' ')[0], l.slice(l.indexOf(' ') + 1).trim()] as const));
   const cpus = Number(head.get('cpus'));
   if (!(Number.isInteger(cpus) && cpus > 0)) throw new RunFailedError(`${where}: cannot tell how many CPUs it has: ${text.trim().split('\n')[0] ?? ''}`);
-  return { cpus, release: head.get('release') ?? '?', tracers: (head.get('tracers') ?? '').split(/\s+/).filter(Boolean), help: at < 0 ? '' : text.slice(at + 6) };
+  const rt = head.get('realtime');
+  return { cpus, release: head.get('release') ?? '?', version: head.get('version') ?? '', realtime: rt ? Number(rt) : null, tracers: (head.get('tracers') ?? '').split(/\s+/).filter(Boolean), help: at < 0 ? '' : text.slice(at + 6) };
 }
 
 /** The exit-3 message of a kernel without the tracer: which kernel, what it has, how to get one that has it. */
@@ -247,5 +253,7 @@ export async function runTimerlatInGuest(d: GuestDeployment, bench: TimerlatBenc
   const base = { tool: 'rtla' as const, version: opts.version, commandLine: a.argv, request: a.request, unavailable: a.unavailable, kernel: facts.release };
   const stdout = g.sections.get('stdout') ?? '';
   const out = readOutput(stdout, `${where}:rtla timerlat hist`, a.argv, a.request, bench, base, warnings);
-  return { ...out, warnings, context: { ...g.context, guestKernel: facts.release }, stdout };
+  // What the probe's hello would have said of the guest's kernel.
+  const kernel = { guestKernel: facts.release, guestKernelVersion: facts.version || null, guestPreempt: /\bPREEMPT_RT\b/.test(facts.version) ? 'PREEMPT_RT' : null, guestRealtime: facts.realtime };
+  return { ...out, warnings, context: { ...g.context, ...kernel }, stdout };
 }

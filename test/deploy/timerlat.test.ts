@@ -65,6 +65,8 @@ describe('timerlat in a vm guest (Debian PREEMPT_RT, TCG)', { timeout: 600_000 }
     assert.equal(r.kind, 'timerlat');
     const ctx = r.context as Record<string, any>;
     assert.match(String(ctx.guestKernel), /-rt-amd64$/);
+    assert.equal(ctx.guestPreempt, 'PREEMPT_RT');
+    assert.equal(ctx.guestRealtime, 1);
     assert.equal(ctx.accel, 'tcg');
     assert.equal(r.applied?.mode, 'timerlat');
     assert.match(String(r.applied?.probeVersion), /^rtla /);
