@@ -9,8 +9,8 @@
  * plots work as for cyclic and cyclictest.
  *
  * A kernel without the tracer (CONFIG_TIMERLAT_TRACER) fails the step and says how to get one.
- * On bare metal tracefs is mounted where it is not (journaled); rtla sets the tracer, its
- * options and its trace instance itself and puts them back when it exits.
+ * On bare metal tracefs is mounted where it is not, and rtla's trace instance and the osnoise
+ * options it sets are journaled before it runs (journalRtla), so a killed rtla leaves nothing.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -154,6 +154,34 @@ function readOutput(stdout: string, file: string, argv: string[], req: TimerlatR
   return { latency: figs.all, applied: { ...base, columns } };
 }
 
+/** The trace instance rtla timerlat hist makes (6.1 to current). */
+const RTLA_INSTANCE = 'timerlat_hist';
+
+/**
+ * $1 tracefs: "busy" when rtla's instance is there already (another rtla is running), then the
+ * osnoise options rtla sets, "PATH<TAB>VALUE" a line.
+ */
+const RTLA_STATE_SH = `[ -d "$1/instances/${RTLA_INSTANCE}" ] && echo busy
+for f in cpus period_us runtime_us stop_tracing_us stop_tracing_total_us timerlat_period_us print_stack; do
+  [ -f "$1/osnoise/$f" ] && printf '%s\t%s\n' "$1/osnoise/$f" "$(cat "$1/osnoise/$f")"
+done
+exit 0`;
+
+/**
+ * Journals what rtla changes, before it runs: it puts its instance and options back when it
+ * exits, but not when it is killed (Ctrl-C ends it with SIGKILL, or the connection is lost),
+ * and then its instance keeps the tracer's threads waking every period. Undo removes the
+ * instance (which stops them) and writes the options back.
+ */
+export async function journalRtla(t: Transport, journal: HostJournal, root: string, signal?: AbortSignal): Promise<void> {
+  const r = await t.run({ script: RTLA_STATE_SH, args: [root] }, { signal, timeoutMs: 30_000 });
+  const lines = r.stdout.split('\n').filter(Boolean);
+  if (lines.includes('busy')) throw new RunFailedError(`${t.name}: ${root}/instances/${RTLA_INSTANCE} exists: another rtla timerlat hist is running there (or one was killed; remove the folder with rmdir)`);
+  const writes = lines.map((l) => l.split('\t')).filter((w) => w.length === 2).map(([path, before]) => ({ area: 'tracing' as const, knob: 'timerlat', kind: 'write' as const, path, before, after: 'rtla' }));
+  const entries = await journal.record([...writes, { area: 'tracing', knob: 'timerlat', kind: 'trace-instance', path: `${root}/instances/${RTLA_INSTANCE}`, before: '', after: 'timerlat' }]);
+  await journal.settle(entries, 'applied');
+}
+
 /** Runs rtla timerlat hist on a bare-metal target. */
 export async function runTimerlat(t: Transport, journal: HostJournal, bench: TimerlatBenchmark, durationNs: number, signal?: AbortSignal): Promise<TimerlatRun> {
   await requireTool(t, 'rtla', 'rtla', signal);
@@ -173,6 +201,7 @@ export async function runTimerlat(t: Transport, journal: HostJournal, bench: Tim
     const opts = options(facts.help, t.name);
     const a = buildTimerlatArgs(bench, durationNs, { options: opts, cpuCount: facts.cpus });
     warnings.push(...a.warnings);
+    await journalRtla(t, journal, root, signal);
     const r = await t.run(a.argv, { signal, timeoutMs: (a.request.durationS + 60) * 1500 });
     if (r.exitCode !== 0) throw toolFailed(t, 'rtla', r, a.argv);
     const base = { tool: 'rtla' as const, version: opts.version, commandLine: a.argv, request: a.request, unavailable: a.unavailable, kernel: facts.release };

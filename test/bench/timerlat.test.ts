@@ -7,11 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { benchmarkFor } from '../../src/bench/benchmark.js';
+import { journalRtla } from '../../src/bench/timerlat.js';
+import { HostJournal } from '../../src/prepare/journal.js';
+import { LocalTransport } from '../../src/transport/local.js';
 import { buildTimerlatArgs, rtlaOptions, type RtlaOptions } from '../../src/bench/timerlat/args.js';
 import { InputError } from '../../src/errors.js';
 import { benchmarkSchema, scenarioSchema, type TimerlatBenchmark } from '../../src/scenario/schema.js';
@@ -127,5 +130,54 @@ describe('timerlat on this machine (bare metal)', () => {
     const rec = JSON.parse(readFileSync(path.join(dir, run, 'run.json'), 'utf8'));
     assert.equal(rec.results[0].status, 'failed');
     assert.equal(rec.results[0].kind, 'timerlat');
+  });
+});
+
+describe("what a killed rtla leaves (journaled before it runs)", () => {
+  // A folder laid out as tracefs' instances/ and osnoise/ (this kernel has no osnoise): the
+  // journal's own undo scripts run on it as they would on tracefs.
+  function tempDir(prefix: string): string {
+    const d = mkdtempSync(path.join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  }
+  function fakeTracefs(): string {
+    const root = tempDir('unilat-timerlat-tracefs-');
+    mkdirSync(path.join(root, 'instances'));
+    mkdirSync(path.join(root, 'osnoise'));
+    for (const [f, v] of [['cpus', '0-1'], ['timerlat_period_us', '1000'], ['stop_tracing_us', '0'], ['print_stack', '0']]) writeFileSync(path.join(root, 'osnoise', f), v);
+    return root;
+  }
+
+  // (Undo of the instance itself, rmdir after tracing_on 0, needs a real tracefs: in the guest, a
+  // killed rtla's timerlat_hist instance kept its timerlat/N threads running until that rmdir.)
+  it("journals rtla's instance; undo writes its osnoise options back", async () => {
+    const root = fakeTracefs();
+    const t = new LocalTransport();
+    const journal = new HostJournal(t, { dir: tempDir('unilat-timerlat-journal-') });
+    const mark = journal.mark();
+    await journalRtla(t, journal, root);
+    // What rtla -p 500 -c 1 leaves when it is killed.
+    writeFileSync(path.join(root, 'osnoise', 'timerlat_period_us'), '500');
+    writeFileSync(path.join(root, 'osnoise', 'cpus'), '1');
+    const instance = journal.entries.filter((e) => e.kind === 'trace-instance');
+    assert.deepEqual(instance.map((e) => e.path), [path.join(root, 'instances', 'timerlat_hist')]);
+    assert.equal(journal.entries.filter((e) => e.kind === 'write').length, 4);
+    const undo = await journal.undoSince(mark);
+    assert.deepEqual(undo.errors, []);
+    assert.equal(readFileSync(path.join(root, 'osnoise', 'timerlat_period_us'), 'utf8'), '1000');
+    assert.equal(readFileSync(path.join(root, 'osnoise', 'cpus'), 'utf8'), '0-1');
+    await journal.restore();
+  });
+
+  it('refuses to run beside another rtla timerlat hist (its instance exists), journaling nothing', async () => {
+    const root = fakeTracefs();
+    mkdirSync(path.join(root, 'instances', 'timerlat_hist'));
+    const t = new LocalTransport();
+    const journal = new HostJournal(t, { dir: tempDir('unilat-timerlat-journal-') });
+    const mark = journal.mark();
+    await assert.rejects(journalRtla(t, journal, root), /instances\/timerlat_hist exists: another rtla timerlat hist is running there/);
+    assert.equal(journal.mark(), mark);
+    assert.equal(existsSync(path.join(root, 'instances', 'timerlat_hist')), true);
   });
 });
