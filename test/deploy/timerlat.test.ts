@@ -13,7 +13,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { resolveKernel } from '../../src/deploy/guest/kernel.js';
 import type { CompletedLatencyResult, ThreadLatency } from '../../src/results/types.js';
 import { runCli } from '../helpers/cli.js';
-import { assertNoQemu } from '../helpers/qemu.js';
+import { assertNoQemu, liveQemus } from '../helpers/qemu.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'unilat-timerlat-guest-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -150,5 +150,26 @@ describe('timerlat in a vm guest (Debian PREEMPT_RT, TCG)', { timeout: 600_000 }
     const b = await runCli(['import', cut, '--out', path.join(dir, 'bad')]);
     assert.equal(b.code, 2, b.stderr);
     assert.match(b.stderr, /cut\.txt: no "max:" line after the histogram/);
+  });
+});
+
+describe('timerlat in a vm guest, interrupted', { timeout: 300_000 }, () => {
+  it('SIGINT while rtla runs in the guest: exit 3, the step aborted, no QEMU left', async () => {
+    const scenario = path.join(dir, 'tl-int.yaml');
+    writeFileSync(scenario, ['name: tl-int', 'duration: 120s', 'deployments:', '  - {name: g, kind: vm, kernel: debian-rt, accel: tcg}', 'benchmarks:', '  - {name: tl, kind: timerlat}', ''].join('\n'));
+    let pid = 0;
+    const poll = setInterval(() => {
+      // Once QEMU runs, give the guest time to boot into rtla, then interrupt.
+      if (pid && liveQemus().length) {
+        clearInterval(poll);
+        setTimeout(() => process.kill(pid, 'SIGINT'), 15_000);
+      }
+    }, 200);
+    const r = await runCli(['run', scenario, '--out', dir, '--quiet'], { env, onSpawn: (p) => (pid = p) }).finally(() => clearInterval(poll));
+    assert.equal(r.code, 3, r.stderr);
+    const rec = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).find((f) => f.includes('tl-int') && !f.endsWith('.yaml'))!, 'run.json'), 'utf8'));
+    assert.equal(rec.status, 'aborted');
+    assert.equal(rec.results[0].status, 'aborted');
+    assert.deepEqual(liveQemus(), [], 'QEMU ended with the run');
   });
 });
