@@ -251,6 +251,8 @@ export const scenarioSchema = z
         ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'runtime'], message: 'policy deadline needs a runtime (like 200us)' });
       if ((b.kind === 'cyclicdeadline' || b.kind === 'timerlat') && b.loops !== undefined)
         ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'loops'], message: `${b.kind === 'timerlat' ? 'rtla timerlat' : b.kind} has no loop count: give a duration` });
+      if (b.kind === 'timerlat' && (b.interval < 100_000 || b.interval > 1e9))
+        ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'interval'], message: `rtla timerlat takes a period of 100us to 1s, not ${b.interval / 1000}us` });
       if (b.kind !== 'syscall' && b.duration !== undefined && b.loops !== undefined)
         ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'loops'], message: 'give either duration or loops, not both' });
     });

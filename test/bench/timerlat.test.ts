@@ -48,6 +48,8 @@ describe('timerlat scenario knobs', () => {
     assert.equal(r.success, false);
     assert.ok(r.error!.issues.some((i) => i.path.join('.') === 'benchmarks.0.loops' && /rtla timerlat has no loop count: give a duration/.test(i.message)));
     assert.equal(scenarioSchema.safeParse({ name: 's', deployments: [{ name: 'bare', kind: 'bare-metal' }], benchmarks: [{ name: 'tl', kind: 'timerlat', thread: 2 }] }).success, false);
+    const fast = scenarioSchema.safeParse({ name: 's', deployments: [{ name: 'bare', kind: 'bare-metal' }], benchmarks: [{ name: 'tl', kind: 'timerlat', interval: '50us' }] });
+    assert.ok(!fast.success && fast.error.issues.some((i) => i.path.join('.') === 'benchmarks.0.interval' && /rtla timerlat takes a period of 100us to 1s, not 50us/.test(i.message)));
   });
 });
 
