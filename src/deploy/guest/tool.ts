@@ -7,8 +7,7 @@
  * `end`. The caller reads the sections back.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { MARKER } from '../../probe/protocol.js';
