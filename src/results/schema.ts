@@ -22,7 +22,7 @@ const summaryShape = { count: num, min: fig, mean: fig, stddev: fig, p50: fig, p
 const latency = z.looseObject({
   ...summaryShape,
   histogram,
-  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: fig, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional() })),
+  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: fig, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional(), context: z.enum(['irq', 'thread', 'user']).optional() })),
   spikes: z.array(z.looseObject({ thread: num, t: num, latency: num })),
   spikesDropped: num,
   spikeThresholdNs: num.optional(),
@@ -40,7 +40,7 @@ const opStat = z.looseObject({
   cyclesReason: str.optional(),
 });
 const applied = z.looseObject({
-  mode: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']),
+  mode: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline', 'timerlat']),
   policy: str,
   priority: num,
   threads: num,
@@ -80,7 +80,7 @@ const resultBase = {
   host: str,
   repetition: num,
   order: num,
-  kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']),
+  kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline', 'timerlat']),
   startedAt: str,
   endedAt: str,
   warnings: z.array(warning),
@@ -152,7 +152,7 @@ const resolvedScenario = z.looseObject({
   repetitions: num,
   duration: num,
   deployments: z.array(z.looseObject({ name: str, kind: z.enum(['bare-metal', 'vm', 'unikernel']) })),
-  benchmarks: z.array(z.looseObject({ name: str, kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']) })),
+  benchmarks: z.array(z.looseObject({ name: str, kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline', 'timerlat']) })),
   gates: z.array(gate),
   noiseThreshold: num,
 });

@@ -66,6 +66,11 @@ export interface ThreadLatency {
   seriesSeconds?: number;
   /** This thread's samples beyond a tool's histogram range (counted at the range); absent: none. */
   overflows?: number;
+  /**
+   * rtla timerlat: which latency of its CPU this is: at the timer IRQ, at the timerlat thread's
+   * wake-up, or back in user space (-u). Absent: a wake-up latency of a thread (every other kind).
+   */
+  context?: 'irq' | 'thread' | 'user';
 }
 
 export interface LatencyResult extends MarkedSummary {
@@ -157,7 +162,7 @@ export type Ops = Record<string, OpStat>;
 /** What the probe says it really ran with (not what was asked). */
 export interface AppliedConfig {
   /** cyclictest, cyclicdeadline: rt-tests' own tool ran instead of the probe (probeVersion names its version). */
-  mode: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline';
+  mode: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline' | 'timerlat';
   policy: string;
   priority: number;
   threads: number;
@@ -203,7 +208,7 @@ export interface Warning {
 }
 
 interface ResultBase extends ResultKey {
-  kind: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline';
+  kind: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline' | 'timerlat';
   startedAt: string;
   endedAt: string;
   warnings: Warning[];
