@@ -10,6 +10,8 @@
  * full run record is kept gzip-compressed for loadRun.
  */
 import { parseRunRecord } from './schema.js';
+import { HISTORY_MIGRATIONS } from './migrate.js';
+import { parseProvenance, runProvenance, type Provenance } from './provenance.js';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
@@ -20,11 +22,13 @@ import type { MetricRow, RunRecord } from './types.js';
 
 export type History = Database.Database;
 
-export const HISTORY_SCHEMA_VERSION = 1;
+/** 1: SCHEMA below; later versions: migrate.ts HISTORY_MIGRATIONS. */
+export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 1);
 
 /** How long a writer waits for another's lock before giving up (ms). */
 const BUSY_TIMEOUT_MS = 30_000;
 
+// Version 1; what came later is in HISTORY_MIGRATIONS, applied by migrateHistory.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -96,8 +100,8 @@ export function openHistory(file: string, mode: 'write' | 'read' = 'write'): His
     db.transaction(() => {
       db.exec(SCHEMA);
       const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
-      if (row.v === null) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(HISTORY_SCHEMA_VERSION);
-      else if (row.v > HISTORY_SCHEMA_VERSION) throw new InputError(`${file}: history schema version ${row.v} is newer than this unilat understands (${HISTORY_SCHEMA_VERSION})`);
+      if (row.v !== null && row.v > HISTORY_SCHEMA_VERSION) throw new InputError(`${file}: history schema version ${row.v} is newer than this unilat understands (${HISTORY_SCHEMA_VERSION})`);
+      migrateHistory(db, row.v ?? 1, row.v === null);
     }).immediate();
   } catch (e) {
     db.close();
@@ -105,6 +109,22 @@ export function openHistory(file: string, mode: 'write' | 'read' = 'write'): His
     throw e;
   }
   return db;
+}
+
+/** Applies the schema steps above `from` (inside the caller's transaction), recording each version reached. */
+function migrateHistory(db: History, from: number, fresh: boolean): void {
+  const mark = db.prepare('INSERT INTO schema_version (version) VALUES (?)');
+  if (fresh) mark.run(1);
+  for (const m of HISTORY_MIGRATIONS) {
+    if (m.version <= from) continue;
+    db.exec(m.sql);
+    mark.run(m.version);
+  }
+}
+
+/** Whether the runs table has a column: a read-only reader of an older history cannot migrate it. */
+function hasColumn(db: History, table: string, column: string): boolean {
+  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{ name: string }>).some((c) => c.name === column);
 }
 
 function hasSqliteHeader(file: string): boolean {
@@ -182,8 +202,8 @@ export interface RunMeta {
 export function markRunStarted(db: History, record: RunRecord, meta: RunMeta = {}): void {
   db.transaction(() => {
     db.prepare(
-      `INSERT INTO runs (id, scenario, dir, status, started_at, hosts, tool_version, scenario_json, facts_json, writer_pid, writer_host)
-       VALUES (@id, @scenario, @dir, 'running', @startedAt, @hosts, @tool, @scenarioJson, @factsJson, @pid, @host)
+      `INSERT INTO runs (id, scenario, dir, status, started_at, hosts, tool_version, scenario_json, facts_json, provenance, writer_pid, writer_host)
+       VALUES (@id, @scenario, @dir, 'running', @startedAt, @hosts, @tool, @scenarioJson, @factsJson, @provenance, @pid, @host)
        ON CONFLICT(id) DO UPDATE SET status = 'running', ended_at = NULL, dir = coalesce(excluded.dir, runs.dir),
          writer_pid = excluded.writer_pid, writer_host = excluded.writer_host`,
     ).run({
@@ -195,6 +215,7 @@ export function markRunStarted(db: History, record: RunRecord, meta: RunMeta = {
       tool: record.tool?.version ?? null,
       scenarioJson: JSON.stringify(record.scenario ?? null),
       factsJson: JSON.stringify(record.facts ?? {}),
+      provenance: JSON.stringify(runProvenance(record)),
       pid: process.pid,
       host: hostname(),
     });
@@ -239,12 +260,12 @@ export function recordRun(db: History, record: RunRecord, rows: readonly MetricR
   const blob = gzipSync(JSON.stringify(record));
   db.transaction(() => {
     db.prepare(
-      `INSERT INTO runs (id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version, scenario_json, facts_json, record, writer_pid, writer_host)
-       VALUES (@id, @scenario, @dir, @status, @startedAt, @endedAt, @hosts, @gates, @tool, @scenarioJson, @factsJson, @record, @pid, @host)
+      `INSERT INTO runs (id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version, scenario_json, facts_json, provenance, record, writer_pid, writer_host)
+       VALUES (@id, @scenario, @dir, @status, @startedAt, @endedAt, @hosts, @gates, @tool, @scenarioJson, @factsJson, @provenance, @record, @pid, @host)
        ON CONFLICT(id) DO UPDATE SET scenario = excluded.scenario, dir = coalesce(excluded.dir, runs.dir), status = excluded.status,
          started_at = excluded.started_at, ended_at = excluded.ended_at, hosts = excluded.hosts, gates_passed = excluded.gates_passed,
          tool_version = excluded.tool_version, scenario_json = excluded.scenario_json, facts_json = excluded.facts_json,
-         record = excluded.record, writer_pid = excluded.writer_pid, writer_host = excluded.writer_host`,
+         provenance = excluded.provenance, record = excluded.record, writer_pid = excluded.writer_pid, writer_host = excluded.writer_host`,
     ).run({
       id: record.id,
       scenario: scenarioName(record),
@@ -257,6 +278,7 @@ export function recordRun(db: History, record: RunRecord, rows: readonly MetricR
       tool: record.tool?.version ?? null,
       scenarioJson: JSON.stringify(record.scenario ?? null),
       factsJson: JSON.stringify(record.facts ?? {}),
+      provenance: JSON.stringify(runProvenance(record)),
       record: blob,
       pid: process.pid,
       host: hostname(),
@@ -418,6 +440,87 @@ export function loadRun(db: History, id: string): RunRecord | null {
   if (!row?.record) return null;
   // Runs recorded by older versions are stored in their layout.
   return parseRunRecord(JSON.parse(gunzipSync(row.record).toString('utf8')), `history run ${id}`);
+}
+
+/** What a series is a series of: one figure of one benchmark of one deployment on one host, in one scenario's runs. */
+export interface SeriesKey {
+  scenario: string;
+  host: string;
+  deployment: string;
+  benchmark: string;
+  metric: string;
+}
+
+/** A figure over runs, oldest first: parallel arrays (a long history is hundreds of thousands of points). */
+export interface HistorySeries extends SeriesKey {
+  runIds: string[];
+  startedAt: string[];
+  values: number[];
+}
+
+/**
+ * Every series of pooled figures (counted repetitions merged) of the runs that completed or
+ * completed in part (an aborted or failed run's figures are not a night's), each oldest first.
+ * `metrics` are GLOB patterns of the metric names kept ("p99", "syscall.*"); `limit` keeps the
+ * newest N runs of those with figures.
+ */
+export function historySeries(db: History, opts: { metrics: readonly string[]; scenario?: string; host?: string; limit?: number }): HistorySeries[] {
+  const where = ["r.status IN ('completed', 'partial')", 'm.repetition IS NULL', `(${opts.metrics.map(() => 'm.metric GLOB ?').join(' OR ') || '0'})`];
+  const args: unknown[] = [...opts.metrics];
+  addFilters(where, args, [
+    ['r.scenario = ?', opts.scenario],
+    ['m.host = ?', opts.host],
+  ]);
+  const limited = opts.limit !== undefined && opts.limit >= 0;
+  const rows = db
+    .prepare(
+      `SELECT r.scenario, m.host, m.deployment, m.benchmark, m.metric, r.id, r.started_at, m.value
+       FROM metrics m JOIN runs r ON r.id = m.run_id
+       WHERE ${where.join(' AND ')}${limited ? ` AND r.id IN (SELECT id FROM runs WHERE status IN ('completed', 'partial') ORDER BY started_at DESC, id DESC LIMIT ?)` : ''}
+       ORDER BY r.started_at, r.id`,
+    )
+    .raw(true)
+    .all(...args, ...(limited ? [opts.limit] : [])) as Array<[string, string, string, string, string, string, string, number]>;
+  const bySeries = new Map<string, HistorySeries>();
+  for (const [scenario, host, deployment, benchmark, metric, id, startedAt, value] of rows) {
+    const k = `${scenario}\0${host}\0${deployment}\0${benchmark}\0${metric}`;
+    let s = bySeries.get(k);
+    if (!s) bySeries.set(k, (s = { scenario, host, deployment, benchmark, metric, runIds: [], startedAt: [], values: [] }));
+    s.runIds.push(id);
+    s.startedAt.push(startedAt);
+    s.values.push(value);
+  }
+  return [...bySeries.values()];
+}
+
+/** Each scenario's noise threshold, as its newest run with one resolved it. */
+export function noiseThresholds(db: History): Map<string, number> {
+  const rows = db
+    .prepare(
+      // SQLite takes a bare column from the row max() picked: the newest run's threshold.
+      `SELECT scenario, json_extract(scenario_json, '$.noiseThreshold') AS t, max(started_at) FROM runs
+       WHERE json_type(scenario_json, '$.noiseThreshold') IN ('real', 'integer') GROUP BY scenario`,
+    )
+    .all() as Array<{ scenario: string; t: number }>;
+  return new Map(rows.map((r) => [r.scenario, r.t]));
+}
+
+/**
+ * The provenance of runs: as stored with them, else (a history written before it was stored)
+ * from their stored records; a run with neither is left out.
+ */
+export function provenanceOf(db: History, ids: readonly string[]): Map<string, Provenance> {
+  const out = new Map<string, Provenance>();
+  const stored = hasColumn(db, 'runs', 'provenance') ? db.prepare('SELECT provenance FROM runs WHERE id = ?').pluck() : null;
+  for (const id of new Set(ids)) {
+    const text = stored?.get(id) as string | null | undefined;
+    if (text) out.set(id, parseProvenance(JSON.parse(text), `history run ${id}: provenance`));
+    else {
+      const rec = loadRun(db, id);
+      if (rec) out.set(id, runProvenance(rec));
+    }
+  }
+  return out;
 }
 
 /** SQLite's own consistency check ("ok" when the file is sound). */
