@@ -95,7 +95,7 @@ export function parseLabels(given: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const problems: string[] = [];
   for (const g of given) {
-    const shown = JSON.stringify(visible(g, false));
+    const shown = `"${visible(g, false)}"`;
     const eq = g.indexOf('=');
     if (eq < 0) {
       problems.push(`--label ${shown}: expected KEY=VALUE`);

@@ -2,10 +2,11 @@
  * Change points of a series of per-run figures: where its mean shifted and stayed shifted.
  * A pure, deterministic function (no permutations, no randomness), after E-divisive means
  * (Matteson & James 2014) in the deterministic form Hunter / Apache Otava use: candidates are
- * split points that maximise the energy divergence between the two sides, a candidate is kept
- * while a two-sample t-test between its neighbouring segments rejects "same mean" at `alpha`
- * and the shift is at least `minMagnitude` of the mean before, and the weakest candidate is
- * dropped and its neighbours re-judged until every one passes. A single noisy run cannot pass
+ * split points that maximise the energy divergence between the two sides (found recursively
+ * in windows of the series), a candidate is kept while a two-sample t-test between its
+ * neighbouring segments rejects "same mean" at `alpha` (Šidák-corrected for the split points it
+ * was chosen from) and the shift is at least `minMagnitude` of the mean before, and the weakest
+ * candidate is dropped and its neighbours re-judged until every one passes. A single noisy run cannot pass
  * (a segment between two change points holds at least `minSegment` runs) except as the newest
  * run, so that a nightly job hears of a large shift the night it happens.
  *
@@ -28,6 +29,9 @@ export interface ChangePointOptions {
   minSegment?: number;
 }
 
+/** The level of the candidate search; the pruning step judges candidates at `alpha`. */
+const SEARCH_ALPHA = 0.05;
+
 export const CHANGE_DEFAULTS = { alpha: 0.001, minMagnitude: 0.05, lowerIsBetter: true, window: 50, minSegment: 2 } as const;
 
 /** The runs on one side of a change point: their mean and its 95% t-interval (null with one run). */
@@ -48,7 +52,7 @@ export interface ChangePoint {
   after: Segment;
   /** Relative shift of the mean: after / before - 1. */
   change: number;
-  /** Two-sided p-value of the t-test between the two segments. */
+  /** Two-sided p-value of the t-test between the two segments, corrected for the split points searched between the neighbouring change points. */
   pValue: number;
   direction: 'regression' | 'improvement';
 }
@@ -177,11 +181,10 @@ export function changePoints(values: readonly number[], options: ChangePointOpti
   const m = new Moments(x);
   // Shortest segment after a split: the newest may be a single run.
   const minAfter = (e: number) => (e === n ? 1 : o.minSegment);
-  const passes = (a: number, t: number, b: number): boolean => {
-    const A = m.of(a, t);
-    const B = m.of(t, b);
-    return Math.abs(relative(A.mean, B.mean)) >= o.minMagnitude && tTestP(A, B) < o.alpha;
-  };
+  // The search keeps splitting while a split is plausible (a looser level): a significant change
+  // can hide behind a mixed segment (up, then part of the way down) until its neighbour is split off.
+  const searchAlpha = Math.max(o.alpha, SEARCH_ALPHA);
+  const passes = (a: number, t: number, b: number): boolean => tTestP(m.of(a, t), m.of(t, b)) < searchAlpha;
 
   // 1. Candidates: recursive divergence splits inside each window, kept while significant there.
   const candidates = new Set<number>();
@@ -201,6 +204,14 @@ export function changePoints(values: readonly number[], options: ChangePointOpti
     if (start + k >= n) break;
   }
 
+  // The p-value of a change point is corrected (Šidák) for the split points the search chose
+  // it from between its neighbours: the best of many splits of pure noise looks significant.
+  const judged = (a: number, t: number, b: number): number => {
+    const p = tTestP(m.of(a, t), m.of(t, b));
+    const splits = Math.max(1, b - minAfter(b) - (a + o.minSegment) + 1);
+    return p === 0 ? 0 : -Math.expm1(splits * Math.log1p(-Math.min(p, 1 - 1e-16)));
+  };
+
   // 2. Prune: judge each candidate on the segments its neighbours bound; drop the weakest failing one, repeat.
   let cps = [...candidates].sort((a, b) => a - b);
   for (;;) {
@@ -210,10 +221,8 @@ export function changePoints(values: readonly number[], options: ChangePointOpti
       const a = i ? cps[i - 1] : 0;
       const b = i + 1 < cps.length ? cps[i + 1] : n;
       const t = cps[i];
-      const A = m.of(a, t);
-      const B = m.of(t, b);
-      const p = tTestP(A, B);
-      const mag = Math.abs(relative(A.mean, B.mean));
+      const p = judged(a, t, b);
+      const mag = Math.abs(relative(m.of(a, t).mean, m.of(t, b).mean));
       const short = t - a < o.minSegment || b - t < minAfter(b);
       if (!short && p < o.alpha && mag >= o.minMagnitude) continue;
       // Weakest first: the largest p-value, then the smallest shift.
@@ -233,6 +242,6 @@ export function changePoints(values: readonly number[], options: ChangePointOpti
     const after = segment(m, t, b);
     const change = relative(before.mean, after.mean);
     const worse = o.lowerIsBetter ? change > 0 : change < 0;
-    return { index: t, before, after, change, pValue: tTestP(m.of(a, t), m.of(t, b)), direction: worse ? 'regression' : 'improvement' };
+    return { index: t, before, after, change, pValue: judged(a, t, b), direction: worse ? 'regression' : 'improvement' };
   });
 }
