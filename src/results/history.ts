@@ -461,36 +461,53 @@ export interface HistorySeries extends SeriesKey {
 /**
  * Every series of pooled figures (counted repetitions merged) of the runs that completed or
  * completed in part (an aborted or failed run's figures are not a night's), each oldest first.
- * `metrics` are GLOB patterns of the metric names kept ("p99", "syscall.*"); `limit` keeps the
+ * `metrics` are the metric names kept, exact or GLOB patterns ("p99", "syscall.*"); `limit` keeps the
  * newest N runs of those with figures.
  */
 export function historySeries(db: History, opts: { metrics: readonly string[]; scenario?: string; host?: string; limit?: number }): HistorySeries[] {
-  const where = ["r.status IN ('completed', 'partial')", 'm.repetition IS NULL', `(${opts.metrics.map(() => 'm.metric GLOB ?').join(' OR ') || '0'})`];
-  const args: unknown[] = [...opts.metrics];
-  addFilters(where, args, [
-    ['r.scenario = ?', opts.scenario],
-    ['m.host = ?', opts.host],
-  ]);
+  // Two plain queries and grouping here: a join sorted by SQLite costs seconds on a long history.
+  const runWhere = ["status IN ('completed', 'partial')"];
+  const runArgs: unknown[] = [];
+  addFilters(runWhere, runArgs, [['scenario = ?', opts.scenario]]);
   const limited = opts.limit !== undefined && opts.limit >= 0;
-  const rows = db
-    .prepare(
-      `SELECT r.scenario, m.host, m.deployment, m.benchmark, m.metric, r.id, r.started_at, m.value
-       FROM metrics m JOIN runs r ON r.id = m.run_id
-       WHERE ${where.join(' AND ')}${limited ? ` AND r.id IN (SELECT id FROM runs WHERE status IN ('completed', 'partial') ORDER BY started_at DESC, id DESC LIMIT ?)` : ''}
-       ORDER BY r.started_at, r.id`,
-    )
+  const runs = db
+    .prepare(`SELECT id, scenario, started_at FROM runs WHERE ${runWhere.join(' AND ')} ORDER BY started_at DESC, id DESC${limited ? ' LIMIT ?' : ''}`)
     .raw(true)
-    .all(...args, ...(limited ? [opts.limit] : [])) as Array<[string, string, string, string, string, string, string, number]>;
-  const bySeries = new Map<string, HistorySeries>();
-  for (const [scenario, host, deployment, benchmark, metric, id, startedAt, value] of rows) {
-    const k = `${scenario}\0${host}\0${deployment}\0${benchmark}\0${metric}`;
-    let s = bySeries.get(k);
-    if (!s) bySeries.set(k, (s = { scenario, host, deployment, benchmark, metric, runIds: [], startedAt: [], values: [] }));
-    s.runIds.push(id);
-    s.startedAt.push(startedAt);
-    s.values.push(value);
+    .all(...runArgs, ...(limited ? [opts.limit] : [])) as Array<[string, string, string]>;
+  runs.reverse();
+  const order = new Map(runs.map(([id], i) => [id, i]));
+  // Exact names by IN, patterns by GLOB; a plain scan, as nearly every row is wanted (the metric index costs more).
+  const exact = opts.metrics.filter((m) => !/[*?[]/.test(m));
+  const patterns = opts.metrics.filter((m) => /[*?[]/.test(m));
+  const wanted = [...(exact.length ? [`metric IN (${exact.map(() => '?').join(', ')})`] : []), ...patterns.map(() => 'metric GLOB ?')];
+  const where = ['repetition IS NULL', `(${wanted.join(' OR ') || '0'})`];
+  const args: unknown[] = [...exact, ...patterns];
+  addFilters(where, args, [['host = ?', opts.host]]);
+  const rows = db
+    .prepare(`SELECT run_id, deployment || char(0) || benchmark || char(0) || host || char(0) || metric, value FROM metrics NOT INDEXED WHERE ${where.join(' AND ')}`)
+    .raw(true)
+    .iterate(...args) as Iterable<[string, string, number]>;
+  // Per scenario, per deployment/benchmark/host/metric: the run positions and values.
+  const groups = new Map<string, Map<string, { at: number[]; values: number[] }>>();
+  for (const [runId, key, value] of rows) {
+    const at = order.get(runId);
+    if (at === undefined) continue;
+    const scenario = runs[at][1];
+    let byKey = groups.get(scenario);
+    if (!byKey) groups.set(scenario, (byKey = new Map()));
+    let g = byKey.get(key);
+    if (!g) byKey.set(key, (g = { at: [], values: [] }));
+    g.at.push(at);
+    g.values.push(value);
   }
-  return [...bySeries.values()];
+  const out: HistorySeries[] = [];
+  for (const [scenario, byKey] of groups)
+    for (const [key, g] of byKey) {
+      const [deployment, benchmark, host, metric] = key.split('\0');
+      const idx = g.at.map((_, i) => i).sort((a, b) => g.at[a] - g.at[b]);
+      out.push({ scenario, host, deployment, benchmark, metric, runIds: idx.map((i) => runs[g.at[i]][0]), startedAt: idx.map((i) => runs[g.at[i]][2]), values: idx.map((i) => g.values[i]) });
+    }
+  return out;
 }
 
 /** Each scenario's noise threshold, as its newest run with one resolved it. */
