@@ -1,0 +1,158 @@
+/**
+ * `unilat history --changes` on a real history: eight short runs of the probe on one CPU, a
+ * SCHED_FIFO 95 busy-loop interferer pinned to that CPU from the sixth run on. The change point
+ * must be a regression at that run, with the provenance diff (the label that changed) beside it;
+ * the quiet runs alone have none; --fail-on-regression and --junit gate on the newest run;
+ * options misused exit 2 with one line.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import type { RunRecord } from '../../src/results/types.js';
+import type { ChangeRow } from '../../src/cli/history-changes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'unilat-changes-'));
+const out = join(dir, 'reports');
+mkdirSync(out);
+after(() => rmSync(dir, { recursive: true, force: true }));
+const CPU = cpus().length > 1 ? 1 : 0;
+const RUNS = 8;
+/** The first run with the interferer. */
+const K = 5;
+
+/** Busy 5 ms, sleep 15 ms, at SCHED_FIFO 95 on one CPU, for N seconds: the probe (priority 80) waits up to 5 ms a quarter of the time. */
+const HOG_C = `#define _GNU_SOURCE
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+static long long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
+int main(int argc, char **argv) {
+  cpu_set_t s; CPU_ZERO(&s); CPU_SET(atoi(argv[1]), &s);
+  if (sched_setaffinity(0, sizeof s, &s)) return 3;
+  struct sched_param p = { .sched_priority = 95 };
+  if (sched_setscheduler(0, SCHED_FIFO, &p)) return 3;
+  long long end = now() + atoll(argv[2]) * 1000000000LL;
+  while (now() < end) {
+    long long b = now() + 5000000; while (now() < b) ;
+    struct timespec z = { 0, 15000000 }; nanosleep(&z, 0);
+  }
+  return 0;
+}
+`;
+
+const scenarioFile = join(dir, 'nightly.yaml');
+writeFileSync(
+  scenarioFile,
+  `name: nightly\nhosts: [local]\ndeployments:\n  - {name: bare, kind: bare-metal}\nbenchmarks:\n  - {name: wakeup, kind: cyclic, threads: 1, interval: 1ms, duration: 1s, priority: 80, affinity: "${CPU}"}\n`,
+);
+const ids: string[] = [];
+/** The history as it was after the quiet runs, and after the first run with the interferer (the newest then). */
+const quietDb = join(dir, 'quiet.db');
+const firstDb = join(dir, 'first.db');
+
+before(async () => {
+  execFileSync('cc', ['-O1', '-o', join(dir, 'hog'), '-x', 'c', '-'], { input: HOG_C });
+  let hog: ChildProcess | null = null;
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      if (i === K) {
+        hog = spawn(join(dir, 'hog'), [String(CPU), '120'], { stdio: 'ignore' });
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(hog.exitCode, null, 'the interferer runs');
+      }
+      const r = await runCli(['run', scenarioFile, '--out', out, '--quiet', '--label', `night=${i}`, '--label', `interferer=${i >= K ? 'fifo95' : 'none'}`], { env: { GITHUB_SHA: `sha${i}`, GITHUB_REF_NAME: 'main' } });
+      assert.equal(r.code, 0, r.stderr);
+      const rec = JSON.parse(readFileSync(join(r.stdout.trim().split('\n').pop()!, 'run.json'), 'utf8')) as RunRecord;
+      ids.push(rec.id);
+      // unilat closed the database: its WAL is folded in, the file alone is the history.
+      assert.ok(!existsSync(join(out, 'history.db-wal')));
+      if (i === K - 1) copyFileSync(join(out, 'history.db'), quietDb);
+      if (i === K) copyFileSync(join(out, 'history.db'), firstDb);
+    }
+  } finally {
+    hog?.kill('SIGKILL');
+  }
+});
+
+const changesJson = async (...extra: string[]) => {
+  const r = await runCli(['history', ...(extra.length ? [] : [out]), '--changes', '--json', ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as ChangeRow[];
+};
+
+test('run.json records the labels, the CI job, the scenario hash and the kernel; the history keeps them', () => {
+  // Run folders are named by their ids.
+  const rec = JSON.parse(readFileSync(join(out, ids[K], 'run.json'), 'utf8')) as RunRecord;
+  assert.deepEqual(rec.provenance?.labels, { night: String(K), interferer: 'fifo95' });
+  assert.deepEqual(rec.provenance?.ci, { system: 'github', commit: `sha${K}`, branch: 'main', build: null });
+  assert.match(rec.provenance?.scenarioHash ?? '', /^[0-9a-f]{64}$/);
+  assert.ok(rec.facts.local.kernel.release.length > 0);
+});
+
+test('a FIFO 95 interferer from run K on: a regression change point at run K, with the provenance diff', async () => {
+  const rows = await changesJson();
+  const at = (metric: string) => rows.filter((r) => r.metric === metric && r.benchmark === 'wakeup' && r.host === 'local');
+  for (const metric of ['p99', 'mean']) {
+    const found = at(metric);
+    assert.deepEqual(found.map((r) => [r.runId, r.direction]), [[ids[K], 'regression']], `${metric}: ${JSON.stringify(found)}`);
+    const c = found[0];
+    assert.equal(c.scenario, 'nightly');
+    assert.equal(c.deployment, 'bare');
+    assert.equal(c.previousRunId, ids[K - 1]);
+    assert.deepEqual([c.before.runs, c.after.runs], [K, RUNS - K]);
+    assert.ok(c.after.mean > c.before.mean * 1.5, `${metric}: ${c.before.mean} -> ${c.after.mean}`);
+    assert.ok(c.change > 0.5 && c.pValue < 0.001);
+    assert.equal(c.newest, false);
+    assert.ok(c.provenance.includes(`label night: ${K - 1} -> ${K}`), c.provenance.join('; '));
+    assert.ok(c.provenance.includes('label interferer: none -> fifo95'));
+    assert.ok(c.provenance.includes(`ci commit: sha${K - 1} -> sha${K}`));
+    assert.ok(!c.provenance.some((l) => l.startsWith('kernel@')), 'the kernel did not change');
+  }
+  // The table says the same for a reader.
+  const t = await runCli(['history', out, '--changes']);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, new RegExp(`^${ids[K]} +nightly +wakeup/bare@local +p99 +REGRESSION \\+\\d+\\.\\d%`, 'm'));
+  assert.match(t.stdout, /label interferer: none -> fifo95/);
+});
+
+test('A/A: the quiet runs alone have no change point in p50, p99 or mean', async () => {
+  const rows = await changesJson('--db', quietDb);
+  assert.deepEqual(rows.filter((r) => ['p50', 'p99', 'mean'].includes(r.metric)).map((r) => `${r.metric} ${r.runId} ${r.change}`), []);
+});
+
+test('--fail-on-regression and --junit: exit 1 when the newest run begins a regression, 0 when it does not', async () => {
+  const junit = join(dir, 'changes.xml');
+  // The history the night the interferer came.
+  const bad = await runCli(['history', '--db', firstDb, '--changes', '--fail-on-regression', '--junit', junit]);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stderr, new RegExp(`series regressed at the newest run: .*wakeup/bare@local p99 \\+\\d+\\.\\d% \\(${ids[K]}\\)`));
+  const xml = readFileSync(junit, 'utf8');
+  assert.match(xml, /<testsuite name="history changes: nightly" tests="\d+" failures="[1-9]\d*"/);
+  assert.match(xml, /<testcase classname="nightly\.wakeup\/bare@local" name="p99">\n {6}<failure message="regression at the newest run /);
+  assert.match(xml, /<testcase classname="nightly\.wakeup\/bare@local" name="p50">/);
+  assert.match(xml, /-&gt; /, 'text is escaped');
+  // All eight: the newest run is the third with the interferer, not the start of a change.
+  const ok = await runCli(['history', out, '--changes', '--fail-on-regression', '--junit', junit]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.doesNotMatch(readFileSync(junit, 'utf8'), /name="p99">\n {6}<failure/);
+});
+
+test('misused options exit 2 with one line', async () => {
+  for (const [args, msg] of [
+    [['--fail-on-regression'], /--fail-on-regression: only with --changes/],
+    [['--changes', '--alpha', '2'], /--alpha 2: give a level between 0 and 1/],
+    [['--changes', '--min-change', '-1'], /--min-change -1: give a fraction/],
+    [['--changes', '--junit', join(dir, 'no', 'x.xml')], /--junit: .*no is not a folder/],
+    [['--changes', '--metric', 'p95'], /--metric "p95".*metrics with figures: .*p99/],
+    [['--limit', '0'], /--limit 0: give a whole number >= 1/],
+  ] as const) {
+    const r = await runCli(['history', out, ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
