@@ -9,7 +9,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import type { RunRecord } from '../../src/results/types.js';
@@ -90,7 +92,11 @@ test('run.json records the labels, the CI job, the scenario hash and the kernel;
   assert.deepEqual(rec.provenance?.labels, { night: String(K), interferer: 'fifo95' });
   assert.deepEqual(rec.provenance?.ci, { system: 'github', commit: `sha${K}`, branch: 'main', build: null });
   assert.match(rec.provenance?.scenarioHash ?? '', /^[0-9a-f]{64}$/);
-  assert.ok(rec.facts.local.kernel.release.length > 0);
+  // The kernel config hash, as this machine's config reads.
+  const k = rec.facts.local.kernel;
+  const cfg = [`/boot/config-${k.release}`, '/proc/config.gz'].find((f) => existsSync(f));
+  const text = cfg ? (cfg.endsWith('.gz') ? gunzipSync(readFileSync(cfg)) : readFileSync(cfg)) : null;
+  assert.deepEqual(k.config, text ? { sha256: createHash('sha256').update(text).digest('hex'), source: cfg } : null);
 });
 
 test('a FIFO 95 interferer from run K on: a regression change point at run K, with the provenance diff', async () => {
