@@ -14,6 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { hogSource } from '../helpers/hog.js';
 import type { RunRecord } from '../../src/results/types.js';
 import type { ChangeRow } from '../../src/cli/history-changes.js';
 
@@ -26,25 +27,8 @@ const RUNS = 8;
 /** The first run with the interferer. */
 const K = 5;
 
-/** Busy 5 ms, sleep 15 ms, at SCHED_FIFO 95 on one CPU, for N seconds: the probe (priority 80) waits up to 5 ms a quarter of the time. */
-const HOG_C = `#define _GNU_SOURCE
-#include <sched.h>
-#include <stdlib.h>
-#include <time.h>
-static long long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
-int main(int argc, char **argv) {
-  cpu_set_t s; CPU_ZERO(&s); CPU_SET(atoi(argv[1]), &s);
-  if (sched_setaffinity(0, sizeof s, &s)) return 3;
-  struct sched_param p = { .sched_priority = 95 };
-  if (sched_setscheduler(0, SCHED_FIFO, &p)) return 3;
-  long long end = now() + atoll(argv[2]) * 1000000000LL;
-  while (now() < end) {
-    long long b = now() + 5000000; while (now() < b) ;
-    struct timespec z = { 0, 15000000 }; nanosleep(&z, 0);
-  }
-  return 0;
-}
-`;
+/** Busy 5 ms, sleep 15 ms, at SCHED_FIFO 95 on one CPU: the probe (priority 80) waits up to 5 ms a quarter of the time. */
+const HOG_C = hogSource(5, 15);
 
 const scenarioFile = join(dir, 'nightly.yaml');
 writeFileSync(
@@ -134,7 +118,8 @@ test('--fail-on-regression and --junit: exit 1 when the newest run begins a regr
   const junit = join(dir, 'changes.xml');
   // The history the night the interferer came.
   const bad = await runCli(['history', '--db', firstDb, '--changes', '--fail-on-regression', '--junit', junit]);
-  assert.equal(bad.code, 1, bad.stderr);
+  const table = async (db: string) => (await runCli(['history', '--db', db, '--changes'])).stdout + (await runCli(['history', '--db', db, '--metric', 'p99'])).stdout;
+  assert.equal(bad.code, 1, `${bad.stderr}\n${await table(firstDb)}`);
   assert.match(bad.stderr, new RegExp(`series regressed at the newest run: .*wakeup/bare@local p99 \\+\\d+\\.\\d% \\(${ids[K]}\\)`));
   const xml = readFileSync(junit, 'utf8');
   assert.match(xml, /<testsuite name="history changes: nightly" tests="\d+" failures="[1-9]\d*"/);
@@ -143,7 +128,7 @@ test('--fail-on-regression and --junit: exit 1 when the newest run begins a regr
   assert.match(xml, /-&gt; /, 'text is escaped');
   // All eight: the newest run is the third with the interferer, not the start of a change.
   const ok = await runCli(['history', out, '--changes', '--fail-on-regression', '--junit', junit]);
-  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.code, 0, `${ok.stderr}\n${await table(join(out, 'history.db'))}`);
   assert.doesNotMatch(readFileSync(junit, 'utf8'), /name="p99">\n {6}<failure/);
 });
 
