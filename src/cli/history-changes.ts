@@ -101,7 +101,7 @@ export function renderChanges(rows: readonly ChangeRow[], format: HistoryFormat)
         pText(r.pValue),
         interval(r.before, r.metric),
         interval(r.after, r.metric),
-        r.provenance.length ? r.provenance.join('; ') : 'nothing recorded',
+        r.provenance.length ? r.provenance.join('; ') : 'nothing else',
       ]),
     },
     format,

@@ -6,8 +6,9 @@
  * IMMEDIATE transaction (the write lock is taken up front, so two writers never deadlock on
  * a lock upgrade), and a run row inserted as `running` when it starts and finished at the end:
  * a killed run stays visibly incomplete instead of vanishing or looking complete.
- * Metrics are rows (per result, and pooled over counted repetitions) for trend queries; the
- * full run record is kept gzip-compressed for loadRun.
+ * Metrics are rows (per result, and pooled over counted repetitions) for trend and change-point
+ * queries; the full run record is kept gzip-compressed for loadRun, and its provenance
+ * (results/provenance.ts) as JSON beside it.
  */
 import { parseRunRecord } from './schema.js';
 import { HISTORY_MIGRATIONS } from './migrate.js';
@@ -492,6 +493,8 @@ export function historySeries(db: History, opts: { metrics: readonly string[]; s
   for (const [runId, key, value] of rows) {
     const at = order.get(runId);
     if (at === undefined) continue;
+    // A figure no run could have written (the file was edited): refused, as a tampered record is.
+    if (!Number.isFinite(value)) throw new InputError(`history run ${runId}: metric ${key.split('\0').join('/')}: not a finite number (${value})`);
     const scenario = runs[at][1];
     let byKey = groups.get(scenario);
     if (!byKey) groups.set(scenario, (byKey = new Map()));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseFacts } from '../../src/prepare/facts.js';
-import { HISTORY_SCHEMA_VERSION, openHistory, provenanceOf, recordRun } from '../../src/results/history.js';
+import { HISTORY_SCHEMA_VERSION, historySeries, openHistory, provenanceOf, recordRun } from '../../src/results/history.js';
 import { ciFromEnv, parseLabels, provenanceDiff, runProvenance, scenarioHash } from '../../src/results/provenance.js';
 import { parseRunRecord } from '../../src/results/schema.js';
 import { RT_HOST_OUTPUT } from '../prepare/fixtures.js';
@@ -121,4 +121,19 @@ test('a version-1 history: read as it is (provenance from the records), migrated
   const r2 = openHistory(file, 'read');
   assert.throws(() => provenanceOf(r2, ['new-run']), /history run new-run: provenance: unilat: expected string/);
   r2.close();
+});
+
+test('historySeries: pooled figures of finished runs, oldest first; a tampered figure is refused', () => {
+  const file = join(dir, 'series.db');
+  const db = openHistory(file);
+  const row = (metric: string, value: number) => ({ deployment: 'bare', benchmark: 'w', host: 'h', repetition: null, metric, value });
+  recordRun(db, runRecord('b', [], { startedAt: '2026-01-02T00:00:00Z' }), [row('p99', 20), row('p90', 1), { ...row('p99', 99), repetition: 1 }]);
+  recordRun(db, runRecord('a', [], { startedAt: '2026-01-01T00:00:00Z' }), [row('p99', 10), row('syscall.getppid', 5)]);
+  recordRun(db, runRecord('c', [], { startedAt: '2026-01-03T00:00:00Z', status: 'aborted' }), [row('p99', 30)]);
+  const s = historySeries(db, { metrics: ['p99', 'syscall.*'] });
+  assert.deepEqual(s.map((x) => [x.metric, x.runIds, x.values]).sort(), [['p99', ['a', 'b'], [10, 20]], ['syscall.getppid', ['a'], [5]]]);
+  assert.deepEqual(historySeries(db, { metrics: ['p99'], limit: 1 }).map((x) => x.runIds), [['b']]);
+  db.prepare("UPDATE metrics SET value = 'x' WHERE run_id = 'b' AND metric = 'p99' AND repetition IS NULL").run();
+  assert.throws(() => historySeries(db, { metrics: ['p99'] }), /history run b: metric bare\/w\/h\/p99: not a finite number \(x\)/);
+  db.close();
 });
