@@ -212,27 +212,34 @@ export function changePoints(values: readonly number[], options: ChangePointOpti
     return p === 0 ? 0 : -Math.expm1(splits * Math.log1p(-Math.min(p, 1 - 1e-16)));
   };
 
-  // 2. Prune: judge each candidate on the segments its neighbours bound; drop the weakest failing one, repeat.
-  let cps = [...candidates].sort((a, b) => a - b);
+  // 2. Prune: judge each candidate on the segments its neighbours bound; drop the weakest failing
+  // one and re-judge its two neighbours (no other verdict changes), repeat.
+  const cps = [...candidates].sort((a, b) => a - b);
+  type Verdict = { p: number; mag: number; fails: boolean };
+  const judge = (i: number): Verdict => {
+    const a = i ? cps[i - 1] : 0;
+    const b = i + 1 < cps.length ? cps[i + 1] : n;
+    const t = cps[i];
+    const p = judged(a, t, b);
+    const mag = Math.abs(relative(m.of(a, t).mean, m.of(t, b).mean));
+    const short = t - a < o.minSegment || b - t < minAfter(b);
+    return { p, mag, fails: short || p >= o.alpha || mag < o.minMagnitude };
+  };
+  const verdicts = cps.map((_, i) => judge(i));
   for (;;) {
     let worst = -1;
-    let worstKey: [number, number] = [-Infinity, 0];
     for (let i = 0; i < cps.length; i++) {
-      const a = i ? cps[i - 1] : 0;
-      const b = i + 1 < cps.length ? cps[i + 1] : n;
-      const t = cps[i];
-      const p = judged(a, t, b);
-      const mag = Math.abs(relative(m.of(a, t).mean, m.of(t, b).mean));
-      const short = t - a < o.minSegment || b - t < minAfter(b);
-      if (!short && p < o.alpha && mag >= o.minMagnitude) continue;
+      const v = verdicts[i];
+      if (!v.fails) continue;
       // Weakest first: the largest p-value, then the smallest shift.
-      if (p > worstKey[0] || (p === worstKey[0] && -mag > worstKey[1])) {
-        worst = i;
-        worstKey = [p, -mag];
-      }
+      const w = worst < 0 ? null : verdicts[worst];
+      if (!w || v.p > w.p || (v.p === w.p && v.mag < w.mag)) worst = i;
     }
     if (worst < 0) break;
-    cps = cps.filter((_, i) => i !== worst);
+    cps.splice(worst, 1);
+    verdicts.splice(worst, 1);
+    if (worst > 0) verdicts[worst - 1] = judge(worst - 1);
+    if (worst < cps.length) verdicts[worst] = judge(worst);
   }
 
   return cps.map((t, i) => {

@@ -149,4 +149,9 @@ test('misused options exit 2 with one line', async () => {
     assert.match(r.stderr, msg);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+  // A bad label stops a run before anything is measured.
+  const r = await runCli(['run', scenarioFile, '--out', join(dir, 'never'), '--label', 'night=1', '--label', 'no value']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim(), 'error: --label "no value": expected KEY=VALUE');
+  assert.ok(!existsSync(join(dir, 'never')), 'no run folder');
 });
