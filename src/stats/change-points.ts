@@ -171,7 +171,7 @@ function resolve(o: ChangePointOptions): Resolved {
   return r;
 }
 
-/** The change points of a series (oldest first), oldest first. Non-finite figures are not allowed. */
+/** The change points of a series of per-run figures (oldest run first), in order. Non-finite figures are refused. */
 export function changePoints(values: readonly number[], options: ChangePointOptions = {}): ChangePoint[] {
   const o = resolve(options);
   const x = values;
