@@ -7,6 +7,7 @@
 import { z } from '../scenario/schema.js';
 import { InputError } from '../errors.js';
 import { migrateRunRecord } from './migrate.js';
+import { recordProvenanceSchema } from './provenance.js';
 import { SCHEMA_VERSION, type RunRecord } from './types.js';
 
 const num = z.number();
@@ -100,7 +101,7 @@ const check = z.looseObject({ id: str, status: z.enum(['pass', 'warn', 'fail']),
 // The facts the reports and readiness read; the rest of HostFacts is kept as gathered.
 const hostFacts = z.looseObject({
   hostname: str,
-  kernel: z.looseObject({ release: str, version: str, arch: str, preemptRt: z.boolean(), preemptRtEvidence: nullStr, preemptModel: nullStr }),
+  kernel: z.looseObject({ release: str, version: str, arch: str, preemptRt: z.boolean(), preemptRtEvidence: nullStr, preemptModel: nullStr, config: z.looseObject({ sha256: str, source: str }).nullable().optional() }),
   cmdline: z.looseObject({ raw: str }),
   cpu: z.looseObject({ model: nullStr, online: z.array(num), onlineCount: num }),
 });
@@ -179,6 +180,7 @@ export const runRecordSchema = z.looseObject({
   comparisons: z.array(comparison).optional(),
   // Optional: records written before it existed load as they are (no migration needed).
   overrides: z.looseObject({ durationNs: num.optional(), only: z.array(str).optional(), parallel: num.optional(), waitLockMs: num.optional() }).optional(),
+  provenance: recordProvenanceSchema.optional(),
 });
 
 const MAX_PROBLEMS = 10;

@@ -3,6 +3,7 @@ import type { Comparison, GateOutcome } from './comparison.js';
 import type { HostFacts } from './facts.js';
 import type { Check } from './readiness.js';
 import type { HistogramData } from './histogram.js';
+import type { RecordProvenance } from './provenance.js';
 
 /** 2: readiness, plan, gates and comparisons are top-level fields (1 had them in `extra`); see migrateRunRecord. */
 export const SCHEMA_VERSION = 2;
@@ -389,6 +390,8 @@ export interface RunRecord {
   comparisons?: Comparison[];
   /** What the command line changed of the scenario (`unilat run --duration ...`); absent in older records and imports. */
   overrides?: RunOverrides;
+  /** Scenario hash, labels and CI job of the run (results/provenance.ts); absent in older records and imports. */
+  provenance?: RecordProvenance;
 }
 
 /**

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { hogSource } from '../helpers/hog.js';
 import { launchChromium } from '../report/browser.js';
 import type { CompletedLatencyResult, RunRecord } from '../../src/results/types.js';
 
@@ -18,26 +19,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 const CPU = cpus().length > 1 ? 1 : 0;
 
 /** Busy 3 ms, sleep 17 ms, at SCHED_FIFO 95 on one CPU, for N seconds, named unilat-hog. */
-const HOG_C = `#define _GNU_SOURCE
-#include <sched.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
-#include <time.h>
-static long long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
-int main(int argc, char **argv) {
-  cpu_set_t s; CPU_ZERO(&s); CPU_SET(atoi(argv[1]), &s);
-  if (sched_setaffinity(0, sizeof s, &s)) return 3;
-  struct sched_param p = { .sched_priority = 95 };
-  if (sched_setscheduler(0, SCHED_FIFO, &p)) return 3;
-  prctl(PR_SET_NAME, "unilat-hog");
-  long long end = now() + atoll(argv[2]) * 1000000000LL;
-  while (now() < end) {
-    long long b = now() + 3000000; while (now() < b) ;
-    struct timespec z = { 0, 17000000 }; nanosleep(&z, 0);
-  }
-  return 0;
-}
-`;
+const HOG_C = hogSource(3, 17);
 
 /** What a user's tracing looks like: the tracefs mounts and, where mounted, the top-level state and instances. */
 function tracingState(): string {
