@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
   gcc libc6-dev \
-  rt-tests stress-ng linux-perf \
+  rt-tests rtla stress-ng linux-perf \
   openssh-server openssh-client \
   qemu-system-x86 busybox-static cpio \
   chromium \

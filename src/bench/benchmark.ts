@@ -6,6 +6,7 @@
  * asks the registry and knows no kind; a new kind is its module and its line in BENCHMARKS.
  */
 import type { ProbeInvocation } from '../deploy/types.js';
+import type { HostJournal } from '../prepare/journal.js';
 import type { ProbeRun } from '../probe/protocol.js';
 import type { AppliedConfig, LatencyResult, Ops, Tracing, Warning } from '../results/types.js';
 import type { Benchmark as BenchmarkConfig, Deployment, RUNS_ON_PROBE } from '../scenario/schema.js';
@@ -14,6 +15,7 @@ import { cyclic } from './cyclic.js';
 import { cyclicdeadline } from './cyclicdeadline.js';
 import { cyclictest } from './cyclictest.js';
 import { syscall } from './syscall.js';
+import { timerlat } from './timerlat.js';
 
 /** A step's figures; run/ adds the result's key, times and load. */
 export type Measured =
@@ -32,6 +34,11 @@ export interface BenchmarkStep<B extends BenchmarkConfig = BenchmarkConfig> {
 export interface BenchmarkContext {
   transport: Transport;
   signal: AbortSignal;
+  /** The host's undo journal, the run folder, the step's file label and the static probe (run/measure.ts gives them; timerlat needs them). */
+  journal?: HostJournal;
+  runDir?: string;
+  stepLabel?: string;
+  staticProbe?: () => Promise<string>;
 }
 
 interface BenchmarkBase<B extends BenchmarkConfig> {
@@ -64,6 +71,7 @@ const BENCHMARKS: {
   syscall,
   cyclictest,
   cyclicdeadline,
+  timerlat,
 };
 
 /** The benchmark of a scenario benchmark's kind. */

@@ -1,9 +1,11 @@
 /**
- * Import of cyclictest's own output files, each giving one LatencyResult per file; the parsers,
- * one per format, are in cyclictest/ and give figures, summarized here (stats/summary.ts):
+ * Import of cyclictest's own output files and rtla timerlat hist's, each giving one LatencyResult
+ * per file; the parsers, one per format, are in cyclictest/ and timerlat/ and give figures,
+ * summarized here (stats/summary.ts):
  *  - `--json=FILE` (per-thread histograms, cycles, min/max/avg),
  *  - `-h`/`-H` histogram text (stdout or --histfile), with its footer lines,
- *  - `-v` verbose per-sample lines ("%8d:%8lu:%8ld" = thread:cycle:latency), streamed.
+ *  - `-v` verbose per-sample lines ("%8d:%8lu:%8ld" = thread:cycle:latency), streamed;
+ *  - `rtla timerlat hist` stdout: IRQ and thread (and user) columns per CPU (timerlat/output.ts).
  * Bad input throws InputError with "FILE:LINE: what is wrong".
  */
 import { open, readFile } from 'node:fs/promises';
@@ -16,6 +18,8 @@ import { fail, type ImportFormat, type ImportedFile, type ImportMeta, type Impor
 import { parseCyclictestHistogram } from './cyclictest/histogram.js';
 import { parseCyclictestJson } from './cyclictest/json.js';
 import { importVerbose } from './cyclictest/verbose.js';
+import { DEFAULT_SPIKE_THRESHOLD_NS } from './cyclictest/result.js';
+import { parseTimerlatFile, timerlatResult } from './timerlat/output.js';
 
 export type { ImportFormat, ImportedFile, ImportMeta, ImportOptions, ParsedFile } from './cyclictest/common.js';
 export { parseCyclictestHistogram, parseCyclictestJson, importVerbose };
@@ -42,18 +46,20 @@ export async function detectFormat(file: string): Promise<ImportFormat> {
 }
 
 export function detectFormatOf(head: string, file = '<input>'): ImportFormat {
+  if (/^# RTLA timerlat histogram\s*$/m.test(head) || /^Index(\s+(IRQ|Thr|Usr)-\d+)+\s*$/m.test(head)) return 'rtla-timerlat-hist';
   if (/^\s*\{/.test(head)) return 'cyclictest-json';
   if (/^# Histogram\s*$/m.test(head) || /^\d{6} \d+/m.test(head)) return 'cyclictest-histogram';
   if (/^\s*\d+:\s*\d+:\s*-?\d+\s*$/m.test(head) || /^Thread \d+ Interval: /m.test(head) || /^Max CPUs = /m.test(head))
     return 'cyclictest-verbose';
   if (head.length === 0) fail(file, null, 'empty file');
-  fail(file, 1, 'not a cyclictest output (expected --json, -h histogram or -v verbose output)');
+  fail(file, 1, 'not a cyclictest output (expected --json, -h histogram or -v verbose output) nor rtla timerlat hist output');
 }
 
 /** Imports one file of any supported format. */
 export async function importFile(file: string, opts: ImportOptions = {}): Promise<ImportedFile> {
   const parsed = await parseFile(file, opts);
-  return { ...parsed, latency: summarizeLatency(parsed.latency) };
+  // rtla's IRQ and thread columns: the result's summary is the thread context's (timerlat/output.ts).
+  return { ...parsed, latency: parsed.format === 'rtla-timerlat-hist' ? timerlatResult(parsed.latency) : summarizeLatency(parsed.latency) };
 }
 
 async function parseFile(file: string, opts: ImportOptions): Promise<ParsedFile> {
@@ -65,6 +71,7 @@ async function parseFile(file: string, opts: ImportOptions): Promise<ParsedFile>
   } catch (e) {
     fail(file, null, `cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
+  if (format === 'rtla-timerlat-hist') return parseTimerlatFile(text, file, opts.spikeThresholdNs ?? DEFAULT_SPIKE_THRESHOLD_NS);
   return format === 'cyclictest-json' ? parseCyclictestJson(text, file, opts) : parseCyclictestHistogram(text, file, opts);
 }
 
@@ -109,7 +116,7 @@ export function toResult(imp: ImportedFile, key: { deployment?: string; benchmar
     return d && !Number.isNaN(d.getTime()) ? d.toISOString() : now;
   };
   return {
-    kind: 'cyclictest',
+    kind: imp.format === 'rtla-timerlat-hist' ? 'timerlat' : 'cyclictest',
     status: 'completed',
     deployment: key.deployment ?? 'imported',
     benchmark: key.benchmark,

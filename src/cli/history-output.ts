@@ -17,7 +17,7 @@ interface View {
   cells: string[][];
 }
 
-function fmtNs(v: number, metric: string): string {
+export function fmtNs(v: number, metric: string): string {
   if (metric === 'count') return String(v);
   return v < 10_000 ? `${+v.toFixed(1)} ns` : `${+(v / 1000).toFixed(2)} us`;
 }

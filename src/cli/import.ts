@@ -14,10 +14,10 @@ export interface Args {
 
 export const importCommand: CommandModule<object, Args> = {
   command: 'import <file..>',
-  describe: 'Turn cyclictest output files (--json, -h histogram, -v verbose) into a run folder, recorded in the history like a run',
+  describe: 'Turn cyclictest output files (--json, -h histogram, -v verbose) or rtla timerlat hist output into a run folder, recorded in the history like a run',
   builder: (y) =>
     y
-      .positional('file', { type: 'string', array: true, demandOption: true, describe: 'cyclictest output files (format detected)' })
+      .positional('file', { type: 'string', array: true, demandOption: true, describe: 'cyclictest or rtla timerlat hist output files (format detected)' })
       .options({
         out: { type: 'string', default: 'reports', describe: 'folder that receives the run folder (as for unilat run)' },
         name: { type: 'string', describe: 'name of the import (its run id and history scenario; default "import"); also the benchmark unless --benchmark is given' },

@@ -1,6 +1,7 @@
 /** `unilat run` itself, imported by its command definition only when the command runs. */
 import { join } from 'node:path';
 import { GateFailedError, InputError, RunFailedError } from '../errors.js';
+import { ciFromEnv, parseLabels } from '../results/provenance.js';
 import { outcomeLines, runScenario } from '../run/lifecycle.js';
 import { unknownOnly } from '../run/plan.js';
 import { visible } from '../text.js';
@@ -15,6 +16,7 @@ export async function handler(a: Args): Promise<void> {
   const durationNs = parseDurationArg(a.duration);
   const waitLockNs = parseDurationArg(a.waitLock, '--wait-lock');
   const figure = figureSize(a);
+  const labels = parseLabels(a.label ?? []);
   if (!Number.isInteger(a.parallel) || a.parallel < 1) throw new InputError(`--parallel: must be a whole number >= 1, got ${a.parallel}`);
   const inv = await loadInventory(a.hosts);
   const loaded = await loadScenarios(a.scenario, inv);
@@ -36,6 +38,8 @@ export async function handler(a: Args): Promise<void> {
       quiet: a.quiet,
       log: process.stderr,
       report: { figure },
+      labels,
+      ci: ciFromEnv(process.env),
     });
     for (const line of outcomeLines(o)) process.stderr.write(`${visible(line, false)}\n`);
     if (!a.quiet) process.stderr.write(`\n${runSummaryLines(o, process.stderr.isTTY ? process.stderr.columns || 100 : 100).join('\n')}\n`);

@@ -13,6 +13,7 @@ export interface Args extends HostsArg, FigureArgs {
   acceptNewHostKeys: boolean;
   quiet: boolean;
   db?: string;
+  label?: string[];
 }
 
 export const runCommand: CommandModule<object, Args> = {
@@ -31,6 +32,7 @@ export const runCommand: CommandModule<object, Args> = {
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown SSH host keys (like OpenSSH accept-new); changed keys are still refused' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('db', { type: 'string', describe: 'history database (default: history.db in the --out folder)' })
+      .option('label', { type: 'string', requiresArg: true, coerce: (v: unknown) => [v].flat().map(String), describe: 'KEY=VALUE recorded with the run (repeatable), e.g. --label kernel-tree=next; CI variables (GitLab, GitHub Actions, Jenkins) are recorded without it' })
       .usage('$0 run <scenario..> [options]\n\nThe last line printed is the run folder.') as never,
   handler: async (a) => (await import('./run.impl.js')).handler(a),
 };

@@ -72,6 +72,9 @@ sec uname_m; uname -m
 sec hostname; catf /proc/sys/kernel/hostname || hostname
 sec realtime; catf /sys/kernel/realtime
 sec kconfig_rt; r=$(uname -r); { catf "/boot/config-$r" || { [ -r /proc/config.gz ] && gzip -dc /proc/config.gz 2>/dev/null; }; } | grep -E '^CONFIG_PREEMPT(_RT)?=' 2>/dev/null
+sec kconfig_hash; r=$(uname -r)
+if [ -r "/boot/config-$r" ]; then printf '/boot/config-%s\\n' "$r"; sha256sum < "/boot/config-$r" 2>/dev/null
+elif [ -r /proc/config.gz ]; then echo /proc/config.gz; gzip -dc /proc/config.gz 2>/dev/null | sha256sum 2>/dev/null; fi
 sec cmdline; catf /proc/cmdline
 sec cpuinfo; grep -m 4 -E '^(model name|Model|Hardware|cpu model|uarch)[[:space:]]*:' /proc/cpuinfo 2>/dev/null
 sec online; catf /sys/devices/system/cpu/online
@@ -228,9 +231,14 @@ export function parseFacts(text: string): HostFacts {
   const isolated = s.has('isolated') ? parseCpuList(get('isolated') ?? '') : null;
   const nohz = s.has('nohz_full') && get('nohz_full') !== null && get('nohz_full') !== '(null)' ? parseCpuList(get('nohz_full')!) : null;
 
+  // The file the config came from, then sha256sum's line; no hash without sha256sum.
+  const [configSource, configSum] = lines(get('kconfig_hash'));
+  const configHash = /^([0-9a-f]{64})\b/.exec(configSum ?? '')?.[1];
+  const config = configSource && configHash ? { sha256: configHash, source: configSource } : null;
+
   return {
     hostname: get('hostname') ?? '',
-    kernel: { release, version, arch, preemptRt: evidence !== null, preemptRtEvidence: evidence, preemptModel },
+    kernel: { release, version, arch, preemptRt: evidence !== null, preemptRtEvidence: evidence, preemptModel, config },
     cmdline,
     cpu: {
       model,

@@ -149,6 +149,8 @@ export interface JournalOptions {
   id?: string;
   /** Where journals are persisted on the host: the journals folder of unilat's home (home.ts). */
   dir: string;
+  /** The host's boot id when the caller has read it already (null: unknown); read on first persist otherwise. */
+  bootId?: string | null;
 }
 
 export class HostJournal {
@@ -175,6 +177,7 @@ export class HostJournal {
     this.dir = opts.dir.replace(/\/+$/, '');
     this.file = `${this.dir}/journal-${this.id}.json`;
     this.host = transport.name;
+    this.bootId = opts.bootId;
   }
 
   /** Rebuilds a journal from its persisted form (recovery). */

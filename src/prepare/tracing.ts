@@ -115,7 +115,8 @@ export async function stopTracing(journal: HostJournal, active: ActiveTracing): 
   return (await journal.undoSince(active.mark)).errors;
 }
 
-async function tracefsRoot(t: Transport, journal: HostJournal): Promise<string> {
+/** Where tracefs is mounted on the target, mounting it (journaled: undo unmounts it) where it is not. */
+export async function tracefsRoot(t: Transport, journal: HostJournal): Promise<string> {
   const r = await t.run(['sh', '-c', FIND_SH], { timeoutMs: 15_000 });
   const lines = r.stdout.split('\n');
   const mounted = lines.filter((l) => l.startsWith('mounted ')).map((l) => l.slice(8));

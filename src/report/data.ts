@@ -20,6 +20,7 @@ import {
   type RunRecord,
   type SeriesPoint,
   type Spike,
+  type ThreadLatency,
   runScenario,
 } from '../results/types.js';
 
@@ -63,6 +64,8 @@ export function slug(name: string): string {
 export interface ThreadGroup {
   thread: number;
   cpu: number | null;
+  /** rtla timerlat: the latency's context (irq, thread, user); absent for other kinds. */
+  context?: ThreadLatency['context'];
   histogram: HistogramData;
   series: SeriesPoint[];
 }
@@ -133,6 +136,7 @@ function buildLatencyGroups(record: RunRecord, benchmark: string): LatencyGroup[
         thread,
         // A thread that moved between CPUs across repetitions has no single CPU.
         cpu: cpus.length === 1 ? cpus[0] : null,
+        ...(ts[0]?.context ? { context: ts[0].context } : {}),
         histogram: mergeHistograms(ts.map((t) => t.histogram)),
         series: ts.flatMap((t) => t.series),
       };

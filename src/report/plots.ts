@@ -126,7 +126,8 @@ function plural(n: number, what: string): string {
   return `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 }
 
-function threadLabel(t: { thread: number; cpu: number | null }): string {
+function threadLabel(t: { thread: number; cpu: number | null; context?: string }): string {
+  if (t.context) return `CPU ${t.cpu ?? '?'} ${t.context}`; // rtla timerlat: a CPU's IRQ or thread latency
   return t.cpu === null ? `thread ${t.thread}` : `thread ${t.thread} (CPU ${t.cpu})`;
 }
 

@@ -310,7 +310,7 @@ export function latencyThreadsTable(record: RunRecord): Table | null {
       r.latency.threads.map((t) => [
         ...where(r),
         text(repLabel(r)),
-        figure(t.thread, 'plain'),
+        t.context ? text(`${t.thread} (${t.context})`) : figure(t.thread, 'plain'),
         figure(t.cpu, 'plain'),
         figure(t.intervalNs, 'us2'),
         figure(t.summary.count, 'plain'),

@@ -55,6 +55,8 @@ export interface HostFacts {
     preemptRtEvidence: string | null;
     /** Preemption model guessed from uname -v: 'PREEMPT_RT' | 'PREEMPT_DYNAMIC' | 'PREEMPT' | null. */
     preemptModel: string | null;
+    /** sha256 of the kernel config and the file it was read from; null where none is readable (or no sha256sum); absent in older records. */
+    config?: { sha256: string; source: string } | null;
   };
   cmdline: CmdlineFacts;
   cpu: {

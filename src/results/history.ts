@@ -6,10 +6,13 @@
  * IMMEDIATE transaction (the write lock is taken up front, so two writers never deadlock on
  * a lock upgrade), and a run row inserted as `running` when it starts and finished at the end:
  * a killed run stays visibly incomplete instead of vanishing or looking complete.
- * Metrics are rows (per result, and pooled over counted repetitions) for trend queries; the
- * full run record is kept gzip-compressed for loadRun.
+ * Metrics are rows (per result, and pooled over counted repetitions) for trend and change-point
+ * queries; the full run record is kept gzip-compressed for loadRun, and its provenance
+ * (results/provenance.ts) as JSON beside it.
  */
 import { parseRunRecord } from './schema.js';
+import { HISTORY_MIGRATIONS } from './migrate.js';
+import { parseProvenance, runProvenance, type Provenance } from './provenance.js';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
@@ -20,11 +23,13 @@ import type { MetricRow, RunRecord } from './types.js';
 
 export type History = Database.Database;
 
-export const HISTORY_SCHEMA_VERSION = 1;
+/** 1: SCHEMA below; later versions: migrate.ts HISTORY_MIGRATIONS. */
+export const HISTORY_SCHEMA_VERSION = HISTORY_MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 1);
 
 /** How long a writer waits for another's lock before giving up (ms). */
 const BUSY_TIMEOUT_MS = 30_000;
 
+// Version 1; what came later is in HISTORY_MIGRATIONS, applied by migrateHistory.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -96,8 +101,8 @@ export function openHistory(file: string, mode: 'write' | 'read' = 'write'): His
     db.transaction(() => {
       db.exec(SCHEMA);
       const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
-      if (row.v === null) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(HISTORY_SCHEMA_VERSION);
-      else if (row.v > HISTORY_SCHEMA_VERSION) throw new InputError(`${file}: history schema version ${row.v} is newer than this unilat understands (${HISTORY_SCHEMA_VERSION})`);
+      if (row.v !== null && row.v > HISTORY_SCHEMA_VERSION) throw new InputError(`${file}: history schema version ${row.v} is newer than this unilat understands (${HISTORY_SCHEMA_VERSION})`);
+      migrateHistory(db, row.v ?? 1, row.v === null);
     }).immediate();
   } catch (e) {
     db.close();
@@ -105,6 +110,22 @@ export function openHistory(file: string, mode: 'write' | 'read' = 'write'): His
     throw e;
   }
   return db;
+}
+
+/** Applies the schema steps above `from` (inside the caller's transaction), recording each version reached. */
+function migrateHistory(db: History, from: number, fresh: boolean): void {
+  const mark = db.prepare('INSERT INTO schema_version (version) VALUES (?)');
+  if (fresh) mark.run(1);
+  for (const m of HISTORY_MIGRATIONS) {
+    if (m.version <= from) continue;
+    db.exec(m.sql);
+    mark.run(m.version);
+  }
+}
+
+/** Whether the runs table has a column: a read-only reader of an older history cannot migrate it. */
+function hasColumn(db: History, table: string, column: string): boolean {
+  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{ name: string }>).some((c) => c.name === column);
 }
 
 function hasSqliteHeader(file: string): boolean {
@@ -182,8 +203,8 @@ export interface RunMeta {
 export function markRunStarted(db: History, record: RunRecord, meta: RunMeta = {}): void {
   db.transaction(() => {
     db.prepare(
-      `INSERT INTO runs (id, scenario, dir, status, started_at, hosts, tool_version, scenario_json, facts_json, writer_pid, writer_host)
-       VALUES (@id, @scenario, @dir, 'running', @startedAt, @hosts, @tool, @scenarioJson, @factsJson, @pid, @host)
+      `INSERT INTO runs (id, scenario, dir, status, started_at, hosts, tool_version, scenario_json, facts_json, provenance, writer_pid, writer_host)
+       VALUES (@id, @scenario, @dir, 'running', @startedAt, @hosts, @tool, @scenarioJson, @factsJson, @provenance, @pid, @host)
        ON CONFLICT(id) DO UPDATE SET status = 'running', ended_at = NULL, dir = coalesce(excluded.dir, runs.dir),
          writer_pid = excluded.writer_pid, writer_host = excluded.writer_host`,
     ).run({
@@ -195,6 +216,7 @@ export function markRunStarted(db: History, record: RunRecord, meta: RunMeta = {
       tool: record.tool?.version ?? null,
       scenarioJson: JSON.stringify(record.scenario ?? null),
       factsJson: JSON.stringify(record.facts ?? {}),
+      provenance: JSON.stringify(runProvenance(record)),
       pid: process.pid,
       host: hostname(),
     });
@@ -239,12 +261,12 @@ export function recordRun(db: History, record: RunRecord, rows: readonly MetricR
   const blob = gzipSync(JSON.stringify(record));
   db.transaction(() => {
     db.prepare(
-      `INSERT INTO runs (id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version, scenario_json, facts_json, record, writer_pid, writer_host)
-       VALUES (@id, @scenario, @dir, @status, @startedAt, @endedAt, @hosts, @gates, @tool, @scenarioJson, @factsJson, @record, @pid, @host)
+      `INSERT INTO runs (id, scenario, dir, status, started_at, ended_at, hosts, gates_passed, tool_version, scenario_json, facts_json, provenance, record, writer_pid, writer_host)
+       VALUES (@id, @scenario, @dir, @status, @startedAt, @endedAt, @hosts, @gates, @tool, @scenarioJson, @factsJson, @provenance, @record, @pid, @host)
        ON CONFLICT(id) DO UPDATE SET scenario = excluded.scenario, dir = coalesce(excluded.dir, runs.dir), status = excluded.status,
          started_at = excluded.started_at, ended_at = excluded.ended_at, hosts = excluded.hosts, gates_passed = excluded.gates_passed,
          tool_version = excluded.tool_version, scenario_json = excluded.scenario_json, facts_json = excluded.facts_json,
-         record = excluded.record, writer_pid = excluded.writer_pid, writer_host = excluded.writer_host`,
+         provenance = excluded.provenance, record = excluded.record, writer_pid = excluded.writer_pid, writer_host = excluded.writer_host`,
     ).run({
       id: record.id,
       scenario: scenarioName(record),
@@ -257,6 +279,7 @@ export function recordRun(db: History, record: RunRecord, rows: readonly MetricR
       tool: record.tool?.version ?? null,
       scenarioJson: JSON.stringify(record.scenario ?? null),
       factsJson: JSON.stringify(record.facts ?? {}),
+      provenance: JSON.stringify(runProvenance(record)),
       record: blob,
       pid: process.pid,
       host: hostname(),
@@ -418,6 +441,106 @@ export function loadRun(db: History, id: string): RunRecord | null {
   if (!row?.record) return null;
   // Runs recorded by older versions are stored in their layout.
   return parseRunRecord(JSON.parse(gunzipSync(row.record).toString('utf8')), `history run ${id}`);
+}
+
+/** What a series is a series of: one figure of one benchmark of one deployment on one host, in one scenario's runs. */
+export interface SeriesKey {
+  scenario: string;
+  host: string;
+  deployment: string;
+  benchmark: string;
+  metric: string;
+}
+
+/** A figure over runs, oldest first: parallel arrays (a long history is hundreds of thousands of points). */
+export interface HistorySeries extends SeriesKey {
+  runIds: string[];
+  startedAt: string[];
+  values: number[];
+}
+
+/**
+ * Every series of pooled figures (counted repetitions merged) of the runs that completed or
+ * completed in part (an aborted or failed run's figures are not a night's), each oldest first.
+ * `metrics` are the metric names kept, exact or GLOB patterns ("p99", "syscall.*"); `limit` keeps the
+ * newest N runs of those with figures.
+ */
+export function historySeries(db: History, opts: { metrics: readonly string[]; scenario?: string; host?: string; limit?: number }): HistorySeries[] {
+  // Two plain queries and grouping here: a join sorted by SQLite costs seconds on a long history.
+  const runWhere = ["status IN ('completed', 'partial')"];
+  const runArgs: unknown[] = [];
+  addFilters(runWhere, runArgs, [['scenario = ?', opts.scenario]]);
+  const limited = opts.limit !== undefined && opts.limit >= 0;
+  const runs = db
+    .prepare(`SELECT id, scenario, started_at FROM runs WHERE ${runWhere.join(' AND ')} ORDER BY started_at DESC, id DESC${limited ? ' LIMIT ?' : ''}`)
+    .raw(true)
+    .all(...runArgs, ...(limited ? [opts.limit] : [])) as Array<[string, string, string]>;
+  runs.reverse();
+  const order = new Map(runs.map(([id], i) => [id, i]));
+  // Exact names by IN, patterns by GLOB; a plain scan, as nearly every row is wanted (the metric index costs more).
+  const exact = opts.metrics.filter((m) => !/[*?[]/.test(m));
+  const patterns = opts.metrics.filter((m) => /[*?[]/.test(m));
+  const wanted = [...(exact.length ? [`metric IN (${exact.map(() => '?').join(', ')})`] : []), ...patterns.map(() => 'metric GLOB ?')];
+  const where = ['repetition IS NULL', `(${wanted.join(' OR ') || '0'})`];
+  const args: unknown[] = [...exact, ...patterns];
+  addFilters(where, args, [['host = ?', opts.host]]);
+  const rows = db
+    .prepare(`SELECT run_id, deployment || char(0) || benchmark || char(0) || host || char(0) || metric, value FROM metrics NOT INDEXED WHERE ${where.join(' AND ')}`)
+    .raw(true)
+    .iterate(...args) as Iterable<[string, string, number]>;
+  // Per scenario, per deployment/benchmark/host/metric: the run positions and values.
+  const groups = new Map<string, Map<string, { at: number[]; values: number[] }>>();
+  for (const [runId, key, value] of rows) {
+    const at = order.get(runId);
+    if (at === undefined) continue;
+    // A figure no run could have written (the file was edited): refused, as a tampered record is.
+    if (!Number.isFinite(value)) throw new InputError(`history run ${runId}: metric ${key.split('\0').join('/')}: not a finite number (${value})`);
+    const scenario = runs[at][1];
+    let byKey = groups.get(scenario);
+    if (!byKey) groups.set(scenario, (byKey = new Map()));
+    let g = byKey.get(key);
+    if (!g) byKey.set(key, (g = { at: [], values: [] }));
+    g.at.push(at);
+    g.values.push(value);
+  }
+  const out: HistorySeries[] = [];
+  for (const [scenario, byKey] of groups)
+    for (const [key, g] of byKey) {
+      const [deployment, benchmark, host, metric] = key.split('\0');
+      const idx = g.at.map((_, i) => i).sort((a, b) => g.at[a] - g.at[b]);
+      out.push({ scenario, host, deployment, benchmark, metric, runIds: idx.map((i) => runs[g.at[i]][0]), startedAt: idx.map((i) => runs[g.at[i]][2]), values: idx.map((i) => g.values[i]) });
+    }
+  return out;
+}
+
+/** Each scenario's noise threshold, as its newest run with one resolved it. */
+export function noiseThresholds(db: History): Map<string, number> {
+  const rows = db
+    .prepare(
+      // SQLite takes a bare column from the row max() picked: the newest run's threshold.
+      `SELECT scenario, json_extract(scenario_json, '$.noiseThreshold') AS t, max(started_at) FROM runs
+       WHERE json_type(scenario_json, '$.noiseThreshold') IN ('real', 'integer') GROUP BY scenario`,
+    )
+    .all() as Array<{ scenario: string; t: number }>;
+  return new Map(rows.map((r) => [r.scenario, r.t]));
+}
+
+/**
+ * The provenance of runs: as stored with them, else (a history written before it was stored)
+ * from their stored records; a run with neither is left out.
+ */
+export function provenanceOf(db: History, ids: readonly string[]): Map<string, Provenance> {
+  const out = new Map<string, Provenance>();
+  const stored = hasColumn(db, 'runs', 'provenance') ? db.prepare('SELECT provenance FROM runs WHERE id = ?').pluck() : null;
+  for (const id of new Set(ids)) {
+    const text = stored?.get(id) as string | null | undefined;
+    if (text) out.set(id, parseProvenance(JSON.parse(text), `history run ${id}: provenance`));
+    else {
+      const rec = loadRun(db, id);
+      if (rec) out.set(id, runProvenance(rec));
+    }
+  }
+  return out;
 }
 
 /** SQLite's own consistency check ("ok" when the file is sound). */

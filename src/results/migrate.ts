@@ -1,4 +1,4 @@
-/** Older run.json layouts, brought to the current one before the schema checks them. */
+/** Older layouts brought to the current one: run.json before the schema checks it, the history database when a writer opens it. */
 import { SCHEMA_VERSION } from './types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -17,3 +17,13 @@ export function migrateRunRecord(raw: unknown): unknown {
   for (const k of ['plan', 'gates', 'comparisons'] as const) if (x[k] !== undefined) out[k] = x[k];
   return out;
 }
+
+/**
+ * The history database's schema steps after version 1 (results/history.ts SCHEMA), in order:
+ * a writer opening an older history applies those above its version in one transaction and
+ * records each version reached. Readers (read-only) cope with a missing step's columns.
+ */
+export const HISTORY_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  // 2: each run's provenance (results/provenance.ts) as JSON, for `history --changes`.
+  { version: 2, sql: 'ALTER TABLE runs ADD COLUMN provenance TEXT' },
+];

@@ -7,6 +7,7 @@
 import { z } from '../scenario/schema.js';
 import { InputError } from '../errors.js';
 import { migrateRunRecord } from './migrate.js';
+import { recordProvenanceSchema } from './provenance.js';
 import { SCHEMA_VERSION, type RunRecord } from './types.js';
 
 const num = z.number();
@@ -22,7 +23,7 @@ const summaryShape = { count: num, min: fig, mean: fig, stddev: fig, p50: fig, p
 const latency = z.looseObject({
   ...summaryShape,
   histogram,
-  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: fig, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional() })),
+  threads: z.array(z.looseObject({ thread: num, cpu: nullNum, intervalNs: fig, summary: z.looseObject(summaryShape), histogram, series: z.array(z.looseObject({ t: num, count: num, min: fig, max: fig, mean: fig })), seriesSeconds: z.number().int().min(2).optional(), overflows: num.optional(), context: z.enum(['irq', 'thread', 'user']).optional() })),
   spikes: z.array(z.looseObject({ thread: num, t: num, latency: num })),
   spikesDropped: num,
   spikeThresholdNs: num.optional(),
@@ -40,7 +41,7 @@ const opStat = z.looseObject({
   cyclesReason: str.optional(),
 });
 const applied = z.looseObject({
-  mode: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']),
+  mode: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline', 'timerlat']),
   policy: str,
   priority: num,
   threads: num,
@@ -80,7 +81,7 @@ const resultBase = {
   host: str,
   repetition: num,
   order: num,
-  kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']),
+  kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline', 'timerlat']),
   startedAt: str,
   endedAt: str,
   warnings: z.array(warning),
@@ -100,7 +101,7 @@ const check = z.looseObject({ id: str, status: z.enum(['pass', 'warn', 'fail']),
 // The facts the reports and readiness read; the rest of HostFacts is kept as gathered.
 const hostFacts = z.looseObject({
   hostname: str,
-  kernel: z.looseObject({ release: str, version: str, arch: str, preemptRt: z.boolean(), preemptRtEvidence: nullStr, preemptModel: nullStr }),
+  kernel: z.looseObject({ release: str, version: str, arch: str, preemptRt: z.boolean(), preemptRtEvidence: nullStr, preemptModel: nullStr, config: z.looseObject({ sha256: str, source: str }).nullable().optional() }),
   cmdline: z.looseObject({ raw: str }),
   cpu: z.looseObject({ model: nullStr, online: z.array(num), onlineCount: num }),
 });
@@ -152,7 +153,7 @@ const resolvedScenario = z.looseObject({
   repetitions: num,
   duration: num,
   deployments: z.array(z.looseObject({ name: str, kind: z.enum(['bare-metal', 'vm', 'unikernel']) })),
-  benchmarks: z.array(z.looseObject({ name: str, kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline']) })),
+  benchmarks: z.array(z.looseObject({ name: str, kind: z.enum(['cyclic', 'syscall', 'cyclictest', 'cyclicdeadline', 'timerlat']) })),
   gates: z.array(gate),
   noiseThreshold: num,
 });
@@ -179,6 +180,7 @@ export const runRecordSchema = z.looseObject({
   comparisons: z.array(comparison).optional(),
   // Optional: records written before it existed load as they are (no migration needed).
   overrides: z.looseObject({ durationNs: num.optional(), only: z.array(str).optional(), parallel: num.optional(), waitLockMs: num.optional() }).optional(),
+  provenance: recordProvenanceSchema.optional(),
 });
 
 const MAX_PROBLEMS = 10;

@@ -3,6 +3,7 @@ import type { Comparison, GateOutcome } from './comparison.js';
 import type { HostFacts } from './facts.js';
 import type { Check } from './readiness.js';
 import type { HistogramData } from './histogram.js';
+import type { RecordProvenance } from './provenance.js';
 
 /** 2: readiness, plan, gates and comparisons are top-level fields (1 had them in `extra`); see migrateRunRecord. */
 export const SCHEMA_VERSION = 2;
@@ -66,6 +67,11 @@ export interface ThreadLatency {
   seriesSeconds?: number;
   /** This thread's samples beyond a tool's histogram range (counted at the range); absent: none. */
   overflows?: number;
+  /**
+   * rtla timerlat: which latency of its CPU this is: at the timer IRQ, at the timerlat thread's
+   * wake-up, or back in user space (-u). Absent: a wake-up latency of a thread (every other kind).
+   */
+  context?: 'irq' | 'thread' | 'user';
 }
 
 export interface LatencyResult extends MarkedSummary {
@@ -157,7 +163,7 @@ export type Ops = Record<string, OpStat>;
 /** What the probe says it really ran with (not what was asked). */
 export interface AppliedConfig {
   /** cyclictest, cyclicdeadline: rt-tests' own tool ran instead of the probe (probeVersion names its version). */
-  mode: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline';
+  mode: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline' | 'timerlat';
   policy: string;
   priority: number;
   threads: number;
@@ -203,7 +209,7 @@ export interface Warning {
 }
 
 interface ResultBase extends ResultKey {
-  kind: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline';
+  kind: 'cyclic' | 'syscall' | 'cyclictest' | 'cyclicdeadline' | 'timerlat';
   startedAt: string;
   endedAt: string;
   warnings: Warning[];
@@ -384,6 +390,8 @@ export interface RunRecord {
   comparisons?: Comparison[];
   /** What the command line changed of the scenario (`unilat run --duration ...`); absent in older records and imports. */
   overrides?: RunOverrides;
+  /** Scenario hash, labels and CI job of the run (results/provenance.ts); absent in older records and imports. */
+  provenance?: RecordProvenance;
 }
 
 /**

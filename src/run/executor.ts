@@ -4,6 +4,7 @@
  * as soon as it exists; a host that fails is reported and the others go on.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { fileSafe } from '../names.js';
 import type { ResolvedHost } from '../hosts/inventory.js';
 import type { Plan, PlanStep } from './plan.js';
@@ -32,15 +33,25 @@ export interface ExecuteOptions {
 }
 
 export async function execute(o: ExecuteOptions): Promise<void> {
-  // Saves are serialised so concurrent hosts never interleave writes of run.json.
+  // Saves are serialised so concurrent hosts never interleave writes of run.json, and coalesced:
+  // a save that has not begun yet writes the record as it is when it begins, so callers that
+  // come meanwhile share it (with many hosts, one save per change would write the record
+  // O(hosts^2) times).
   let saving = Promise.resolve();
-  const save = () => (saving = saving.then(() => saveRunRecord(o.runDir, o.record)));
+  let queued: Promise<void> | null = null;
+  const save = () =>
+    (queued ??= saving = saving.then(() => {
+      queued = null;
+      return saveRunRecord(o.runDir, o.record);
+    }));
   const addResult = async (r: Result) => {
     o.record.results.push(r);
     await save();
   };
   const locks = new MachineLocks();
   const queue = [...o.plan.hosts];
+  // Every host's connect and commands wait on the one run signal at once: many listeners are expected.
+  setMaxListeners(Math.max(10, 8 * Math.min(o.parallel, queue.length)), o.signal);
   const workers = Array.from({ length: Math.max(1, Math.min(o.parallel, queue.length)) }, async () => {
     for (let h = queue.shift(); h; h = queue.shift()) await runHost(h, o, locks, addResult, save);
   });
@@ -67,6 +78,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
     o.progress.log(host.name, `readiness: ${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail${checks.filter((c) => c.status === 'fail').map((c) => `; FAIL ${c.title}: ${c.fix}`).join('')}`);
     const home = await openHome(t);
     const boot = await t.run(['cat', BOOT_ID], { timeoutMs: 15_000 });
+    const bootId = boot.exitCode === 0 ? boot.stdout.trim() || null : null;
     // One controller at a time on a machine; the hosts of this run that are that machine share it.
     lease = await locks.acquire(t, home, `${boot.stdout.trim()}|${home.path}`, {
       runId: o.record.id,
@@ -81,7 +93,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
       o.progress.log(host.name, `restored what an interrupted run left (${r.file}: ${r.outcome})`);
     }
     await save();
-    journal = new HostJournal(t, { dir: home.journals, id: `${o.record.id}-${fileSafe(host.name, 32)}-${randomBytes(2).toString('hex')}` });
+    journal = new HostJournal(t, { dir: home.journals, id: `${o.record.id}-${fileSafe(host.name, 32)}-${randomBytes(2).toString('hex')}`, bootId });
     const session: HostSession = { host, transport: t, home, runDir: o.runDir, record: o.record, progress: o.progress, signal: o.signal, save, journal };
     for (; next < steps.length && !o.signal.aborted; ) {
       const group = bootGroup(steps, next);

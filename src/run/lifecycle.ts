@@ -10,6 +10,7 @@ import type { ResolvedHost } from '../hosts/inventory.js';
 import { installSignalRestore } from '../prepare/recovery.js';
 import { writeReports, type ReportOptions } from '../report/write.js';
 import { closeHistory, markRunFinished, markRunStarted, openHistory, type History } from '../results/history.js';
+import { scenarioHash, type CiInfo } from '../results/provenance.js';
 import { createRunDir, newRunId, saveRunRecord } from '../results/store.js';
 import { SCHEMA_VERSION, type FailedResult, type RunOverrides, type RunRecord } from '../results/types.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -38,6 +39,10 @@ export interface RunOptions {
   log: Parameters<typeof createProgress>[0];
   /** How the reports are drawn (figure size). */
   report?: ReportOptions;
+  /** --label KEY=VALUE, validated. */
+  labels?: Record<string, string>;
+  /** The CI job the run is part of (results/provenance.ts ciFromEnv), null outside CI. */
+  ci?: CiInfo | null;
 }
 
 export interface RunOutcome {
@@ -118,6 +123,7 @@ async function runWith(db: History, scenario: Scenario, file: string, plan: Plan
     warnings: [],
     hostErrors: {},
     overrides: runOverrides(o),
+    provenance: { scenarioHash: scenarioHash(scenario), labels: { ...o.labels }, ci: o.ci ?? null },
   };
   await beginRecord(db, record, dir);
   const progress = createProgress(o.log, o.quiet);

@@ -121,6 +121,25 @@ const cyclicdeadlineBenchmark = z.strictObject({
   loops: latencyKnobs.loops.meta({ description: 'not available: cyclicdeadline has no loop count (give a duration)' }),
 });
 
+/**
+ * rtla timerlat hist: the kernel's timerlat tracer wakes a thread per CPU every period and
+ * records the latency at the timer IRQ and at the thread's wake-up (and, with rtla -u, back in
+ * user space). Knobs map to rtla's options as bench/timerlat/args.ts says.
+ */
+const timerlatBenchmark = z.strictObject({
+  name: name.meta({ description: 'benchmark name (unique in the scenario)' }),
+  kind: z.literal('timerlat').meta({ description: "rtla timerlat hist on the target (bare metal, or in a vm guest): IRQ and thread latency per CPU, from the kernel's timerlat tracer" }),
+  interval: latencyKnobs.interval.meta({ description: 'timer period (rtla -p, whole us)' }),
+  priority: latencyKnobs.priority.meta({ description: 'SCHED_FIFO priority of the timerlat threads (rtla -P f:PRIO)' }),
+  affinity: latencyKnobs.affinity.meta({ description: 'CPUs to measure (rtla -c); default all; the other CPUs run rtla itself where rtla has -H' }),
+  dmaLatency: latencyKnobs.dmaLatency.meta({ description: 'hold /dev/cpu_dma_latency at 0 during the run (rtla --dma-latency 0)' }),
+  duration: latencyKnobs.duration.meta({ description: 'overrides the scenario duration (rtla -d, whole seconds)' }),
+  userThreads: z.boolean().default(true).meta({ description: 'also measure the return to user space with rtla\'s user-space threads (-u), where the installed rtla has it' }),
+  loops: latencyKnobs.loops.meta({ description: 'not available: rtla timerlat has no loop count (give a duration)' }),
+  histogram: int(10, 1_000_000).default(20_000).meta({ description: 'histogram range in us (1 us buckets); later samples are counted as overflows' }),
+  spikeThreshold: latencyKnobs.spikeThreshold,
+});
+
 export const SYSCALL_OPS = ['loop', 'func', 'indirect', 'clock_gettime', 'getppid', 'read'] as const;
 
 const syscallBenchmark = z.strictObject({
@@ -136,7 +155,7 @@ const syscallBenchmark = z.strictObject({
   perf: z.boolean().default(false).meta({ description: 'also record `perf bench syscall basic` where perf exists' }),
 });
 
-export const benchmarkSchema = z.discriminatedUnion('kind', [cyclicBenchmark, syscallBenchmark, cyclictestBenchmark, cyclicdeadlineBenchmark]);
+export const benchmarkSchema = z.discriminatedUnion('kind', [cyclicBenchmark, syscallBenchmark, cyclictestBenchmark, cyclicdeadlineBenchmark, timerlatBenchmark]);
 
 export const loadSchema = z.strictObject({
   tool: z.enum(['stress-ng', 'hackbench', 'command']).meta({ description: 'stress-ng, hackbench, or command (args are the program and its arguments)' }),
@@ -213,7 +232,7 @@ export const scenarioSchema = z
     duration: time('duration', 's').default(10e9).meta({ description: 'default length of latency benchmarks' }),
     load: loadSchema.optional().meta({ description: 'background load for every deployment (a deployment may set its own)' }),
     deployments: z.array(deploymentSchema).min(1).max(MAX_LIST).meta({ description: 'where to measure: bare-metal, vm or unikernel' }),
-    benchmarks: z.array(benchmarkSchema).min(1).max(MAX_LIST).meta({ description: 'what to measure: cyclic, cyclictest, cyclicdeadline or syscall' }),
+    benchmarks: z.array(benchmarkSchema).min(1).max(MAX_LIST).meta({ description: 'what to measure: cyclic, cyclictest, cyclicdeadline, timerlat or syscall' }),
     gates: z.array(gate).max(MAX_LIST).default([]).meta({ description: '`unilat run` exits 1 when one fails: "p99 < 50us", "syscall.getppid < 200ns", "p99.9 may not regress more than 10%"' }),
     baseline: z.string().optional().meta({ description: 'baseline for relative gates: a run folder or last-good' }),
     noiseThreshold: z.number().min(0).max(1).default(0.05).meta({ description: 'changes smaller than this fraction are "no significant change"' }),
@@ -230,8 +249,10 @@ export const scenarioSchema = z
     s.benchmarks.forEach((b, i) => {
       if ((b.kind === 'cyclic' || b.kind === 'cyclictest') && b.policy === 'deadline' && b.runtime === undefined)
         ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'runtime'], message: 'policy deadline needs a runtime (like 200us)' });
-      if (b.kind === 'cyclicdeadline' && b.loops !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'loops'], message: 'cyclicdeadline has no loop count: give a duration' });
+      if ((b.kind === 'cyclicdeadline' || b.kind === 'timerlat') && b.loops !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'loops'], message: `${b.kind === 'timerlat' ? 'rtla timerlat' : b.kind} has no loop count: give a duration` });
+      if (b.kind === 'timerlat' && (b.interval < 100_000 || b.interval > 1e9))
+        ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'interval'], message: `rtla timerlat takes a period of 100us to 1s, not ${b.interval / 1000}us` });
       if (b.kind !== 'syscall' && b.duration !== undefined && b.loops !== undefined)
         ctx.addIssue({ code: 'custom', path: ['benchmarks', i, 'loops'], message: 'give either duration or loops, not both' });
     });
@@ -256,11 +277,12 @@ export type Benchmark = z.output<typeof benchmarkSchema>;
  * tools of their own on the host. The plan needs only this of a kind; bench/benchmark.ts's
  * registry is typed to agree with it.
  */
-export const RUNS_ON_PROBE = { cyclic: true, syscall: true, cyclictest: false, cyclicdeadline: false } as const satisfies Record<Benchmark['kind'], boolean>;
+export const RUNS_ON_PROBE = { cyclic: true, syscall: true, cyclictest: false, cyclicdeadline: false, timerlat: false } as const satisfies Record<Benchmark['kind'], boolean>;
 export type CyclicBenchmark = z.output<typeof cyclicBenchmark>;
 export type CyclictestBenchmark = z.output<typeof cyclictestBenchmark>;
 export type CyclicdeadlineBenchmark = z.output<typeof cyclicdeadlineBenchmark>;
 export type SyscallBenchmark = z.output<typeof syscallBenchmark>;
+export type TimerlatBenchmark = z.output<typeof timerlatBenchmark>;
 export type Load = z.output<typeof loadSchema>;
 export type Tuning = z.output<typeof tuningSchema>;
 

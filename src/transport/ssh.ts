@@ -1,7 +1,17 @@
 /**
  * The SSH transport (DESIGN.md "Transport"), on ssh2 — the only module that imports it.
  *
- * Commands: the argv is quoted by quote.ts and run as
+ * Commands go through one remote command runner per connection (runner.ts, runner.c): started
+ * once over an exec channel (the login user's shell runs once per host and run), it gets every
+ * command as an argument vector and kills process groups on cancel and timeout. A runner that
+ * dies is started again (at most MAX_RUNNER_RESTARTS times, then every command fails with a
+ * clear error); where none can be had (no cc on the host, UNILAT_SSH_RUNNER=off) each command
+ * is an exec of its own, as follows.
+ *
+ * Files (upload, writeFile, read) go through the runner too, without a process on the host;
+ * without a runner, through SFTP.
+ *
+ * Plain exec: the argv is quoted by quote.ts and run as
  *   exec [env K=V ...] sh -c WRAPPER sh ARGV...
  * OpenSSH gives every session its own session/process group (setsid), and every step above
  * exec()s, so the command keeps the session leader's pid. The wrapper reports that pid as its
@@ -21,7 +31,9 @@ import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { appendKnownHost, checkHostKey, fingerprintSha256, knownHostName, knownKeyTypes, keyTypeOf, readKnownHosts } from './known-hosts.js';
 import { abortError } from './transport.js';
-import { shellJoin } from './quote.js';
+import { homeOverride } from './host-home.js';
+import { envAssignments, shellJoin } from './quote.js';
+import { RemoteRunner, RunnerUnavailable, type ExecChannel } from './runner.js';
 import { TransportError, type Command, type RunOptions, type RunResult, type Transport } from './transport.js';
 
 const { Client } = ssh2;
@@ -56,6 +68,18 @@ export interface SshTarget {
 
 export interface SshConnectOptions {
   signal?: AbortSignal;
+  /** Run commands through one remote runner (default: yes, unless UNILAT_SSH_RUNNER=off). */
+  runner?: boolean;
+  /** unilat's home on the host, where the runner is cached (default: UNILAT_HOST_HOME, else the user's default). */
+  home?: string;
+}
+
+/** A runner that died is started again this often per connection; then commands fail. */
+export const MAX_RUNNER_RESTARTS = 3;
+
+/** Whether the runner is wanted: UNILAT_SSH_RUNNER=off runs every command as an exec of its own. */
+export function runnerWanted(opts: SshConnectOptions = {}): boolean {
+  return opts.runner ?? process.env.UNILAT_SSH_RUNNER !== 'off';
 }
 
 /** Key types as written in known_hosts -> host key algorithms that produce them (ssh2 names). */
@@ -78,11 +102,7 @@ const MAX_RUN_CHANNELS = 8;
 /** The shell line the remote login shell receives for `argv` (exported for tests). */
 export function remoteCommandLine(argv: readonly string[], env?: Record<string, string>): string {
   if (argv.length === 0) throw new Error('empty command');
-  const envArgs: string[] = [];
-  for (const [k, v] of Object.entries(env ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`bad environment variable name ${JSON.stringify(k)}`);
-    envArgs.push(`${k}=${v}`);
-  }
+  const envArgs = envAssignments(env);
   const words = [...(envArgs.length ? ['env', ...envArgs] : []), 'sh', '-c', WRAPPER, 'sh', ...argv];
   return `exec ${shellJoin(words)}`;
 }
@@ -149,6 +169,12 @@ export class SshTransport implements Transport {
   private sftpP: Promise<SFTPWrapper> | null = null;
   private readonly slots = new Slots(MAX_RUN_CHANNELS);
   private readonly active = new Set<ActiveRun>();
+  private runner: RemoteRunner | null = null;
+  private runnerStarting: Promise<RemoteRunner | null> | null = null;
+  /** Why commands run without a runner (null: they run through one). */
+  private noRunner: string | null = 'not started';
+  private runnerHome = '';
+  private runnerStarts = 0;
 
   private constructor(
     readonly target: SshTarget,
@@ -161,6 +187,8 @@ export class SshTransport implements Transport {
       if (this.lostReason !== null) return;
       this.lostReason = this.closed ? `${describe(target)}: connection closed` : `${describe(target)}: connection lost (${this.scrub(why)})`;
       for (const r of this.active) r.lost(new TransportError(this.lostReason, this.name));
+      const reason = this.lostReason;
+      this.runner?.fail(() => new TransportError(reason, this.name));
     };
     client.on('error', (e: Error) => onGone(e.message));
     client.on('end', () => onGone('closed by the remote side'));
@@ -213,7 +241,7 @@ export class SshTransport implements Transport {
     let sock: Duplex | undefined;
     if (target.jump) {
       try {
-        jumpVia = await SshTransport.connect(target.jump, opts);
+        jumpVia = await SshTransport.connect(target.jump, { ...opts, runner: false });
       } catch (e) {
         if ((e as Error).name === 'AbortError') throw e;
         throw fail(`cannot reach jump host: ${(e as Error).message}`);
@@ -337,7 +365,94 @@ export class SshTransport implements Transport {
       if (jumpVia) await jumpVia.close();
       throw e;
     }
-    return new SshTransport(target, client, jumpVia, secrets);
+    const t = new SshTransport(target, client, jumpVia, secrets);
+    if (runnerWanted(opts)) {
+      t.runnerHome = opts.home ?? homeOverride();
+      t.noRunner = null;
+      let onAbort = () => {};
+      const aborted = new Promise<'aborted'>((resolve) => (onAbort = () => resolve('aborted')));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
+      const started = await Promise.race([t.startRunner(), aborted]);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (started === 'aborted') {
+        await t.close();
+        throw abortError();
+      }
+      if (!started) {
+        // The connection itself may be what failed: then say so, as a plain command would.
+        if (t.lostReason !== null) throw new TransportError(t.lostReason, t.name);
+      }
+    } else t.noRunner = 'UNILAT_SSH_RUNNER=off';
+    return t;
+  }
+
+  get checkedHome(): { given: string; line: string } | undefined {
+    return this.runner?.alive && this.runner.homeLine ? { given: this.runnerHome, line: this.runner.homeLine } : undefined;
+  }
+
+  /** How commands run: 'runner' (one remote runner for the connection) or 'exec' (one channel each), and why. */
+  get commandMode(): { mode: 'runner' | 'exec'; pid?: number; reason?: string } {
+    if (this.runner?.alive) return { mode: 'runner', pid: this.runner.pid };
+    return this.noRunner === null ? { mode: 'runner' } : { mode: 'exec', reason: this.noRunner };
+  }
+
+  /** Starts the runner (again): null when none can be had (this.noRunner says why) or the limit is reached. */
+  private startRunner(): Promise<RemoteRunner | null> {
+    if (this.runnerStarting) return this.runnerStarting;
+    const desc = describe(this.target);
+    const p = (async () => {
+      this.runnerStarts++;
+      const r = await RemoteRunner.start(
+        (line) =>
+          new Promise<ExecChannel>((resolve, reject) => {
+            try {
+              this.client.exec(line, (e, ch) => (e ? reject(new Error(this.scrub(e.message))) : resolve(ch)));
+            } catch (e) {
+              reject(e as Error);
+            }
+          }),
+        this.runnerHome,
+        { name: this.name },
+      );
+      if (r instanceof RunnerUnavailable) {
+        // Only the first start may fall back: a runner that worked and cannot come back is an error.
+        if (this.runnerStarts === 1) this.noRunner = r.reason;
+        else this.runnerFailure = `${desc}: the remote command runner could not be started again: ${this.scrub(r.reason)}`;
+        return null;
+      }
+      r.onEnd((how) => {
+        if (this.runner === r) this.runner = null;
+        // The connection's own end is reported by onGone; wait for it to be seen.
+        setImmediate(() => {
+          const reason = this.lostReason ?? (this.closed ? `${desc}: transport closed` : null);
+          r.fail((argv0) => new TransportError(reason ?? `${desc}: the remote command runner ended (${this.scrub(how)})${argv0 ? ` while running ${argv0}` : ''}`, this.name));
+        });
+      });
+      this.runner = r;
+      return r;
+    })();
+    this.runnerStarting = p;
+    p.finally(() => {
+      if (this.runnerStarting === p) this.runnerStarting = null;
+    }).catch(() => {});
+    return p;
+  }
+
+  /** Set once the runner died and could not come back: every command fails with it. */
+  private runnerFailure: string | null = null;
+
+  /** The live runner, restarted when it died (bounded); null: run without one. */
+  private async liveRunner(): Promise<RemoteRunner | null> {
+    if (this.noRunner !== null) return null;
+    if (this.runner?.alive) return this.runner;
+    if (this.runnerFailure === null && !this.runnerStarting && this.runnerStarts > MAX_RUNNER_RESTARTS)
+      this.runnerFailure = `${describe(this.target)}: the remote command runner ended ${this.runnerStarts} times; giving up on this connection (UNILAT_SSH_RUNNER=off runs commands without it)`;
+    if (this.runnerFailure !== null) throw new TransportError(this.runnerFailure, this.name);
+    const r = await this.startRunner();
+    this.usable();
+    if (!r) throw new TransportError(this.runnerFailure ?? `${describe(this.target)}: the remote command runner could not be started again`, this.name);
+    return r;
   }
 
   private scrub(m: string): string {
@@ -362,6 +477,8 @@ export class SshTransport implements Transport {
     const line = remoteCommandLine(argv, opts.env);
     if (opts.signal?.aborted) throw abortError();
     this.usable();
+    const runner = await this.liveRunner();
+    if (runner) return runner.run(argv, opts);
     const release = await this.slots.acquire(opts.signal);
     try {
       this.usable();
@@ -619,12 +736,17 @@ export class SshTransport implements Transport {
   async upload(localPath: string, remotePath: string, mode?: number): Promise<void> {
     // Like cp: the local file's permission bits unless a mode is given.
     const st = await stat(localPath);
+    const runner = await this.liveRunner();
+    if (runner) return runner.writeFile(remotePath, await readFile(localPath), mode ?? st.mode & 0o7777);
     await this.replaceWith(remotePath, mode ?? st.mode & 0o7777, (tmp) =>
       this.sftpCall<void>('upload', remotePath, (s, cb) => s.fastPut(localPath, tmp, (e) => cb(e))),
     );
   }
 
   async writeFile(remotePath: string, data: string | Buffer, mode?: number): Promise<void> {
+    this.usable();
+    const runner = await this.liveRunner();
+    if (runner) return runner.writeFile(remotePath, Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'), mode);
     // An existing file keeps its mode unless one is given (as fs.writeFile does).
     const keep = mode === undefined ? (await this.remoteStat(remotePath))?.mode : undefined;
     await this.replaceWith(remotePath, mode ?? (keep !== undefined ? keep & 0o7777 : undefined), (tmp) =>
@@ -632,7 +754,10 @@ export class SshTransport implements Transport {
     );
   }
 
-  read(remotePath: string): Promise<Buffer> {
+  async read(remotePath: string): Promise<Buffer> {
+    this.usable();
+    const runner = await this.liveRunner();
+    if (runner) return runner.readFile(remotePath);
     return this.sftpCall<Buffer>('read', remotePath, (s, cb) => s.readFile(remotePath, cb));
   }
 
@@ -656,9 +781,14 @@ export class SshTransport implements Transport {
     if (this.closed) return;
     const running = [...this.active];
     for (const r of running) r.kill();
-    if (running.length)
-      await Promise.race([Promise.all(running.map((r) => r.done)), new Promise((r) => setTimeout(r, 3000).unref())]);
+    const desc = describe(this.target);
+    const runner = this.runner;
+    await Promise.all([
+      runner?.killAll((argv0) => new TransportError(`${desc}: transport closed while running ${argv0}`, this.name)),
+      running.length ? Promise.race([Promise.all(running.map((r) => r.done)), new Promise((r) => setTimeout(r, 3000).unref())]) : undefined,
+    ]);
     this.closed = true;
+    await runner?.close();
     if (this.lostReason === null) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {

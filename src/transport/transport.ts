@@ -35,6 +35,8 @@ export type Command = string[] | { script: string; args?: string[] };
 export interface Transport {
   /** Host name as the user knows it ("local", or a hosts-file name). */
   readonly name: string;
+  /** What the home script (host-home.ts) printed last for `given` while connecting, if it ran then (saves running it again). */
+  readonly checkedHome?: { given: string; line: string };
   run(cmd: Command, opts?: RunOptions): Promise<RunResult>;
   upload(localPath: string, remotePath: string, mode?: number): Promise<void>;
   /** Write bytes to a remote file (creating or replacing it). */

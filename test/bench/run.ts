@@ -3,7 +3,7 @@
  *  1. tinybench on the hot paths (protocol parsing, cyclictest -v import, histogram record and
  *     merge, percentiles on a 1e9-sample histogram, bootstrap when it exists, report generation);
  *  2. peak memory and time at 1e6 / 1e7 / 1e8 samples, each import in its own child process;
- *  3. fleet scale (16 loopback sshd hosts vs 1), when the SSH transport exists (fleet.ts).
+ *  3. fleet scale (1, 16 and 64 loopback sshd hosts), when the SSH transport exists (fleet.ts).
  * Prints tables and writes JSON (default test-artifacts/bench/bench.json, git-ignored: figures
  * of record go to BENCHMARKS.md). Options: --only=tinybench,memory,fleet  --sizes=1e6,1e7,1e8
  * --time=MS (tinybench budget per task)  --out=FILE. No assertion here fails on time.
@@ -276,7 +276,7 @@ try {
   }
   if (only.has('fleet')) {
     const { fleet } = await import('./fleet.js');
-    console.log('# fleet: 16 loopback sshd hosts vs 1');
+    console.log('# fleet: 1, 16 and 64 loopback sshd hosts');
     out.fleet = await fleet(args);
     const f = out.fleet as { skipped?: string; failed?: string };
     if (f.skipped) console.log(`  skipped: ${f.skipped}`);

@@ -149,7 +149,7 @@ function startWatchdog(dir: string, tag: string, listener: number): void {
   const script =
     // A zombie counts as dead: PID 1 in some containers never reaps orphans.
     'alive() { s=$(cat /proc/$1/stat 2>/dev/null) || return 1; s=${s##*) }; [ "${s%% *}" != Z ]; }; ' +
-    'while alive "$1" && [ -d "$2" ]; do sleep 0.5; done; ' +
+    'while alive "$1" && [ -d "$2" ]; do sleep 2; done; ' +
     'for f in $(grep -lzx -- "$3" /proc/[0-9]*/environ 2>/dev/null); do p=${f#/proc/}; kill -9 "${p%/environ}" 2>/dev/null; done; ' +
     // sshd's setproctitle overwrites its environment, so the listener is also killed by pid.
     'if [ "$(cat /proc/$4/comm 2>/dev/null)" = sshd ]; then kill -9 "$4" 2>/dev/null; fi; ' +

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { hogSource } from '../helpers/hog.js';
 import { launchChromium } from '../report/browser.js';
 import type { CompletedLatencyResult, RunRecord } from '../../src/results/types.js';
 
@@ -18,26 +19,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 const CPU = cpus().length > 1 ? 1 : 0;
 
 /** Busy 3 ms, sleep 17 ms, at SCHED_FIFO 95 on one CPU, for N seconds, named unilat-hog. */
-const HOG_C = `#define _GNU_SOURCE
-#include <sched.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
-#include <time.h>
-static long long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
-int main(int argc, char **argv) {
-  cpu_set_t s; CPU_ZERO(&s); CPU_SET(atoi(argv[1]), &s);
-  if (sched_setaffinity(0, sizeof s, &s)) return 3;
-  struct sched_param p = { .sched_priority = 95 };
-  if (sched_setscheduler(0, SCHED_FIFO, &p)) return 3;
-  prctl(PR_SET_NAME, "unilat-hog");
-  long long end = now() + atoll(argv[2]) * 1000000000LL;
-  while (now() < end) {
-    long long b = now() + 3000000; while (now() < b) ;
-    struct timespec z = { 0, 17000000 }; nanosleep(&z, 0);
-  }
-  return 0;
-}
-`;
+const HOG_C = hogSource(3, 17);
 
 /** What a user's tracing looks like: the tracefs mounts and, where mounted, the top-level state and instances. */
 function tracingState(): string {
@@ -88,12 +70,17 @@ test('a traced spike names the interferer that held the CPU, and the trace is ke
     assert.equal(res.status, 'completed');
     assert.ok(res.tracing, 'the result records that tracing was on');
     assert.ok(res.warnings.some((w) => w.code === 'traced'), 'and says so beside the figures');
-    const spike = res.tracing.spikes[0];
-    assert.ok(spike, `a spike over 1 ms was traced (max ${res.latency.max} ns)`);
-    assert.ok(spike.latencyNs > 1_000_000);
-    assert.equal(spike.cpu, CPU);
-    const top = spike.attribution?.entries[0];
-    assert.deepEqual({ kind: top?.kind, name: top?.name, policy: top?.policy, priority: top?.priority }, { kind: 'thread', name: 'unilat-hog', policy: 'rt', priority: 95 }, JSON.stringify(spike.attribution));
+    const spikes = res.tracing.spikes;
+    assert.ok(spikes.length, `a spike over 1 ms was traced (max ${res.latency.max} ns)`);
+    for (const sp of spikes) {
+      assert.ok(sp.latencyNs > 1_000_000);
+      assert.equal(sp.cpu, CPU);
+    }
+    // Other work on a shared machine may hold the CPU at one spike; the interferer must top one at least.
+    const topOf = (sp: (typeof spikes)[number]) => sp.attribution?.entries[0];
+    const spike = spikes.find((sp) => topOf(sp)?.name === 'unilat-hog') ?? spikes[0];
+    const top = topOf(spike);
+    assert.deepEqual({ kind: top?.kind, name: top?.name, policy: top?.policy, priority: top?.priority }, { kind: 'thread', name: 'unilat-hog', policy: 'rt', priority: 95 }, JSON.stringify(spikes.map((sp) => sp.attribution)));
     assert.ok(top!.ns > spike.latencyNs / 2, 'the interferer holds most of the window');
     assert.ok(spike.file && existsSync(join(run, spike.file)), 'the raw window is in the run folder');
     assert.match(readFileSync(join(run, spike.file), 'utf8'), /unilat-hog-\d+ +\[00\d\]/);

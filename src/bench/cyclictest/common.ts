@@ -5,10 +5,10 @@
 import { InputError } from '../../errors.js';
 import type { LatencyFigures, LatencyResult, Warning } from '../../results/types.js';
 
-export type ImportFormat = 'cyclictest-json' | 'cyclictest-histogram' | 'cyclictest-verbose';
+export type ImportFormat = 'cyclictest-json' | 'cyclictest-histogram' | 'cyclictest-verbose' | 'rtla-timerlat-hist';
 
 export interface ImportMeta {
-  tool: 'cyclictest';
+  tool: 'cyclictest' | 'rtla';
   version: string | null;
   cmdline: string | null;
   startTime: string | null;

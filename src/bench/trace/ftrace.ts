@@ -2,6 +2,7 @@
  * ftrace's text format (the `trace` and `per_cpu/cpuN/trace` files), the events of
  * prepare/tracing.ts's set read into typed records. Lines it does not know are skipped.
  */
+import type { TracedSpike } from '../../results/types.js';
 
 /** One event line: the task that was current, the CPU, the time (ns on the trace clock) and the event. */
 export interface FtraceLine {
@@ -84,15 +85,7 @@ export function parseFtrace(text: string): FtraceEvent[] {
 }
 
 /** The probe's marker: `unilat-spike trace=K thread=T tid=P cpu=C planned=NS actual=NS latency=NS`. */
-export interface SpikeMarker {
-  trace: number;
-  thread: number;
-  tid: number;
-  cpu: number;
-  plannedNs: number;
-  actualNs: number;
-  latencyNs: number;
-}
+export type SpikeMarker = Pick<TracedSpike, 'trace' | 'thread' | 'tid' | 'cpu' | 'plannedNs' | 'actualNs' | 'latencyNs'>;
 
 const MARKER = /unilat-spike trace=(\d+) thread=(\d+) tid=(\d+) cpu=(\d+) planned=(-?\d+) actual=(-?\d+) latency=(\d+)/;
 

@@ -103,7 +103,7 @@ export interface GuestImage {
 }
 
 /** The node every early init needs before devtmpfs is mounted (the kernel opens it for PID 1). */
-const baseDirs: InitramfsEntry[] = [
+export const baseDirs: InitramfsEntry[] = [
   { type: 'dir', path: 'dev' },
   { type: 'char', path: 'dev/console', major: 5, minor: 1, mode: 0o600 },
   { type: 'dir', path: 'proc', mode: 0o555 },
@@ -113,7 +113,7 @@ const baseDirs: InitramfsEntry[] = [
 ];
 
 /** Applets the vm profile's /init uses, plus a few that make the guest look like a small Linux. */
-const BUSYBOX_APPLETS = ['sh', 'mount', 'umount', 'mkdir', 'cat', 'echo', 'poweroff', 'sync', 'sleep', 'uname', 'ls', 'syslogd', 'klogd', 'dmesg', 'ps', 'kill'];
+export const BUSYBOX_APPLETS = ['sh', 'mount', 'umount', 'mkdir', 'cat', 'echo', 'poweroff', 'sync', 'sleep', 'uname', 'ls', 'syslogd', 'klogd', 'dmesg', 'ps', 'kill'];
 
 /** Debian's busybox-static installs a static binary as /bin/busybox. */
 export function busyboxPath(): string {

@@ -12,7 +12,7 @@ import type { GuestDeployment } from '../../scenario/schema.js';
 import { fileSafe } from '../../names.js';
 import type { DeploymentContext, DeploymentRunInfo, DeploymentRunner, ProbeInvocation } from '../types.js';
 import { buildGuestImage, busyboxPath, type GuestProfile } from './initramfs.js';
-import { resolveKernel } from './kernel.js';
+import { resolveKernel, type ResolvedKernel } from './kernel.js';
 import { GO_DEVICE, RESULTS_DEVICE, runGuest, type GuestRunInfo } from './qemu.js';
 import { hostTscKhz } from './tsc.js';
 import { journaledTempDir, type HostJournal } from '../../prepare/journal.js';
@@ -29,18 +29,22 @@ function imageCacheDir(): string {
 export async function guestImage(profile: GuestProfile, probePath: string, script: string[] | { wait: string }, out: string): Promise<{ path: string; cmdline: string[]; hash: string }> {
   const probe = await readFile(probePath);
   const busybox = profile === 'vm' ? await readFile(busyboxPath()) : undefined;
-  // The key covers every input, so a hit is the same bytes the writer would make.
-  const key = createHash('sha256')
-    .update(JSON.stringify({ v: 1, profile, script, out }))
-    .update(probe)
-    .update(busybox ?? '')
-    .digest('hex')
-    .slice(0, 24);
+  return cachedImage(profile, [JSON.stringify({ v: 1, profile, script, out }), probe, busybox ?? ''], () => buildGuestImage({ profile, probe, script, out, busybox }));
+}
+
+/**
+ * An image from the cache when one was built from the same `inputs`, else `build`'s, stored
+ * there: the key covers every input, so a hit is the same bytes the builder would make.
+ */
+export async function cachedImage(prefix: string, inputs: Array<string | Buffer>, build: () => Promise<{ initramfs: Buffer; cmdline: string[] }>): Promise<{ path: string; cmdline: string[]; hash: string }> {
+  const h = createHash('sha256');
+  for (const x of inputs) h.update(x);
+  const key = h.digest('hex').slice(0, 24);
   const dir = imageCacheDir();
-  const path = join(dir, `${profile}-${key}.cpio.gz`);
+  const path = join(dir, `${prefix}-${key}.cpio.gz`);
   const cmdFile = `${path}.cmdline.json`;
   if (existsSync(path) && existsSync(cmdFile)) return { path, cmdline: JSON.parse(await readFile(cmdFile, 'utf8')) as string[], hash: key };
-  const img = await buildGuestImage({ profile, probe, script, out, busybox });
+  const img = await build();
   await mkdir(dir, { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, img.initramfs);
@@ -82,35 +86,40 @@ export function createGuestRunner(d: GuestDeployment): DeploymentRunner {
         image = img;
         g = await runGuestWithAccel({ ...base, initrdPath: img.path, imageCmdline: img.cmdline });
       }
-      const h = g.hello ?? {};
-      const context: Record<string, unknown> = {
-        deploymentKind: d.kind,
-        accel: g.accel,
-        cpuModel: g.cpuModel,
-        machine: d.machine,
-        bootMode: d.boot,
-        bootMs: g.bootMs,
-        boot: g.boot,
-        ...extra,
-        bootAfterResumeMs: g.bootAfterResumeMs,
-        guestUptimeAtProbeS: g.guestUptimeAtProbeS,
-        guestKernel: h.kernel ?? null,
-        guestKernelVersion: h.kernelVersion ?? null,
-        guestPreempt: h.preempt ?? null,
-        guestRealtime: h.realtime ?? null,
-        vcpus: g.vcpus,
-        memoryMiB: d.memory,
-        memLock: d.memLock,
-        hugepages: d.hugepages,
-        kernel: { spec: kernel.spec, ...(kernel.manifest ? { package: kernel.manifest.package, version: kernel.manifest.version, sha256: kernel.manifest.sha256 } : { path: kernel.path }) },
-        initramfs: image.hash,
-        cmdline: g.cmdline,
-        qemuVersion: g.qemuVersion,
-        consoleLog,
-        qemuLog: g.qemuLog,
-      };
+      const context = guestRunContext(d, kernel, g, image.hash, extra);
       return { context, warnings: g.warnings };
     },
+  };
+}
+
+/** What a guest run adds to its results' context: the boot, the guest's kernel, the vCPUs, the images and logs. */
+export function guestRunContext(d: GuestDeployment, kernel: ResolvedKernel, g: GuestRunInfo, initramfs: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const h = g.hello ?? {};
+  return {
+    deploymentKind: d.kind,
+    accel: g.accel,
+    cpuModel: g.cpuModel,
+    machine: d.machine,
+    bootMode: d.boot,
+    bootMs: g.bootMs,
+    boot: g.boot,
+    ...extra,
+    bootAfterResumeMs: g.bootAfterResumeMs,
+    guestUptimeAtProbeS: g.guestUptimeAtProbeS,
+    guestKernel: h.kernel ?? null,
+    guestKernelVersion: h.kernelVersion ?? null,
+    guestPreempt: h.preempt ?? null,
+    guestRealtime: h.realtime ?? null,
+    vcpus: g.vcpus,
+    memoryMiB: d.memory,
+    memLock: d.memLock,
+    hugepages: d.hugepages,
+    kernel: { spec: kernel.spec, ...(kernel.manifest ? { package: kernel.manifest.package, version: kernel.manifest.version, sha256: kernel.manifest.sha256 } : { path: kernel.path }) },
+    initramfs,
+    cmdline: g.cmdline,
+    qemuVersion: g.qemuVersion,
+    consoleLog: g.consoleLog,
+    qemuLog: g.qemuLog,
   };
 }
 
