@@ -83,7 +83,10 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
     lease = await locks.acquire(t, home, `${boot.stdout.trim()}|${home.path}`, {
       runId: o.record.id,
       waitMs: o.waitLockMs,
-      onWait: (holder) => o.progress.log(host.name, `waiting for ${holder} to finish with this host`),
+      onWait: (holder) => {
+        o.progress.log(host.name, `waiting for ${holder} to finish with this host`);
+        o.progress.phase(host.name, PHASES.waiting);
+      },
     });
     // With the lock held, every journal in the home that is not this run's was left by a run that is gone.
     for (const r of await recoverLeftoverJournals(t, { dir: home.journals, exclude: activeJournals().map((j) => j.id) })) {
@@ -123,6 +126,7 @@ async function runHost(host: ResolvedHost, o: ExecuteOptions, locks: MachineLock
     if (lease && !lease.lock.held) o.record.warnings.push({ code: 'lock-lost', message: `${host.name}: the host lock's holder ended during the run: another controller could have used the host meanwhile` });
     if (lease) await lease.end();
     else await t?.close().catch(() => {});
+    o.progress.phase(host.name, PHASES.done);
   }
 }
 

@@ -24,15 +24,21 @@ export interface Progress {
 export const PHASES = {
   connecting: 'connecting',
   checking: 'checking the host',
+  waiting: 'waiting for the host lock',
   tuning: 'applying tuning',
   probe: 'building the probe',
   guestProbe: 'building the guest probe',
   booting: 'booting the guest',
   measuring: 'measuring',
   restoring: 'restoring the host',
+  /** A host's part of the run has ended. */
+  done: 'done',
   reports: 'writing reports',
   written: 'reports written',
 } as const;
+
+/** Phases that end a row: not repeated, and no seconds counted. */
+const FINAL = new Set<string>([PHASES.done, PHASES.written]);
 
 /** How often a plain-lines progress repeats a phase that has printed nothing else meanwhile. */
 export const HEARTBEAT_MS = 10_000;
@@ -122,7 +128,7 @@ class LineProgress implements Progress {
   private heartbeat() {
     const now = Date.now();
     for (const [host, r] of this.rows.rows)
-      if (r.phase && now - (this.last.get(host) ?? 0) >= HEARTBEAT_MS) this.line(host, `${r.total ? '  ' : ''}still ${r.phase} (${Math.round((now - r.since) / 1000)} s)`);
+      if (r.phase && !FINAL.has(r.phase) && now - (this.last.get(host) ?? 0) >= HEARTBEAT_MS) this.line(host, `${r.total ? '  ' : ''}still ${r.phase} (${Math.round((now - r.since) / 1000)} s)`);
   }
 }
 
@@ -173,7 +179,7 @@ class TtyProgress implements Progress {
     const now = Date.now();
     for (const [host, r] of this.rows.rows) {
       const secs = Math.round((now - r.since) / 1000);
-      const doing = r.phase ? `${r.phase}${secs >= 2 ? ` ${secs} s` : ''}` : '';
+      const doing = r.phase ? `${r.phase}${secs >= 2 && !FINAL.has(r.phase) ? ` ${secs} s` : ''}` : '';
       let line: string;
       if (r.total) {
         const p = percent(r);
