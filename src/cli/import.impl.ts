@@ -9,6 +9,7 @@ import { SCHEMA_VERSION, type RunRecord } from '../results/types.js';
 import { beginRecord, finishRecord } from '../run/lifecycle.js';
 import { VERSION } from '../version.js';
 import type { Args } from './import.js';
+import { usUnit } from '../report/format.js';
 
 export async function handler(a: Args): Promise<void> {
   if (a.spikeThreshold !== undefined && !(a.spikeThreshold >= 0 && Number.isFinite(a.spikeThreshold))) throw new InputError(`--spike-threshold: give a number of us >= 0, got ${a.spikeThreshold}`);
@@ -51,7 +52,7 @@ export async function handler(a: Args): Promise<void> {
     await finishRecord(db, record, dir);
     for (const r of results)
       process.stdout.write(
-        `${r.context?.import?.file}: ${r.latency.count} samples, max ${r.latency.max / 1000} us` +
+        `${r.context?.import?.file}: ${r.latency.count} samples, max ${usUnit(r.latency.max)}` +
           `${r.warnings.length ? ` (${r.warnings.length} warning${r.warnings.length > 1 ? 's' : ''})` : ''}\n`,
       );
     process.stdout.write(`${dir}\n`);

@@ -81,7 +81,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
     for (const r of c.rows) {
       const iv = r.ratioLow === null ? '–' : `[${fmtRatio(r.ratioLow)}, ${fmtRatio(r.ratioHigh)}]`;
       out.push(
-        `| ${mdText(r.key)} | ${mdText(r.metric)} | ${mdText(formatNs(r.baseline))} | ${mdText(formatNs(r.candidate))} | ${fmtRatio(r.ratio)} | ${iv} | ${fmtP(r.p)} | ${
+        `| ${mdText(r.key)} | ${mdText(r.metric)} | ${mdText(formatNs(r.baseline, r.metric))} | ${mdText(formatNs(r.candidate, r.metric))} | ${fmtRatio(r.ratio)} | ${iv} | ${fmtP(r.p)} | ${
           r.effect === null ? '–' : r.effect.toFixed(3)
         } | ${verdictCell(r)} | ${mdText(r.note ?? '')} |`,
       );
@@ -91,7 +91,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
   if (c.regressions.length) {
     out.push(`## Regressions (${c.regressions.length})`, '');
     for (const r of c.regressions)
-      out.push(`- ${mdLine(r.key)} ${mdText(r.metric)}: ${mdText(formatNs(r.baseline))} -> ${mdText(formatNs(r.candidate))} (x${fmtRatio(r.ratio)}, allowed +${percent(r.threshold)})`);
+      out.push(`- ${mdLine(r.key)} ${mdText(r.metric)}: ${mdText(formatNs(r.baseline, r.metric))} -> ${mdText(formatNs(r.candidate, r.metric))} (x${fmtRatio(r.ratio)}, allowed +${percent(r.threshold)})`);
     out.push('');
   } else if (c.rows.some((r) => r.gated)) out.push('No gated regression.', '');
   else

@@ -51,10 +51,14 @@ function matches(g: Gate, r: { benchmark: string; deployment: string }): boolean
   return (g.benchmark === undefined || g.benchmark === r.benchmark) && (g.deployment === undefined || g.deployment === r.deployment);
 }
 
-/** Human form of a ns figure (ns below 10 us, else us). */
-export function formatNs(ns: number): string {
+/**
+ * A gate's figure (ns) in its metric's unit, as every output writes it: ns per operation for
+ * `syscall.<op>`, µs for a latency; whole from 100 up, else 3 significant digits.
+ */
+export function formatNs(ns: number, metric = ''): string {
   if (!Number.isFinite(ns)) return String(ns);
-  return ns < 10_000 ? `${+ns.toFixed(1)} ns` : `${+(ns / 1000).toFixed(2)} us`;
+  const [v, unit] = metric.startsWith('syscall.') ? [ns, 'ns'] : [ns / 1000, 'µs'];
+  return `${Math.abs(v) >= 100 ? Math.round(v) : +v.toPrecision(3)} ${unit}`;
 }
 
 function evaluateAbsolute(g: AbsoluteGate, record: RunRecord): GateOutcome[] {
@@ -81,7 +85,7 @@ function evaluateAbsolute(g: AbsoluteGate, record: RunRecord): GateOutcome[] {
       value: v,
       limit: g.limitNs,
       pass,
-      detail: `${g.metric} = ${formatNs(v)} ${pass ? op : `not ${op}`} ${formatNs(g.limitNs)}`,
+      detail: `${g.metric} = ${formatNs(v, g.metric)} ${pass ? op : `not ${op}`} ${formatNs(g.limitNs, g.metric)}`,
     });
   }
   if (!out.length)
@@ -128,7 +132,7 @@ function evaluateRelative(g: RelativeGate, cmp: () => Comparison | null, opts: G
       value: r.ratio,
       limit,
       pass,
-      detail: `${g.metric} ${formatNs(r.baseline)} -> ${formatNs(r.candidate)}, ratio ${r.ratio.toFixed(3)}${iv} vs baseline ${baseline.id}: ${r.verdict}${holm}${r.note ? ` (${r.note})` : ''}`,
+      detail: `${g.metric} ${formatNs(r.baseline, r.metric)} -> ${formatNs(r.candidate, r.metric)}, ratio ${r.ratio.toFixed(3)}${iv} vs baseline ${baseline.id}: ${r.verdict}${holm}${r.note ? ` (${r.note})` : ''}`,
     };
   });
 }
