@@ -68,8 +68,9 @@ export async function handler(a: Args): Promise<void> {
   const db = openHistory(file, 'read');
   try {
     if (a.html !== undefined) {
+      // Before anything is written: an empty site would replace a good one.
+      if (a.metric && !metricNames(db, { scenario: a.scenario, host: a.host }).includes(a.metric)) throw unknownMetric(db, file, a);
       const n = await writeTrendSite(db, file, a.html, { scenario: a.scenario, host: a.host, metric: a.metric, limit: a.limit, alpha: a.alpha, minMagnitude: a.minChange });
-      if (a.metric && !n) throw unknownMetric(db, file, a);
       process.stdout.write(`${join(a.html, 'index.html')} (${n} series)\n`);
     } else if (a.changes) await changes(db, file, a, format);
     else if (a.metric) {
