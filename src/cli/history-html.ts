@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { renderTrendSite, type TrendRun, type TrendSeries } from '../report/trend-site.js';
+import { renderTrendSite, type SiteRun, type TrendRun, type TrendSeries } from '../report/trend-site.js';
 import { historySeries, listRuns, noiseThresholds, repetitionRanges, type History, type HistorySeries, type SeriesKey } from '../results/history.js';
 import { writeAtomic } from '../results/store.js';
 import { CHANGE_METRICS, historyChanges } from '../stats/history-changes.js';
@@ -20,6 +20,9 @@ export interface SiteQuery {
   alpha?: number;
   minMagnitude?: number;
 }
+
+/** Runs the index lists without --limit (every series page lists all of its own). */
+const INDEX_RUNS = 100;
 
 /** DIR made (with its parents) and writable, else one line saying why. */
 export function checkSiteDir(dir: string): void {
@@ -41,14 +44,13 @@ function reportOf(dir: string | null): string | undefined {
   return ['report.html', 'run.json'].map((f) => join(dir, f)).find((f) => existsSync(f));
 }
 
-export function siteSeries(db: History, q: SiteQuery): TrendSeries[] {
+export function siteSeries(db: History, q: SiteQuery, reports: ReadonlyMap<string, string | undefined>): TrendSeries[] {
   const metrics = q.metric ? [q.metric.replace(/[*?[]/g, '[$&]')] : [...CHANGE_METRICS];
   // `max` too: each group's long-term view.
   const wanted = [...new Set([...metrics, 'max'])];
   const all = historySeries(db, { metrics: wanted, scenario: q.scenario, host: q.host, limit: q.limit });
   const shown = q.metric ? all.filter((s) => s.metric === q.metric) : all;
   const changes = historyChanges(shown, { alpha: q.alpha, minMagnitude: q.minMagnitude, thresholds: noiseThresholds(db) });
-  const reports = new Map(listRuns(db, { scenario: q.scenario }).map((r) => [r.id, reportOf(r.dir)]));
   // Run ids are unique across scenarios: a run and its group name a figure.
   const figure = (runId: string, s: Omit<SeriesKey, 'scenario'>) => JSON.stringify([runId, s.host, s.deployment, s.benchmark, s.metric]);
   const ranges = new Map(repetitionRanges(db, wanted).map((r) => [figure(r.runId, r), r]));
@@ -70,8 +72,13 @@ export function siteSeries(db: History, q: SiteQuery): TrendSeries[] {
 /** Writes the site; returns the number of series pages. */
 export async function writeTrendSite(db: History, dbFile: string, dir: string, q: SiteQuery): Promise<number> {
   checkSiteDir(dir);
-  const series = siteSeries(db, q);
+  const all = listRuns(db, { scenario: q.scenario, host: q.host }).map((r): SiteRun => {
+    const report = reportOf(r.dir);
+    return { runId: r.id, scenario: r.scenario, startedAt: r.startedAt, status: r.incomplete ? 'incomplete' : r.status, gatesPassed: r.gatesPassed, ...(report ? { report } : {}) };
+  });
+  const series = siteSeries(db, q, new Map(all.map((r) => [r.runId, r.report])));
+  const runs = all.slice(0, q.limit ?? INDEX_RUNS);
   const abs = resolve(dir);
-  for (const f of renderTrendSite({ source: dbFile, generatedAt: new Date().toISOString(), series }, abs)) await writeAtomic(join(abs, f.file), f.content);
+  for (const f of renderTrendSite({ source: dbFile, generatedAt: new Date().toISOString(), series, runs }, abs)) await writeAtomic(join(abs, f.file), f.content);
   return series.length;
 }

@@ -37,11 +37,24 @@ export interface TrendSeries extends SeriesKey {
   longTerm: { metric: string; runs: TrendRun[] };
 }
 
+/** A run of the history, for the index's list of runs. */
+export interface SiteRun {
+  runId: string;
+  scenario: string;
+  startedAt: string;
+  status: string;
+  gatesPassed: boolean | null;
+  /** As TrendRun's. */
+  report?: string;
+}
+
 export interface TrendSiteInput {
   /** The history database read (shown, not linked). */
   source: string;
   generatedAt: string;
   series: TrendSeries[];
+  /** The newest runs, newest first. */
+  runs: SiteRun[];
 }
 
 export interface SiteFile {
@@ -134,7 +147,9 @@ function card(s: TrendSeries): Html {
   })}</a>${badge}</div>`;
 }
 
-function indexPage(site: TrendSiteInput): string {
+const runLink = (siteDir: string, r: { runId: string; report?: string }) => (r.report ? html`<a href="${hrefFrom(siteDir, r.report)}">${r.runId}</a>` : html`${r.runId}`);
+
+function indexPage(site: TrendSiteInput, siteDir: string): string {
   const groups = new Map<string, TrendSeries[]>();
   for (const s of site.series) {
     const k = JSON.stringify([s.scenario, group(s)]);
@@ -143,7 +158,10 @@ function indexPage(site: TrendSiteInput): string {
   const bad = site.series.filter((s) => regressions(s).length);
   const body = html`<h1>Latency trends</h1><p class="muted">${site.series.length} series from ${site.source}, written ${site.generatedAt}. Each plot: a point per run (whiskers: the spread of its repetitions), the mean of each stretch between change points with its 95% interval (grey), change points as dashed lines (red: regression, green: improvement).</p>${
     bad.length ? html`<p class="badge regression">${bad.length} series with a regression change point.</p>` : html`<p>No regression change point.</p>`
-  }${[...groups.values()].map((list) => html`<h2>${list[0].scenario}: ${group(list[0])}</h2><div class="grid">${list.map(card)}</div>`)}`;
+  }${[...groups.values()].map((list) => html`<h2>${list[0].scenario}: ${group(list[0])}</h2><div class="grid">${list.map(card)}</div>`)}
+<h2>Runs (newest first)</h2><table class="runs"><tr><th>run (report)</th><th>scenario</th><th>started</th><th>status</th><th>gates</th></tr>${site.runs.map(
+    (r) => html`<tr><td>${runLink(siteDir, r)}</td><td>${r.scenario}</td><td>${r.startedAt}</td><td>${r.status}</td><td>${r.gatesPassed === null ? '–' : r.gatesPassed ? 'pass' : 'FAIL'}</td></tr>`,
+  )}</table>`;
   return page('Latency trends', body);
 }
 
@@ -161,7 +179,7 @@ function seriesPage(s: TrendSeries, siteDir: string): string {
   );
   const runRows = [...s.runs].reverse().map(
     (r) =>
-      html`<tr><td>${r.report ? html`<a href="${hrefFrom(siteDir, r.report)}">${r.runId}</a>` : r.runId}</td><td>${r.startedAt}</td><td>${f(r.value)}</td><td>${r.low !== undefined && r.high !== undefined ? `${f(r.low)} to ${f(r.high)} (${r.repetitions} repetitions)` : '–'}</td></tr>`,
+      html`<tr><td>${runLink(siteDir, r)}</td><td>${r.startedAt}</td><td>${f(r.value)}</td><td>${r.low !== undefined && r.high !== undefined ? `${f(r.low)} to ${f(r.high)} (${r.repetitions} repetitions)` : '–'}</td></tr>`,
   );
   const body = html`<p><a href="index.html">All series</a></p><h1>${s.scenario}: ${group(s)} ${s.metric}</h1><p class="muted">${s.runs.length} runs; shifts of ${percent(s.minMagnitude)} or more are counted as change points.</p>
 <h2>Per run</h2>${full}
@@ -173,5 +191,5 @@ function seriesPage(s: TrendSeries, siteDir: string): string {
 
 /** The site's files: index.html and a page per series; links to run reports are relative to `siteDir`. */
 export function renderTrendSite(site: TrendSiteInput, siteDir: string): SiteFile[] {
-  return [{ file: 'index.html', content: indexPage(site) }, ...site.series.map((s) => ({ file: seriesFile(s), content: seriesPage(s, siteDir) }))];
+  return [{ file: 'index.html', content: indexPage(site, siteDir) }, ...site.series.map((s) => ({ file: seriesFile(s), content: seriesPage(s, siteDir) }))];
 }

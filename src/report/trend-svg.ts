@@ -50,8 +50,10 @@ export interface PlotSpec {
 const f1 = (v: number) => v.toFixed(1);
 
 /** A log scale where the values span more than a factor of 20 (a spike must not flatten the rest), else linear. */
+const logScale = (lo: number, hi: number) => lo > 0 && hi / lo > 20;
+
 function yScale(lo: number, hi: number, top: number, bottom: number): (v: number) => number {
-  if (lo > 0 && hi / lo > 20) {
+  if (logScale(lo, hi)) {
     const a = Math.log(lo);
     const b = Math.log(hi);
     return (v) => bottom - ((Math.log(Math.max(v, lo)) - a) / (b - a)) * (bottom - top);
@@ -93,7 +95,7 @@ export function trendSvg(p: PlotSpec): Html {
   const axes = p.axes
     ? html`<g class="axis"><line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${p.height - m.b}"/><line x1="${m.l}" x2="${p.width - m.r}" y1="${p.height - m.b}" y2="${p.height - m.b}"/>${[lo, hi].map(
         (v) => html`<text x="${m.l - 4}" y="${f1(Y(v) + 4)}" text-anchor="end">${p.formatValue(v)}</text>`,
-      )}<text x="${m.l}" y="${p.height - 8}">${p.formatX(x0)}</text><text x="${p.width - m.r}" y="${p.height - 8}" text-anchor="end">${p.formatX(x1)}</text></g>`
+      )}${logScale(lo, hi) ? html`<text x="${m.l + 4}" y="${m.t + 10}">log scale</text>` : html``}<text x="${m.l}" y="${p.height - 8}">${p.formatX(x0)}</text><text x="${p.width - m.r}" y="${p.height - 8}" text-anchor="end">${p.formatX(x1)}</text></g>`
     : html``;
   return html`<svg class="trend" xmlns="http://www.w3.org/2000/svg" role="img" width="${p.width}" height="${p.height}" viewBox="0 0 ${p.width} ${p.height}"><title>${p.title}</title>${axes}${bands}${changes}${whiskers}<path class="line" d="${path}"/>${joinHtml(dots, '')}</svg>`;
 }

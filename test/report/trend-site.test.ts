@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { runCli } from '../helpers/cli.js';
@@ -37,6 +37,7 @@ const real: RunRecord[] = [];
 const K = 6;
 const NIGHTS = 12;
 let browser: Browser | undefined;
+const ARTIFACTS = resolve('test-artifacts');
 
 const key = (r: { deployment: string; benchmark: string; host: string; repetition: number | null; metric: string }) => JSON.stringify([r.deployment, r.benchmark, r.host, r.repetition, r.metric]);
 /** Per figure, the higher of the two real runs'. */
@@ -72,6 +73,7 @@ before(async () => {
   } finally {
     closeHistory(db);
   }
+  mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
 });
 
@@ -118,6 +120,12 @@ describe('history --html', () => {
       assert.match((await card.getAttribute('class')) ?? '', /regressed/);
       assert.equal(await card.locator('line.cp[data-change="regression"]').count(), 1);
       assert.match(await card.innerText(), new RegExp(`regression \\+\\d+(\\.\\d+)?% at ${ids[K]}`));
+      // Every run is listed; the two real ones link to their reports.
+      assert.equal(await page.locator('table.runs tr').count(), NIGHTS + 1);
+      const hrefs = await page.locator('table.runs a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+      assert.deepEqual(hrefs.map((h) => fileURLToPath(h)).sort(), real.map((r) => join(out, r.id, 'report.html')).sort());
+      for (const h of hrefs) assert.ok(existsSync(fileURLToPath(h)), h);
+      await page.screenshot({ path: join(ARTIFACTS, 'trend-index.png'), fullPage: true });
     } finally {
       await page.close();
     }
@@ -147,6 +155,7 @@ describe('history --html', () => {
       assert.deepEqual(hrefs.map((h) => fileURLToPath(h)).sort(), real.map((r) => join(out, r.id, 'report.html')).sort());
       const raw = readFileSync(file, 'utf8');
       assert.ok(!raw.includes(dir), 'links are relative');
+      await page.screenshot({ path: join(ARTIFACTS, 'trend-series.png'), fullPage: true });
       await page.click('text=All series');
       assert.match(page.url(), /index\.html$/);
     } finally {
