@@ -11,15 +11,10 @@ import { renderTrendSite, type SiteRun, type TrendRun, type TrendSeries } from '
 import { historySeries, listRuns, noiseThresholds, repetitionRanges, type History, type HistorySeries, type SeriesKey } from '../results/history.js';
 import { writeAtomic } from '../results/store.js';
 import { CHANGE_METRICS, historyChanges } from '../stats/history-changes.js';
+import type { ChangesQuery } from './history-changes.js';
 
-export interface SiteQuery {
-  scenario?: string;
-  host?: string;
-  metric?: string;
-  limit?: number;
-  alpha?: number;
-  minMagnitude?: number;
-}
+/** What the site shows: the series and thresholds of `--changes`. */
+export type SiteQuery = ChangesQuery;
 
 /** Runs the index lists without --limit (every series page lists all of its own). */
 const INDEX_RUNS = 100;
