@@ -49,6 +49,9 @@ export interface PlotSpec {
 
 const f1 = (v: number) => v.toFixed(1);
 
+/** Most points a small plot draws as dots. */
+const SMALL_DOTS = 60;
+
 /** A log scale where the values span more than a factor of 20 (a spike must not flatten the rest), else linear. */
 const logScale = (lo: number, hi: number) => lo > 0 && hi / lo > 20;
 
@@ -87,11 +90,13 @@ export function trendSvg(p: PlotSpec): Html {
     const x = (X(c.x) + X(c.xBefore)) / 2;
     return html`<line class="cp ${c.direction}" data-change="${c.direction}" x1="${f1(x)}" x2="${f1(x)}" y1="${m.t}" y2="${p.height - m.b}"><title>${c.label}</title></line>`;
   });
+  // A small plot of a long history is a line: hundreds of dots would be a smudge.
+  const dotted = p.axes || p.points.length <= SMALL_DOTS;
   const whiskers = p.points.flatMap((q) =>
-    q.low !== undefined && q.high !== undefined ? [html`<line class="whisker" x1="${f1(X(q.x))}" x2="${f1(X(q.x))}" y1="${f1(Y(q.high))}" y2="${f1(Y(q.low))}"/>`] : [],
+    dotted && q.low !== undefined && q.high !== undefined ? [html`<line class="whisker" x1="${f1(X(q.x))}" x2="${f1(X(q.x))}" y1="${f1(Y(q.high))}" y2="${f1(Y(q.low))}"/>`] : [],
   );
   const path = p.points.map((q, i) => `${i ? 'L' : 'M'}${f1(X(q.x))},${f1(Y(q.value))}`).join('');
-  const dots = p.points.map((q) => html`<circle class="pt" cx="${f1(X(q.x))}" cy="${f1(Y(q.value))}" r="${r}"><title>${q.label}</title></circle>`);
+  const dots = (dotted ? p.points : []).map((q) => html`<circle class="pt" cx="${f1(X(q.x))}" cy="${f1(Y(q.value))}" r="${r}"><title>${q.label}</title></circle>`);
   const axes = p.axes
     ? html`<g class="axis"><line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${p.height - m.b}"/><line x1="${m.l}" x2="${p.width - m.r}" y1="${p.height - m.b}" y2="${p.height - m.b}"/>${[lo, hi].map(
         (v) => html`<text x="${m.l - 4}" y="${f1(Y(v) + 4)}" text-anchor="end">${p.formatValue(v)}</text>`,
