@@ -1,6 +1,6 @@
 /** `unilat history` itself, imported by its command definition only when the command runs. */
 import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { GateFailedError, InputError } from '../errors.js';
 import { listRuns, metricNames, openHistory, trend, type History } from '../results/history.js';
 import { writeAtomic } from '../results/store.js';
@@ -8,6 +8,7 @@ import { quoteWithSuggestion } from '../suggest.js';
 import { DEFAULT_LIMIT, type Args } from './history.js';
 import { findChanges, newestRegressions, renderChanges, renderChangesJunit } from './history-changes.js';
 import { historyFile, historyNextTo } from './history-db.js';
+import { writeTrendSite } from './history-html.js';
 import { renderView, RUNS_HEAD, runsView, trendHead, trendView, type HistoryFormat } from './history-output.js';
 
 /** The options only --changes reads: given without it, they would silently do nothing. */
@@ -21,10 +22,12 @@ const CHANGE_ONLY = [
 function checkArgs(a: Args): void {
   if (a.json && a.csv) throw new InputError('--json and --csv: give one of them');
   if (a.limit !== undefined && !(Number.isInteger(a.limit) && a.limit >= 1)) throw new InputError(`--limit ${a.limit}: give a whole number >= 1`);
+  if (a.html !== undefined && (a.changes || a.json || a.csv)) throw new InputError('--html: give it without --changes, --json and --csv (the site shows the change points itself)');
   if (!a.changes) {
-    const given = CHANGE_ONLY.filter(([, on]) => on(a)).map(([f]) => f);
-    if (given.length) throw new InputError(`${given.join(', ')}: only with --changes`);
-    return;
+    // The site finds change points as --changes does, with the same thresholds.
+    const given = CHANGE_ONLY.filter(([f, on]) => on(a) && !(a.html !== undefined && (f === '--alpha' || f === '--min-change'))).map(([f]) => f);
+    if (given.length) throw new InputError(`${given.join(', ')}: only with --changes${given.every((f) => f === '--alpha' || f === '--min-change') ? ' or --html' : ''}`);
+    if (a.html === undefined) return;
   }
   if (a.alpha !== undefined && !(a.alpha > 0 && a.alpha < 1)) throw new InputError(`--alpha ${a.alpha}: give a level between 0 and 1, like 0.001`);
   if (a.minChange !== undefined && !(a.minChange >= 0 && a.minChange < 10)) throw new InputError(`--min-change ${a.minChange}: give a fraction like 0.05`);
@@ -64,7 +67,12 @@ export async function handler(a: Args): Promise<void> {
   const file = historyFile(a.db, a.folder ? [a.folder] : []);
   const db = openHistory(file, 'read');
   try {
-    if (a.changes) await changes(db, file, a, format);
+    if (a.html !== undefined) {
+      // Before anything is written: an empty site would replace a good one.
+      if (a.metric && !metricNames(db, { scenario: a.scenario, host: a.host }).includes(a.metric)) throw unknownMetric(db, file, a);
+      const n = await writeTrendSite(db, file, a.html, { scenario: a.scenario, host: a.host, metric: a.metric, limit: a.limit, alpha: a.alpha, minMagnitude: a.minChange });
+      process.stdout.write(`${join(a.html, 'index.html')} (${n} series)\n`);
+    } else if (a.changes) await changes(db, file, a, format);
     else if (a.metric) {
       // Oldest first, as the run list: the newest `limit` runs' figures.
       const points = trend(db, { metric: a.metric, scenario: a.scenario, host: a.host, limit: a.limit ?? DEFAULT_LIMIT });

@@ -17,6 +17,7 @@ export interface Args {
   junit?: string;
   alpha?: number;
   minChange?: number;
+  html?: string;
 }
 
 /** Runs listed (and figures shown) without --limit; --changes reads every run unless given one. */
@@ -39,6 +40,7 @@ export const historyCommand: CommandModule<object, Args> = {
       .option('fail-on-regression', { type: 'boolean', default: false, describe: 'with --changes: exit 1 when the newest run begins a regression change point' })
       .option('junit', { type: 'string', requiresArg: true, describe: 'with --changes: also write JUnit XML here (one test case per series, failed when the newest run begins a regression)' })
       .option('alpha', { type: 'number', requiresArg: true, describe: 'with --changes: significance level of a change point (default 0.001)' })
-      .option('min-change', { type: 'number', requiresArg: true, describe: "with --changes: smallest relative shift that counts (0.05 = 5%; default: each scenario's noiseThreshold)" }) as never,
+      .option('min-change', { type: 'number', requiresArg: true, describe: "with --changes or --html: smallest relative shift that counts (0.05 = 5%; default: each scenario's noiseThreshold)" })
+      .option('html', { type: 'string', requiresArg: true, describe: 'write a static trend site into this folder: index.html with a small plot per series (change points marked), a page per series with the long-term view of max latency, links to each run\'s report' }) as never,
   handler: async (a) => (await import('./history.impl.js')).handler(a),
 };

@@ -547,3 +547,26 @@ export function provenanceOf(db: History, ids: readonly string[]): Map<string, P
 export function integrityCheck(db: History): string {
   return (db.pragma('integrity_check', { simple: true }) as string) ?? 'unknown';
 }
+
+/** The spread of one run's counted repetitions of a figure (two or more): the interval a trend plot draws around the pooled value. */
+export interface RepetitionRange {
+  runId: string;
+  deployment: string;
+  benchmark: string;
+  host: string;
+  metric: string;
+  low: number;
+  high: number;
+  repetitions: number;
+}
+
+/** Per run and figure, the lowest and highest counted repetition, where a run had two or more; `metrics` as historySeries. */
+export function repetitionRanges(db: History, metrics: readonly string[]): RepetitionRange[] {
+  const cond = metrics.map((m) => (/[*?[]/.test(m) ? 'metric GLOB ?' : 'metric = ?')).join(' OR ') || '0';
+  return db
+    .prepare(
+      `SELECT run_id AS runId, deployment, benchmark, host, metric, min(value) AS low, max(value) AS high, count(*) AS repetitions
+       FROM metrics WHERE repetition > 0 AND (${cond}) GROUP BY run_id, deployment, benchmark, host, metric HAVING count(*) > 1`,
+    )
+    .all(...metrics) as RepetitionRange[];
+}
