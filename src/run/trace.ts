@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { attribute } from '../bench/trace/attribution.js';
-import { parseFtrace, parseFtraceLine, parseSpikeMarker, type FtraceEvent } from '../bench/trace/ftrace.js';
+import { parseFtraceLine, parseSpikeMarker, type FtraceEvent } from '../bench/trace/ftrace.js';
 import { readInstance, startTracing, stopTracing, TracingUnavailable, type ActiveTracing } from '../prepare/tracing.js';
 import type { TracedSpike, Tracing, Warning } from '../results/types.js';
 import type { PlanStep } from './plan.js';
@@ -32,14 +32,16 @@ export async function traceStep(steps: PlanStep[], c: MeasureContext): Promise<S
   const cfg = b.trace;
   if (st.deployment.kind !== 'bare-metal')
     return warnOnly({ code: 'no-trace', message: `trace: tracing a ${st.deployment.kind} deployment is not supported yet (the probe runs under the guest's kernel); measured without tracing` });
+  // The probe's own clock: deadline threads read CLOCK_MONOTONIC_RAW.
+  const clock = b.policy === 'deadline' ? 'mono_raw' : 'mono';
   let active: ActiveTracing;
   try {
-    active = await startTracing(c.transport, c.journal, { count: cfg.maxTraces, bufferKb: cfg.bufferKb, clock: b.policy === 'deadline' ? 'mono_raw' : 'mono' });
+    active = await startTracing(c.transport, c.journal, { count: cfg.maxTraces, bufferKb: cfg.bufferKb, clock });
   } catch (e) {
     if (!(e instanceof TracingUnavailable)) throw e;
     return warnOnly({ code: 'no-trace', message: `trace: ${e.message}; measured without tracing` });
   }
-  const base: Omit<Tracing, 'spikes'> = { thresholdNs: cfg.threshold, maxTraces: cfg.maxTraces, bufferKb: cfg.bufferKb, clock: b.policy === 'deadline' ? 'mono_raw' : 'mono', events: active.events, missing: active.missing };
+  const base: Omit<Tracing, 'spikes'> = { thresholdNs: cfg.threshold, maxTraces: cfg.maxTraces, bufferKb: cfg.bufferKb, clock, events: active.events, missing: active.missing };
   return {
     args: ['--trace-prefix', active.prefix, '--max-traces', String(cfg.maxTraces), '--trace-threshold', String(cfg.threshold)],
     async finish() {
@@ -71,14 +73,16 @@ function warnOnly(w: Warning): StepTracing {
 
 /** One stopped instance: its window kept, its marker read, the time between planned and actual wake-up attributed. */
 async function spikeOf(k: number, text: string, cpu: number, file: string, runDir: string): Promise<TracedSpike> {
-  const events = parseFtrace(text);
+  // Parsed once: the events for the attribution, their lines for the kept window.
+  const lines = text.split('\n').flatMap((raw) => {
+    const e = parseFtraceLine(raw);
+    return e ? [{ raw, e }] : [];
+  });
+  const events = lines.map((l) => l.e);
   const markerAt = events.findIndex((e) => e.kind === 'marker' && parseSpikeMarker(e.text)?.trace === k);
   const marker = markerAt >= 0 ? parseSpikeMarker((events[markerAt] as Extract<FtraceEvent, { kind: 'marker' }>).text) : null;
   if (!marker) return { trace: k, thread: -1, tid: -1, cpu, plannedNs: 0, actualNs: 0, latencyNs: 0, file: null, attribution: null, error: `no marker of trace ${k} on CPU ${cpu}` };
-  const keep = text.split('\n').filter((l) => {
-    const e = parseFtraceLine(l);
-    return e !== null && e.ns >= marker.plannedNs - KEEP_BEFORE_NS && e.ns <= events[markerAt].ns;
-  });
+  const keep = lines.filter(({ e }) => e.ns >= marker.plannedNs - KEEP_BEFORE_NS && e.ns <= events[markerAt].ns).map((l) => l.raw);
   await writeFile(join(runDir, file), `# unilat: CPU ${cpu}, trace ${k}: ${marker.latencyNs} ns late (planned ${marker.plannedNs}, actual ${marker.actualNs} ns)\n${keep.join('\n')}\n`);
   const attribution = attribute(events.slice(0, markerAt + 1), { cpu, tid: marker.tid, fromNs: marker.plannedNs, toNs: marker.actualNs });
   return { ...marker, file, attribution };
