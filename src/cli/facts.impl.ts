@@ -4,7 +4,7 @@ import { resolveHosts } from '../hosts/inventory.js';
 import { connectHost } from '../run/connect.js';
 import { gatherFacts } from '../prepare/facts.js';
 import { checkReadiness, formatChecklist } from '../prepare/readiness.js';
-import { loadInventory } from './load.js';
+import { loadInventory, warnStderr } from './load.js';
 import { factLines } from './facts-output.js';
 import { visible } from '../text.js';
 import type { Args } from './facts.js';
@@ -13,7 +13,7 @@ export async function handler(a: Args): Promise<void> {
   const inv = await loadInventory(a.hosts);
   const names = a.host?.length ? a.host : a.hosts ? Object.keys(inv.hosts) : ['local'];
   if (!names.length) throw new InputError(`${a.hosts}: no hosts defined`);
-  const hosts = resolveHosts(names, inv, () => 'command line');
+  const hosts = resolveHosts(names, inv, () => 'command line', warnStderr);
   const ac = new AbortController();
   const out = await Promise.all(
     hosts.map(async (h) => {

@@ -29,14 +29,17 @@ export interface LoadedWithHosts extends LoadedScenario {
   hosts: ResolvedHost[];
 }
 
+/** Where what the inventory leaves out of a group is said: stderr, even with --quiet (it changes what runs). */
+export const warnStderr = (message: string): void => void process.stderr.write(`warning: ${message}\n`);
+
 /** Loads scenarios and resolves their hosts; all problems of all files are reported together. */
-export async function loadScenarios(files: string[], inv: Inventory): Promise<LoadedWithHosts[]> {
+export async function loadScenarios(files: string[], inv: Inventory, warn = warnStderr): Promise<LoadedWithHosts[]> {
   const problems: string[] = [];
   const out: LoadedWithHosts[] = [];
   for (const f of files) {
     try {
       const s = await loadScenario(f);
-      out.push({ ...s, hosts: resolveHosts(s.scenario.hosts, inv, (i) => s.locate(['hosts', i])) });
+      out.push({ ...s, hosts: resolveHosts(s.scenario.hosts, inv, (i) => s.locate(['hosts', i]), warn) });
     } catch (e) {
       if (e instanceof InputError) problems.push(...e.problems);
       else throw e;

@@ -5,7 +5,7 @@ import { resolveHosts } from '../hosts/inventory.js';
 import { outcomeLines } from '../run/lifecycle.js';
 import { runSelftest } from '../run/selftest.js';
 import { parseDurationArg } from './args.js';
-import { loadInventory } from './load.js';
+import { loadInventory, warnStderr } from './load.js';
 import type { Args } from './selftest.js';
 
 export async function handler(a: Args): Promise<void> {
@@ -14,7 +14,7 @@ export async function handler(a: Args): Promise<void> {
   if (!Number.isInteger(a.repetitions) || a.repetitions < 1 || a.repetitions > 10_000) throw new InputError(`--repetitions: a whole number from 1 to 10000, got ${a.repetitions}`);
   if (!(a.tolerance > 0 && a.tolerance < 1)) throw new InputError(`--tolerance: a fraction between 0 and 1 (0.1 for ±10%), got ${a.tolerance}`);
   const inv = await loadInventory(a.hosts);
-  const hosts = resolveHosts(a.host, inv, () => 'selftest');
+  const hosts = resolveHosts(a.host, inv, () => 'selftest', warnStderr);
   const { outcome, markdown } = await runSelftest(hosts, {
     out: a.out,
     db: a.db ?? join(a.out, 'history.db'),

@@ -40,6 +40,7 @@ export function inventoryFromAnsible(m: AnsibleModel): Inventory {
 
   const order = [...m.groups.values()].sort((a, b) => (depth.get(a.name) ?? 0) - (depth.get(b.name) ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const hosts: Record<string, InventoryHost> = {};
+  const notSsh: NonNullable<Inventory['notSsh']> = {};
   for (const [name, h] of m.hosts) {
     if (name === 'local') {
       problems.push(`${h.at}: host "local" is built in (this machine) and cannot be redefined`);
@@ -50,6 +51,7 @@ export function inventoryFromAnsible(m: AnsibleModel): Inventory {
     for (const [k, v] of h.vars) vars.set(k, v);
     const r = hostFromVars(name, vars, problems);
     if (r.kind === 'ssh') hosts[name] = r.host;
+    else if (r.kind === 'not-ssh') notSsh[name] = { connection: r.connection, at: r.at, groups: [...members].filter(([, hs]) => hs.includes(name)).map(([g]) => g) };
   }
   for (const [name, e] of Object.entries(hosts)) {
     // `-J bastion` naming a host of the inventory goes through that host's settings.
@@ -69,5 +71,5 @@ export function inventoryFromAnsible(m: AnsibleModel): Inventory {
     else if (hs.length) groups[g.name] = hs;
   }
   if (problems.length) throw new InputError(problems);
-  return { file: m.file, hosts, groups };
+  return { file: m.file, hosts, groups, notSsh };
 }

@@ -34,7 +34,7 @@ const DESTINATION_OPTIONS: Record<string, string> = {
   proxycommand: '-o ProxyJump=... or -J',
 };
 
-export type HostFromVars = { kind: 'ssh'; host: InventoryHost } | { kind: 'not-ssh'; connection: string } | { kind: 'bad' };
+export type HostFromVars = { kind: 'ssh'; host: InventoryHost } | { kind: 'not-ssh'; connection: string; at: string } | { kind: 'bad' };
 
 export function hostFromVars(name: string, vars: VarMap, problems: string[]): HostFromVars {
   const before = problems.length;
@@ -51,7 +51,7 @@ export function hostFromVars(name: string, vars: VarMap, problems: string[]): Ho
   };
 
   const connection = first(['ansible_connection']);
-  if (connection && !SSH_CONNECTIONS.includes(String(connection[1].value))) return { kind: 'not-ssh', connection: String(connection[1].value) };
+  if (connection && !SSH_CONNECTIONS.includes(String(connection[1].value))) return { kind: 'not-ssh', connection: String(connection[1].value), at: connection[1].at };
 
   const host: InventoryHost = { address: text(first(ADDRESS)) ?? name, agent: false, sshConfig: false };
   const port = first(PORT);

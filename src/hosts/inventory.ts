@@ -25,6 +25,12 @@ export interface Inventory {
   file: string | null;
   hosts: Record<string, InventoryHost>;
   groups: Record<string, string[]>;
+  /**
+   * Ansible hosts whose `ansible_connection` is not SSH (local, docker, winrm...): unilat cannot
+   * reach them, so they are no hosts here, but a scenario naming one (or a group holding one)
+   * is told why instead of finding it unknown or silently fewer.
+   */
+  notSsh?: Record<string, { connection: string; at: string; groups: string[] }>;
 }
 
 export const EMPTY_INVENTORY: Inventory = { file: null, hosts: {}, groups: {} };
@@ -37,10 +43,24 @@ export function inventoryFrom(f: (HostsFile & { file: string }) | null): Invento
  * Expands host and group names into hosts, in order, without duplicates.
  * `where(i)` locates the i-th name in its file for error messages.
  */
-export function resolveHosts(names: readonly string[], inv: Inventory, where: (i: number) => string): ResolvedHost[] {
+export function resolveHosts(names: readonly string[], inv: Inventory, where: (i: number) => string, warn: (message: string) => void = () => {}): ResolvedHost[] {
   const out = new Map<string, ResolvedHost>();
   const problems: string[] = [];
+  const notSsh = inv.notSsh ?? {};
   names.forEach((n, i) => {
+    if (Object.hasOwn(notSsh, n)) {
+      problems.push(`${where(i)}: hosts[${i}]: ${notSshWhy(n, notSsh[n])}`);
+      return;
+    }
+    const left = Object.hasOwn(inv.hosts, n) ? [] : Object.entries(notSsh).filter(([, h]) => h.groups.includes(n));
+    if (left.length) {
+      const which = left.map(([h, v]) => `"${h}" (ansible_connection=${v.connection}, ${v.at})`).join(', ');
+      if (!Object.hasOwn(inv.groups, n)) {
+        problems.push(`${where(i)}: hosts[${i}]: group "${n}" has no host unilat can reach: ${which}; unilat connects over SSH only`);
+        return;
+      }
+      warn(`${where(i)}: hosts[${i}]: group "${n}" leaves out ${which}: unilat connects over SSH only`);
+    }
     // Own properties only: a name like toString or __proto__ is no group or host of the file.
     const members = Object.hasOwn(inv.groups, n) ? inv.groups[n] : [n];
     for (const m of members) {
@@ -55,6 +75,11 @@ export function resolveHosts(names: readonly string[], inv: Inventory, where: (i
   });
   if (problems.length) throw new InputError(problems);
   return [...out.values()];
+}
+
+function notSshWhy(name: string, h: { connection: string; at: string }): string {
+  const local = h.connection === 'local' ? '; for this machine, name the built-in host "local"' : '';
+  return `"${name}" has ansible_connection=${h.connection} (${h.at}): unilat connects over SSH only${local}`;
 }
 
 function resolveOne(name: string, inv: Inventory, seen = new Set<string>()): ResolvedHost | null {

@@ -106,6 +106,20 @@ describe('Ansible INI inventory', () => {
     const inv = await loadHostsInventory(file(`localhost ansible_connection=local\nrt1\n[g]\nrt1\nlocalhost\n`));
     assert.deepEqual(Object.keys(inv.hosts), ['rt1']);
     assert.deepEqual(inv.groups.g, ['rt1']);
+    const f = inv.file!;
+    // Named in a scenario: told why, not "unknown host"; a group measures the rest and says so.
+    assert.throws(
+      () => resolveHosts(['localhost'], inv, () => 'S:3'),
+      (e: unknown) => e instanceof InputError && e.problems[0] === `S:3: hosts[0]: "localhost" has ansible_connection=local (${f}:1): unilat connects over SSH only; for this machine, name the built-in host "local"`,
+    );
+    const warnings: string[] = [];
+    assert.deepEqual(resolveHosts(['g'], inv, () => 'S:3', (w) => warnings.push(w)).map((h) => h.name), ['rt1']);
+    assert.deepEqual(warnings, [`S:3: hosts[0]: group "g" leaves out "localhost" (ansible_connection=local, ${f}:1): unilat connects over SSH only`]);
+    const only = await loadHostsInventory(file(`[w]\nwin1 ansible_connection=winrm\n`));
+    assert.throws(
+      () => resolveHosts(['w'], only, () => 'S:3'),
+      (e: unknown) => e instanceof InputError && /group "w" has no host unilat can reach: "win1" \(ansible_connection=winrm, .*:2\)/.test(e.problems[0]),
+    );
   });
 
   it('bad inventories: FILE:LINE: what is wrong, all at once', async () => {
