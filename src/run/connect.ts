@@ -1,7 +1,7 @@
 /** Opens the transport for a resolved host: local for "local", SSH for inventory hosts. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ResolvedHost } from '../hosts/inventory.js';
+import type { InventoryHost, ResolvedHost } from '../hosts/inventory.js';
 import { LocalTransport } from '../transport/local.js';
 import { expandPath, lookupSshConfig, readSshConfig, type SshConfigBlock } from '../transport/ssh-config.js';
 import { connectSsh, type SshTarget } from '../transport/ssh.js';
@@ -35,7 +35,7 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
     blocks ??= await readSshConfig(file);
     fromConfig = lookupSshConfig(blocks, e.address, { user: e.user }, file ?? '~/.ssh/config');
   }
-  const hostKeys = hostKeyPolicy(h, o);
+  const hostKeys = hostKeyPolicy(h, e.hostKeyChecking ?? fromConfig.strictHostKeyChecking, o);
   let jump: SshTarget | undefined;
   const hops = e.proxyJump ?? fromConfig.proxyJump;
   if (h.jump && h.jump.kind === 'ssh') jump = await sshTarget(h.jump, o, blocks);
@@ -70,12 +70,11 @@ export async function sshTarget(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: Co
 }
 
 /**
- * StrictHostKeyChecking from an Ansible inventory: `yes` refuses unknown keys even with
+ * StrictHostKeyChecking from an Ansible inventory (or else ~/.ssh/config): `yes` refuses unknown keys even with
  * --accept-new-host-keys, `accept-new` records them, `no` also accepts a changed key (and
  * says so, loudly). A revoked key is refused whatever is set.
  */
-function hostKeyPolicy(h: Extract<ResolvedHost, { kind: 'ssh' }>, o: ConnectOptions): Pick<SshTarget, 'acceptNewHostKeys' | 'acceptChangedHostKeys'> {
-  const c = h.entry.hostKeyChecking;
+function hostKeyPolicy(h: Extract<ResolvedHost, { kind: 'ssh' }>, c: InventoryHost['hostKeyChecking'], o: ConnectOptions): Pick<SshTarget, 'acceptNewHostKeys' | 'acceptChangedHostKeys'> {
   if (!c) return { acceptNewHostKeys: o.acceptNewHostKeys };
   if (c.value === 'no' && !warned.has(h.name)) {
     warned.add(h.name);

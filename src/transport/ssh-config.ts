@@ -45,6 +45,8 @@ export interface SshConfigHost {
   proxyJump?: JumpSpec[];
   /** The first UserKnownHostsFile (ssh reads several; the transport checks one). */
   userKnownHostsFile?: string;
+  /** StrictHostKeyChecking where set to yes, accept-new or no (`ask`, ssh's default, is unset: unilat never asks). */
+  strictHostKeyChecking?: { value: 'yes' | 'accept-new' | 'no'; at: string };
 }
 
 export interface JumpSpec {
@@ -234,6 +236,9 @@ export function expandPath(p: string, ctx: ExpandContext): string {
 }
 
 /** Resolves the options that apply to `host` (first obtained value of each keyword wins). */
+/** ssh's StrictHostKeyChecking words; null: the default (ask, which a batch tool cannot). */
+const STRICT_HOST_KEY_CHECKING: Record<string, 'yes' | 'accept-new' | 'no' | null> = { yes: 'yes', 'accept-new': 'accept-new', no: 'no', off: 'no', ask: null };
+
 export function lookupSshConfig(
   blocks: readonly SshConfigBlock[],
   host: string,
@@ -269,6 +274,13 @@ export function lookupSshConfig(
   if (pj?.args[0]) out.proxyJump = parseProxyJump(pj.args[0]);
   const kh = first.get('userknownhostsfile');
   if (kh?.args[0]) out.userKnownHostsFile = kh.args[0];
+  const shk = first.get('stricthostkeychecking');
+  if (shk?.args[0] !== undefined) {
+    const v = STRICT_HOST_KEY_CHECKING[shk.args[0].toLowerCase()];
+    const at = `${shk.file ?? file}:${shk.line}`;
+    if (v === undefined) throw new SshConfigError(`${at}: bad StrictHostKeyChecking "${shk.args[0]}" (allowed: yes, accept-new, no, ask, off)`);
+    if (v) out.strictHostKeyChecking = { value: v, at };
+  }
   const ctx: ExpandContext = {
     alias: host,
     hostName: out.hostName ?? host,

@@ -124,4 +124,26 @@ describe('Ansible inventory runs', () => {
     assert.equal(await connect(noFile, warnings), 'hi');
     assert.equal(warnings.length, 1, 'warned once per host');
   });
+
+  test('StrictHostKeyChecking from ~/.ssh/config: yes refuses an unknown key, accept-new records it; the inventory wins over it; a bad value names its line', async () => {
+    const s = servers[1];
+    const config = (name: string, checking: string, kh: string) =>
+      write(`${name}.ssh_config`, `Host cfg-box\n  HostName ${s.address}\n  Port ${s.port}\n  User ${s.user}\n  IdentityFile ${s.clientKeyPath}\n  UserKnownHostsFile ${kh}\n  StrictHostKeyChecking ${checking}\n`);
+    const connect = async (cfg: string, inventoryArgs?: string) => {
+      const inv = inventoryArgs ? await loadHostsInventory(write('cfg-inv.ini', `cfg-box ansible_ssh_common_args="${inventoryArgs}"\n`)) : { file: null, hosts: {}, groups: {} };
+      const entry = inv.hosts['cfg-box'] ?? { address: 'cfg-box', agent: false };
+      const t = await connectHost({ name: 'cfg-box', kind: 'ssh', entry: { ...entry, sshConfig: true } }, { acceptNewHostKeys: true, sshConfigFile: cfg, warn: () => {} });
+      const r = await t.run(['echo', 'hi']);
+      await t.close();
+      return r.stdout.trim();
+    };
+    await assert.rejects(connect(config('cfg-yes', 'yes', join(dir, 'cfg-kh-yes'))), /host key verification failed: .* is not in .*cfg-kh-yes/);
+    const khNew = join(dir, 'cfg-kh-new');
+    assert.equal(await connect(config('cfg-new', 'accept-new', khNew)), 'hi');
+    assert.match(readFileSync(khNew, 'utf8'), new RegExp(`^\\[${s.address.replace(/\./g, '\\.')}\\]:${s.port} ssh-ed25519 `));
+    // The inventory's accept-new over the config's yes.
+    assert.equal(await connect(config('cfg-yes2', 'yes', join(dir, 'cfg-kh-2')), '-o StrictHostKeyChecking=accept-new'), 'hi');
+    const bad = config('cfg-bad', 'sometimes', join(dir, 'cfg-kh-bad'));
+    await assert.rejects(connect(bad), (e: Error) => e.message.includes(`${bad}:7: bad StrictHostKeyChecking "sometimes" (allowed: yes, accept-new, no, ask, off)`));
+  });
 });
