@@ -184,7 +184,7 @@ export function headlineTable(record: RunRecord): Table | null {
         anyLatency ? 'Wake-up latency of all threads and counted repetitions merged.' : '',
         anyTax ? "getppid: median ns per call; the syscall tax is the getppid median over the function call's (getppid ÷ func)." : '',
         anyBoot ? "Boot: mean from QEMU's start to the probe's first line." : '',
-        rows.length > 1 ? `Each figure stands against ${first}'s (the first deployment): ×ratio [95% interval] and the verdict of the run's comparison where it made one (same: no change beyond the noise threshold).` : '',
+        rows.length > 1 ? `Each figure stands against ${first}'s (the first deployment): ×ratio [95% interval] and the verdict of the run's comparison where it made one (n.s.: not significant, the interval does not clear the noise threshold; a wide interval means too little data to tell).` : '',
       ]
         .filter(Boolean)
         .join(' '),
@@ -224,7 +224,7 @@ export function verdictMatrices(list: readonly Comparison[]): Table[] {
 }
 
 /** What a verdict matrix's cells say. */
-export const MATRIX_NOTE = "Each cell: the candidate's figure, ×ratio to the baseline's [95% interval] and the verdict (same: no change beyond the noise threshold).";
+export const MATRIX_NOTE = "Each cell: the candidate's figure, ×ratio to the baseline's [95% interval] and the verdict (n.s.: not significant, the interval does not clear the noise threshold).";
 
 /** A headline cell for a terminal: the figure, then its ratio and verdict ("3.71 µs ×1.05 same"); the interval is the reports'. */
 function compactCell(c: Cell): string {

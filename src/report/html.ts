@@ -25,7 +25,7 @@ import {
   verdictTable,
   warningsTable,
 } from './sections.js';
-import { AT_LEAST, cellText, field, formatFigure, shown, VERDICT_WORD, versusText, view, type Cell, type Status, type Table } from './table.js';
+import { AT_LEAST, cellText, field, formatFigure, shown, VERDICT_CLASS, VERDICT_WORD, versusText, view, type Cell, type Status, type Table } from './table.js';
 import { omittedPlots, plotsFor, prefixSvgIds, renderSvg, type FigureSize, type Plot } from './plots.js';
 import { headlineTable, MATRIX_NOTE, verdictMatrices } from './headline.js';
 import { html, joinHtml, trusted, type Html } from './escape.js';
@@ -53,7 +53,7 @@ function versusCell(c: Extract<Cell, { kind: 'versus' }>): Html {
   const v = html`<span class="v">${c.atLeast ? AT_LEAST : ''}${formatFigure(c.value, c.style)}</span>`;
   const vs = versusText(c);
   if (!vs && !c.verdict) return v;
-  const chip = c.verdict ? html` <span class="chip ${VERDICT_WORD[c.verdict]}">${VERDICT_WORD[c.verdict]}</span>` : '';
+  const chip = c.verdict ? html` <span class="chip ${VERDICT_CLASS[c.verdict]}" title="${c.verdict}">${VERDICT_WORD[c.verdict]}</span>` : '';
   return html`${v}<br><span class="vs">${vs}</span>${chip}`;
 }
 
@@ -125,7 +125,7 @@ td .vs { font-size: .82em; color: var(--muted); }
 .chip { display: inline-block; padding: 0 .4em; border-radius: .7em; font-size: .78em; font-weight: 600; line-height: 1.4; border: 1px solid currentColor; }
 .chip.better { color: var(--pass); background: var(--pass-bg); }
 .chip.worse { color: var(--fail); background: var(--fail-bg); }
-.chip.same { color: var(--muted); background: #f2f2f2; }
+.chip.ns { color: var(--muted); background: #f2f2f2; }
 td.fn, td.status { white-space: nowrap; }
 table.headline th:first-child, table.headline td:first-child { position: sticky; left: 0; background: var(--bg); z-index: 1; }
 sup.fn a { color: var(--accent); text-decoration: none; padding: 0 .15em; }

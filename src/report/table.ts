@@ -150,7 +150,10 @@ const STYLES: Record<NumberStyle, (v: number) => string> = {
 };
 
 /** How a verdict reads in a chip. */
-export const VERDICT_WORD: Record<Verdict, string> = { better: 'better', worse: 'worse', 'no significant change': 'same' };
+/** A verdict in a table cell. Not "same": an interval that does not clear the threshold may be one too wide to tell. */
+export const VERDICT_WORD: Record<Verdict, string> = { better: 'better', worse: 'worse', 'no significant change': 'n.s.' };
+/** The CSS class of a verdict's chip. */
+export const VERDICT_CLASS: Record<Verdict, string> = { better: 'better', worse: 'worse', 'no significant change': 'ns' };
 
 /** The comparison part of a versus cell: "×1.23 [1.10, 1.40]" ('' for the reference itself). */
 export function versusText(c: Extract<Cell, { kind: 'versus' }>): string {

@@ -46,7 +46,7 @@ test('ratios and their intervals: ×ratio, bounds beyond 1e4 in powers of ten', 
 test('a figure against a reference reads "value (×ratio [interval], verdict)"; the reference alone', () => {
   const vs: Cell = { kind: 'versus', value: 16_600, style: 'us-unit', ratio: 1.151, low: 1.05, high: 1.26, verdict: 'worse' };
   assert.equal(cellText(vs), '16.6 µs (×1.15 [1.05, 1.26], worse)');
-  assert.equal(cellText({ ...vs, verdict: 'no significant change', low: null, high: null }), '16.6 µs (×1.15, same)');
+  assert.equal(cellText({ ...vs, verdict: 'no significant change', low: null, high: null }), '16.6 µs (×1.15, n.s.)');
   assert.equal(cellText({ ...vs, ratio: null, verdict: null }), '16.6 µs');
   assert.equal(cellText({ ...vs, atLeast: true, ratio: null, verdict: null }), '≥ 16.6 µs');
 });

@@ -78,7 +78,7 @@ describe('the headline comes first', () => {
       // The second deployment's latency figures carry the ratio, its interval and a verdict chip.
       const second = table.locator('tbody tr').nth(1);
       assert.equal(await second.locator('.chip').count(), 5, 'p50, p99, p99.9, max and getppid each with a verdict');
-      assert.match(await second.locator('td').nth(2).innerText(), /µs\s+×\d[\d.]* \[\d[\d.e-]*, \d[\d.e-]*\]\s+(better|worse|same)/);
+      assert.match(await second.locator('td').nth(2).innerText(), /µs\s+×\d[\d.]* \[\d[\d.e-]*, \d[\d.e-]*\]\s+(better|worse|n\.s\.)/);
       assert.equal(await table.locator('tbody tr').first().locator('.chip').count(), 0, 'the reference has no verdict');
       assert.equal(await page.locator('section#headline figure.plot').getAttribute('data-plot'), 'exceedance');
       // The machine's kernel qualifies the numbers next to them where it is not PREEMPT_RT.
@@ -131,7 +131,7 @@ describe('the headline comes first', () => {
     assert.equal(sections[0], 'Headline');
     const headline = md.slice(md.indexOf('## Headline'), md.indexOf('\n## ', md.indexOf('## Headline') + 3));
     assert.match(headline, /^\| deployment \| samples \| p50 \| p99 \| p99\.9 \| max \|/m);
-    assert.match(headline, /^\| other[^|]*\| [\d,]+ \| [\d.]+ µs \(×[\d.]+ \[[\d.e-]+, [\d.e-]+\], (better|worse|same)\)/m);
+    assert.match(headline, /^\| other[^|]*\| [\d,]+ \| [\d.]+ µs \(×[\d.]+ \[[\d.e-]+, [\d.e-]+\], (better|worse|n\.s\.)\)/m);
     const img = headline.match(/!\[[^\]]*\]\(([^)]+)\)/);
     assert.ok(img, 'no figure in the headline');
     assert.ok(renderFigures(record).some((f) => f.file === img[1]), `${img[1]} is not a figure the run writes`);
