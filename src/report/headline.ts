@@ -181,7 +181,7 @@ export function headlineTable(record: RunRecord): Table | null {
     rows: tableRows,
     notes: [
       [
-        anyLatency ? 'Wake-up latency of all threads and counted repetitions merged.' : '',
+        anyLatency ? latencyNote(record, latencyBenches) : '',
         anyTax ? "getppid: median ns per call; the syscall tax is the getppid median over the function call's (getppid ÷ func)." : '',
         anyBoot ? "Boot: mean from QEMU's start to the probe's first line." : '',
         rows.length > 1 ? `Each figure stands against ${first}'s (the first deployment): ×ratio [95% interval] and the verdict of the run's comparison where it made one (n.s.: not significant, the interval does not clear the noise threshold; a wide interval means too little data to tell).` : '',
@@ -191,6 +191,18 @@ export function headlineTable(record: RunRecord): Table | null {
     ],
     footnotes: qualifierNotes(qualified),
   };
+}
+
+/** What the latency columns merge: threads for the probe and rt-tests, CPUs of one context for rtla timerlat. */
+function latencyNote(record: RunRecord, benches: readonly string[]): string {
+  const timerlat = (runScenario(record)?.benchmarks ?? []).filter((b) => b.kind === 'timerlat' && benches.includes(b.name)).map((b) => b.name);
+  const rest = benches.length - timerlat.length;
+  return [
+    rest ? `Wake-up latency of all threads and counted repetitions merged${timerlat.length ? ` (${benches.filter((b) => !timerlat.includes(b)).join(', ')})` : ''}.` : '',
+    timerlat.length ? `${timerlat.join(', ')} (rtla timerlat): the latency at the timerlat thread, all CPUs and counted repetitions merged; the IRQ latency is in the benchmark's section.` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /**
